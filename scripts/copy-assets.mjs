@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+// Copies browser libraries installed from npm into public/vendor, so pages load them from the
+// factory itself (never from a CDN) at the exact version package-lock.json pins.
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const require = createRequire(join(root, "package.json"));
+const vendor = join(root, "public", "vendor");
+mkdirSync(vendor, { recursive: true });
+
+const assets = [
+  ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
+  ["htmx-ext-sse/dist/sse.min.js", "htmx-ext-sse.min.js"],
+];
+for (const [from, to] of assets) copyFileSync(require.resolve(from), join(vendor, to));

@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { packageVersion } from "../config/package-root.js";
+import { UnreachableError } from "../client/http-client.js";
+import { CookError } from "../core/errors.js";
+import { registerEvents } from "./events.js";
+import { registerServe } from "./serve.js";
+import { registerStatus } from "./status.js";
+
+// Exit codes: 0 ok, 1 user error, 2 usage error, 3 server unreachable, 70 internal error.
+const program = new Command("cook")
+  .description("Cook — a self-hosted software factory for agent-driven development")
+  .version(packageVersion(), "-V, --version", "print the version")
+  .option("--server <url>", "the cook server to talk to (default $COOK_SERVER, ~/.config/cook/config.toml, http://127.0.0.1:7420)")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServe(program);
+registerStatus(program);
+registerEvents(program);
+
+for (const command of program.commands) {
+  command.exitOverride().showHelpAfterError();
+  for (const sub of command.commands) sub.exitOverride().showHelpAfterError();
+}
+
+program.parseAsync().catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    // Help and --version end with exit code 0; anything else commander refused is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+    return;
+  }
+  if (err instanceof CookError && err.code !== "internal") {
+    process.stderr.write(`cook: ${err.message}\n`);
+    process.exitCode = err instanceof UnreachableError ? 3 : 1;
+    return;
+  }
+  process.stderr.write(`cook: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 70;
+});

@@ -1,0 +1,124 @@
+import type { ClientConfig } from "../config/client-config.js";
+import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
+import type { Event } from "../events/event.js";
+import { readSse } from "./sse-reader.js";
+
+/** The server did not answer at all (CLI exit code 3), as opposed to answering with an error. */
+export class UnreachableError extends CookError {
+  constructor(readonly serverUrl: string, options?: ErrorOptions) {
+    super("unavailable", `cannot reach cook server at ${serverUrl} — is \`cook serve\` running?`, options);
+  }
+}
+
+export interface Health {
+  status: "ok" | "degraded" | "down";
+  version: string;
+  store: { ok: boolean; kind: string; detail: string };
+  bus: { ok: boolean; kind: string; detail: string; pending?: number; relayError?: string };
+}
+
+export interface EventQuery {
+  subject?: string;
+  after?: number;
+  before?: number;
+  limit?: number;
+}
+
+export interface CustomEventInput {
+  repo: string;
+  name: string;
+  branch?: string;
+  data?: unknown;
+}
+
+type QueryParams = Record<string, string | number | undefined>;
+
+/** The typed HTTP API of a cook server; every error comes back as a CookError. */
+export class CookClient {
+  constructor(private readonly config: ClientConfig) {}
+
+  get serverUrl(): string {
+    return this.config.serverUrl;
+  }
+
+  health(): Promise<Health> {
+    return this.request<Health>("GET", "/healthz", { acceptStatus: [503] });
+  }
+
+  async listEvents(query: EventQuery = {}): Promise<Event[]> {
+    return (await this.request<{ events: Event[] }>("GET", "/api/events", { query: { ...query } })).events;
+  }
+
+  async announceEvent(input: CustomEventInput): Promise<Event> {
+    return (await this.request<{ event: Event }>("POST", "/api/events", { body: input })).event;
+  }
+
+  /**
+   * Calls `onEvent` for each event after `after` until `signal` aborts. A dropped connection is
+   * resumed from the last event seen, so no event is skipped or repeated.
+   */
+  async followEvents(query: { subject?: string; after?: number }, onEvent: (event: Event) => void, signal: AbortSignal): Promise<void> {
+    let lastId = query.after;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        const response = await this.fetch("/api/events/stream", { query: { subject: query.subject, after: lastId }, accept: "text/event-stream", signal });
+        if (!response.ok) throw await this.errorFrom(response);
+        failures = 0;
+        for await (const frame of readSse(response.body!)) {
+          if (frame.event !== "cook-event") continue;
+          const event = JSON.parse(frame.data) as Event;
+          lastId = event.id;
+          onEvent(event);
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (err instanceof CookError && !(err instanceof UnreachableError)) throw err;
+        // Give up only if the server stays away; a restart of `cook serve` is waited out.
+        if (++failures > 30) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  private async request<T>(method: string, path: string, options: { query?: QueryParams; body?: unknown; acceptStatus?: number[] } = {}): Promise<T> {
+    const response = await this.fetch(path, { method, query: options.query, body: options.body });
+    if (!response.ok && !options.acceptStatus?.includes(response.status)) throw await this.errorFrom(response);
+    return (await response.json()) as T;
+  }
+
+  private async fetch(
+    path: string,
+    options: { method?: string; query?: QueryParams; body?: unknown; accept?: string; signal?: AbortSignal },
+  ): Promise<Response> {
+    const url = new URL(this.config.serverUrl + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const headers: Record<string, string> = { Accept: options.accept ?? "application/json" };
+    if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
+    if (options.body !== undefined) headers["Content-Type"] = "application/json";
+    try {
+      return await fetch(url, {
+        method: options.method ?? "GET",
+        headers,
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+        signal: options.signal,
+      });
+    } catch (err) {
+      if (options.signal?.aborted) throw err;
+      throw new UnreachableError(this.config.serverUrl, { cause: err });
+    }
+  }
+
+  private async errorFrom(response: Response): Promise<CookError> {
+    const text = await response.text().catch(() => "");
+    try {
+      const { error } = JSON.parse(text) as { error: { code: ErrorCode; message: string } };
+      if (error && typeof error.message === "string") return new CookError(error.code, error.message);
+    } catch {
+      // Not our JSON: a proxy or something else answered.
+    }
+    return new CookError(errorCodeOfStatus(response.status), `server answered ${response.status} ${response.statusText}`.trim());
+  }
+}

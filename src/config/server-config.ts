@@ -1,0 +1,116 @@
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { CookError } from "../core/errors.js";
+import { checkAgainstRules, sectionOf, type SectionRules } from "./schema.js";
+import { readTomlFile, type TomlTable } from "./toml-file.js";
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+
+export interface ServerConfig {
+  /** The file the config was read from, if any. */
+  readonly file: string | undefined;
+  readonly server: { readonly host: string; readonly port: number; readonly dataDir: string };
+  readonly auth: { readonly required: boolean };
+  /** PostgreSQL URL; unset means the embedded PGlite database in `<dataDir>/db`. */
+  readonly databaseUrl: string | undefined;
+  /** NATS URL; unset means the in-process bus. */
+  readonly natsUrl: string | undefined;
+  readonly log: { readonly level: LogLevel };
+  readonly defaults: { readonly branch: string; readonly agent: string };
+}
+
+export interface ServerConfigFlags {
+  config?: string;
+  host?: string;
+  port?: number;
+}
+
+export const systemConfigFile = "/etc/cook/config.toml";
+const logLevels: LogLevel[] = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+const rules: SectionRules = {
+  server: {
+    host: { type: "string", check: (v: string) => (v.trim() ? undefined : "a host name or address") },
+    port: { type: "integer", check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "an integer from 0 to 65535") },
+    data_dir: { type: "string", check: (v: string) => (v.trim() ? undefined : "a directory path") },
+  },
+  auth: { required: { type: "boolean" } },
+  database: { url: { type: "string", check: (v: string) => (/^postgres(ql)?:\/\//.test(v) ? undefined : "a postgres:// URL") } },
+  nats: { url: { type: "string", check: (v: string) => (/^(nats|tls|ws|wss):\/\//.test(v) ? undefined : "a nats:// URL") } },
+  log: { level: { type: "string", check: (v: string) => (logLevels.includes(v as LogLevel) ? undefined : `one of ${logLevels.join(", ")}`) } },
+  defaults: {
+    branch: { type: "string", check: (v: string) => (v.trim() ? undefined : "a branch name") },
+    agent: { type: "string", check: (v: string) => (v.trim() ? undefined : "an agent name") },
+  },
+};
+
+export function defaultDataDir(env: NodeJS.ProcessEnv): string {
+  const dataHome = env.XDG_DATA_HOME || join(env.HOME || homedir(), ".local", "share");
+  return join(dataHome, "cook");
+}
+
+function chooseConfigFile(flags: ServerConfigFlags, env: NodeJS.ProcessEnv): string | undefined {
+  if (flags.config) return resolve(flags.config);
+  if (env.COOK_CONFIG) return resolve(env.COOK_CONFIG);
+  return existsSync(systemConfigFile) ? systemConfigFile : undefined;
+}
+
+function envProblems(env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  if (env.COOK_DATABASE_URL && !/^postgres(ql)?:\/\//.test(env.COOK_DATABASE_URL)) {
+    problems.push(`COOK_DATABASE_URL: expected a postgres:// URL, got ${JSON.stringify(env.COOK_DATABASE_URL)}`);
+  }
+  if (env.COOK_NATS_URL && !/^(nats|tls|ws|wss):\/\//.test(env.COOK_NATS_URL)) {
+    problems.push(`COOK_NATS_URL: expected a nats:// URL, got ${JSON.stringify(env.COOK_NATS_URL)}`);
+  }
+  if (env.COOK_LOG_LEVEL && !logLevels.includes(env.COOK_LOG_LEVEL as LogLevel)) {
+    problems.push(`COOK_LOG_LEVEL: expected one of ${logLevels.join(", ")}, got ${JSON.stringify(env.COOK_LOG_LEVEL)}`);
+  }
+  return problems;
+}
+
+/**
+ * Defaults, then the config file, then COOK_* environment variables, then command-line flags.
+ * Every problem is listed at once; the result is frozen.
+ */
+export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const file = chooseConfigFile(flags, env);
+  const doc: TomlTable = file ? readTomlFile(file) : {};
+  const problems = [...(file ? checkAgainstRules(file, doc, rules) : []), ...envProblems(env)];
+  if (flags.port !== undefined && (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535)) {
+    problems.push(`--port: expected an integer from 0 to 65535, got ${flags.port}`);
+  }
+  if (problems.length > 0) throw new CookError("invalid", problems.join("; "));
+
+  const server = sectionOf(doc, "server");
+  const str = (table: TomlTable, key: string) => table[key] as string | undefined;
+  const config: ServerConfig = {
+    file,
+    server: {
+      host: flags.host ?? str(server, "host") ?? "127.0.0.1",
+      port: flags.port ?? (server.port as number | undefined) ?? 7420,
+      dataDir: resolve(env.COOK_DATA_DIR || str(server, "data_dir") || defaultDataDir(env)),
+    },
+    auth: { required: (sectionOf(doc, "auth").required as boolean | undefined) ?? false },
+    databaseUrl: env.COOK_DATABASE_URL || str(sectionOf(doc, "database"), "url") || undefined,
+    natsUrl: env.COOK_NATS_URL || str(sectionOf(doc, "nats"), "url") || undefined,
+    log: { level: ((env.COOK_LOG_LEVEL || str(sectionOf(doc, "log"), "level")) as LogLevel | undefined) ?? "info" },
+    defaults: {
+      branch: str(sectionOf(doc, "defaults"), "branch") ?? "main",
+      agent: str(sectionOf(doc, "defaults"), "agent") ?? "claude",
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) {
+    if (child && typeof child === "object") deepFreeze(child);
+  }
+  return Object.freeze(value);
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+import { parse, TomlError } from "smol-toml";
+import { CookError } from "../core/errors.js";
+
+export type TomlTable = Record<string, unknown>;
+
+/** Reads and parses a TOML file; a syntax error names the file, line and column. */
+export function readTomlFile(file: string): TomlTable {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (err as Error).message;
+    throw new CookError("invalid", `cannot read config ${file}: ${reason}`);
+  }
+  try {
+    return parse(text) as TomlTable;
+  } catch (err) {
+    if (err instanceof TomlError) {
+      const firstLine = err.message.split("\n")[0] ?? "syntax error";
+      throw new CookError("invalid", `${file}:${err.line}:${err.column}: invalid TOML: ${firstLine}`);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,50 @@
+import { bodyParser } from "@koa/bodyparser";
+import Koa from "koa";
+import { CookError } from "../core/errors.js";
+import type { LiveStreams } from "./live/sse.js";
+import { authMiddleware } from "./middleware/auth.js";
+import { errorMiddleware } from "./middleware/errors.js";
+import { requestLogMiddleware } from "./middleware/request-log.js";
+import { securityHeadersMiddleware } from "./middleware/security-headers.js";
+import { eventApiRoutes } from "./routes/api/events.js";
+import { healthRoutes } from "./routes/api/health.js";
+import { eventWebRoutes } from "./routes/web/events.js";
+import { pageRoutes } from "./routes/web/pages.js";
+import type { Services } from "./services.js";
+import { staticFilesMiddleware } from "./static-files.js";
+import { createViewEnvironment, viewMiddleware } from "./views.js";
+
+/** The composition root of the HTTP side: middleware order matters and is spelled out here. */
+export function createApp(services: Services, live: LiveStreams): Koa {
+  const app = new Koa();
+  const views = createViewEnvironment();
+  // Errors are answered and logged by errorMiddleware; what reaches Koa's handler is a socket
+  // that went away mid-response, which is the client's business.
+  app.on("error", (err: Error) => services.log.debug({ err: err.message }, "response error"));
+
+  app.use(requestLogMiddleware(services.log));
+  app.use(securityHeadersMiddleware());
+  app.use(viewMiddleware(views, { version: services.version }));
+  app.use(errorMiddleware());
+  app.use(staticFilesMiddleware());
+
+  const health = healthRoutes(services);
+  app.use(health.routes());
+
+  app.use(authMiddleware({ db: services.db, required: services.config.auth.required }));
+  app.use(
+    bodyParser({
+      enableTypes: ["json"],
+      jsonLimit: "1mb",
+      onError: (err: Error) => {
+        throw new CookError("bad_request", `request body is not valid JSON: ${err.message}`);
+      },
+    }),
+  );
+
+  for (const router of [eventApiRoutes(services, live), eventWebRoutes(services, live, views), pageRoutes(services)]) {
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

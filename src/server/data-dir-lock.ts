@@ -1,0 +1,37 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CookError } from "../core/errors.js";
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * One `cook serve` per data dir: the embedded database and the repos are not safe to share
+ * between two servers. A lock left by a process that died is taken over.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, "serve.pid");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: "wx" });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new CookError("unavailable", `cannot write to data dir ${dataDir}: ${(err as Error).message}`);
+      }
+      const holder = Number(readFileSync(file, "utf8").trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+        throw new CookError("conflict", `another cook serve (pid ${holder}) is using ${dataDir}; stop it or choose another data dir`);
+      }
+      rmSync(file, { force: true });
+    }
+  }
+  throw new CookError("conflict", `cannot lock ${dataDir}: ${file} keeps coming back`);
+}

@@ -1,0 +1,96 @@
+import { PassThrough } from "node:stream";
+import type { Context } from "koa";
+import type { Db } from "../../db/db.js";
+import { streamEvents, type Bus } from "../../events/bus.js";
+import type { Event } from "../../events/event.js";
+import { readEventHistory } from "../../events/history.js";
+
+export interface SseMessage {
+  event: string;
+  data: string;
+}
+
+export interface LiveStreamOptions {
+  pattern: string;
+  /** Replays logged events after this id before going live (Last-Event-ID on reconnect). */
+  afterId?: number;
+  format(event: Event): SseMessage;
+}
+
+export interface LiveStreams {
+  open(ctx: Context, options: LiveStreamOptions): Promise<void>;
+  /** Ends every open stream: on shutdown, so in-flight long polls do not hold the server open. */
+  closeAll(): void;
+  count(): number;
+}
+
+const heartbeatMs = 15_000;
+
+function frame(id: number, message: SseMessage): string {
+  // A data field cannot hold a newline: each line of a multi-line payload is its own `data:` line.
+  const data = message.data.split(/\r?\n/).map((line) => `data: ${line}`).join("\n");
+  return `id: ${id}\nevent: ${message.event}\n${data}\n\n`;
+}
+
+export function createLiveStreams(deps: { bus: Bus; db: Db }): LiveStreams {
+  const open = new Set<() => void>();
+
+  return {
+    count: () => open.size,
+    closeAll() {
+      for (const close of [...open]) close();
+    },
+    async open(ctx, options) {
+      // Subscribe before reading history, so an event committed in between is not lost; ids dedupe.
+      const stream = await streamEvents(deps.bus, options.pattern);
+      const body = new PassThrough();
+      let lastId = options.afterId ?? 0;
+      let closed = false;
+
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        open.delete(close);
+        void stream.close();
+        body.end();
+      };
+      const heartbeat = setInterval(() => body.write(": keep-alive\n\n"), heartbeatMs);
+      open.add(close);
+      ctx.req.on("close", close);
+      ctx.res.on("close", close);
+
+      ctx.req.socket.setTimeout(0);
+      ctx.req.socket.setNoDelay(true);
+      ctx.status = 200;
+      ctx.type = "text/event-stream";
+      ctx.set("Cache-Control", "no-cache, no-transform");
+      ctx.set("X-Accel-Buffering", "no");
+      ctx.body = body;
+      body.write("retry: 3000\n\n");
+
+      const send = (event: Event) => {
+        if (closed || event.id <= lastId) return;
+        lastId = event.id;
+        body.write(frame(event.id, options.format(event)));
+      };
+
+      void (async () => {
+        try {
+          if (options.afterId !== undefined) {
+            for (;;) {
+              const page = await readEventHistory(deps, { subject: options.pattern, after: lastId, limit: 500 });
+              page.forEach(send);
+              if (page.length < 500 || closed) break;
+            }
+          }
+          for await (const event of stream) send(event);
+        } catch {
+          // The client went away or the bus closed: either way this stream is over.
+        } finally {
+          close();
+        }
+      })();
+    },
+  };
+}

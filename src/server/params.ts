@@ -1,0 +1,26 @@
+import { CookError } from "../core/errors.js";
+import { checkPattern } from "../events/subjects.js";
+
+type QueryValue = string | string[] | undefined;
+
+function single(name: string, value: QueryValue): string | undefined {
+  if (Array.isArray(value)) throw new CookError("invalid", `give '${name}' once`);
+  return value === "" ? undefined : value;
+}
+
+export function optionalInteger(name: string, value: QueryValue): number | undefined {
+  const text = single(name, value);
+  if (text === undefined) return undefined;
+  if (!/^\d{1,15}$/.test(text)) throw new CookError("invalid", `'${name}' must be a non-negative integer, got '${text}'`);
+  return Number(text);
+}
+
+export function optionalPattern(name: string, value: QueryValue): string | undefined {
+  const text = single(name, value)?.trim();
+  return text ? checkPattern(text) : undefined;
+}
+
+/** An SSE client resumes with Last-Event-ID; an explicit `after` wins. */
+export function resumeAfter(after: QueryValue, lastEventId: string): number | undefined {
+  return optionalInteger("after", after) ?? optionalInteger("Last-Event-ID", lastEventId || undefined);
+}

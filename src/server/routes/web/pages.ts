@@ -1,0 +1,29 @@
+import Router from "@koa/router";
+import { readEventHistory } from "../../../events/history.js";
+import { requireActor } from "../../middleware/auth.js";
+import type { Services } from "../../services.js";
+
+/** The overview and the areas whose features are still to come (they say so plainly). */
+export function pageRoutes(services: Services): Router {
+  const router = new Router();
+
+  router.get("/", async (ctx) => {
+    requireActor(ctx);
+    const events = await readEventHistory(services, { limit: 10 });
+    await ctx.render("home", {
+      events,
+      store: services.db.kind,
+      bus: services.bus.status(),
+      pending: await services.relay.pending(),
+    });
+  });
+
+  for (const area of ["repos", "tasks", "branches"] as const) {
+    router.get(`/${area}`, async (ctx) => {
+      requireActor(ctx);
+      await ctx.render(`${area}/index`, {});
+    });
+  }
+
+  return router;
+}

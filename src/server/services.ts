@@ -1,0 +1,69 @@
+import type { ServerConfig } from "../config/server-config.js";
+import { packageVersion } from "../config/package-root.js";
+import type { Db } from "../db/db.js";
+import { instanceId } from "../db/event-store.js";
+import { openDatabase } from "../db/open.js";
+import type { Bus } from "../events/bus.js";
+import { createEventLog, type EventLog } from "../events/event-log.js";
+import { createLocalBus } from "../events/local-bus.js";
+import { createNatsBus } from "../events/nats-bus.js";
+import { createOutboxRelay, type OutboxRelay } from "../events/outbox-relay.js";
+import type { Logger } from "./logger.js";
+
+/** Everything the routes need, built once at start-up and handed down. */
+export interface Services {
+  readonly config: ServerConfig;
+  readonly log: Logger;
+  readonly version: string;
+  readonly db: Db;
+  readonly bus: Bus;
+  readonly relay: OutboxRelay;
+  readonly events: EventLog;
+  close(): Promise<void>;
+}
+
+export async function openServices(config: ServerConfig, log: Logger): Promise<Services> {
+  const db = await openDatabase(config);
+  let bus: Bus;
+  try {
+    bus = config.natsUrl
+      ? await createNatsBus({
+          url: config.natsUrl,
+          instanceId: await instanceId(db),
+          onError: (err, context) => log.warn({ err, context }, "nats"),
+        })
+      : createLocalBus({ db, onHandlerError: (err, event, pattern) => log.error({ err, subject: event.subject, pattern }, "event handler failed") });
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  let lastRelayWarning = 0;
+  const relay = createOutboxRelay({
+    db,
+    bus,
+    onError: (err) => {
+      // An outage makes every retry fail; one warning every 30 s is enough to see it in the log.
+      if (Date.now() - lastRelayWarning < 30_000) return;
+      lastRelayWarning = Date.now();
+      log.warn({ err: String((err as Error).message ?? err) }, "outbox relay cannot publish; events wait in the outbox");
+    },
+  });
+  const events = createEventLog(() => relay.poke());
+  relay.start();
+
+  return {
+    config,
+    log,
+    version: packageVersion(),
+    db,
+    bus,
+    relay,
+    events,
+    async close() {
+      await relay.stop();
+      await bus.close();
+      await db.close();
+    },
+  };
+}
