@@ -13,9 +13,11 @@ interface EventsOptions {
 }
 
 export function registerEvents(program: Command): void {
-  const events = program
-    .command("events")
-    .description("print the event log, oldest first; --follow keeps printing new events")
+  const events = program.command("events").description("the event log: print it, follow it, announce custom events");
+
+  events
+    .command("list", { isDefault: true })
+    .description("print the event log, oldest first; --follow keeps printing new events (the default subcommand)")
     .option("-f, --follow", "keep printing events as they happen")
     .option("-s, --subject <pattern>", "only subjects matching this NATS pattern, e.g. 'cook.branch.myapp.>'")
     .option("-n, --limit <n>", "how many past events to print", parseIntegerOption("--limit", 0, 1000), 20)
