@@ -99,6 +99,8 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   async function runSequentially(pattern: string, handler: EventHandler, nc: NatsConnection, isStopped: () => boolean) {
     const sub = nc.subscribe(pattern);
     stops.add(async () => sub.unsubscribe());
+    // Once the server has the subscription, an event published after subscribe() resolves is delivered.
+    await nc.flush();
     void (async () => {
       for await (const msg of sub) {
         if (isStopped()) break;
