@@ -6,6 +6,7 @@ import { CookError } from "../core/errors.js";
 import { registerEvents } from "./events.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
+import { registerToken } from "./token.js";
 
 // Exit codes: 0 ok, 1 user error, 2 usage error, 3 server unreachable, 70 internal error.
 const program = new Command("cook")
@@ -18,6 +19,7 @@ const program = new Command("cook")
 registerServe(program);
 registerStatus(program);
 registerEvents(program);
+registerToken(program);
 
 for (const command of program.commands) {
   command.exitOverride().showHelpAfterError();

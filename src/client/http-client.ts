@@ -31,6 +31,15 @@ export interface CustomEventInput {
   data?: unknown;
 }
 
+export interface TokenInfo {
+  id: number;
+  name: string;
+  scope: string;
+  createdAt: string;
+  lastUsedAt?: string;
+  revokedAt?: string;
+}
+
 type QueryParams = Record<string, string | number | undefined>;
 
 /** The typed HTTP API of a cook server; every error comes back as a CookError. */
@@ -47,6 +56,18 @@ export class CookClient {
 
   async listEvents(query: EventQuery = {}): Promise<Event[]> {
     return (await this.request<{ events: Event[] }>("GET", "/api/events", { query: { ...query } })).events;
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.request<{ tokens: TokenInfo[] }>("GET", "/api/tokens")).tokens;
+  }
+
+  createToken(input: { scope: string; name?: string }): Promise<{ token: TokenInfo; secret: string }> {
+    return this.request("POST", "/api/tokens", { body: input });
+  }
+
+  async revokeToken(id: number): Promise<TokenInfo> {
+    return (await this.request<{ token: TokenInfo }>("DELETE", `/api/tokens/${id}`)).token;
   }
 
   async announceEvent(input: CustomEventInput): Promise<Event> {

@@ -8,6 +8,7 @@ import { requestLogMiddleware } from "./middleware/request-log.js";
 import { securityHeadersMiddleware } from "./middleware/security-headers.js";
 import { eventApiRoutes } from "./routes/api/events.js";
 import { healthRoutes } from "./routes/api/health.js";
+import { tokenApiRoutes } from "./routes/api/tokens.js";
 import { eventWebRoutes } from "./routes/web/events.js";
 import { pageRoutes } from "./routes/web/pages.js";
 import type { Services } from "./services.js";
@@ -42,7 +43,7 @@ export function createApp(services: Services, live: LiveStreams): Koa {
     }),
   );
 
-  for (const router of [eventApiRoutes(services, live), eventWebRoutes(services, live, views), pageRoutes(services)]) {
+  for (const router of [eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), pageRoutes(services)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

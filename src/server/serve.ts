@@ -1,4 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { createInitialAdminToken } from "../auth/tokens.js";
 import type { AddressInfo } from "node:net";
 import { isLoopbackHost, type ServerConfig } from "../config/server-config.js";
 import { CookError } from "../core/errors.js";
@@ -41,6 +44,14 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
   } catch (err) {
     unlock();
     throw err;
+  }
+  if (config.auth.required) {
+    const initial = await createInitialAdminToken(services);
+    if (initial) {
+      const file = join(config.server.dataDir, "initial-admin-token");
+      writeFileSync(file, `${initial.secret}\n`, { mode: 0o600 });
+      log.warn({ file }, "auth is required and there was no admin token: created one; its secret is in this file (readable only by this user)");
+    }
   }
   const live = createLiveStreams(services);
   const server = createServer(createApp(services, live).callback());
