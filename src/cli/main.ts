@@ -4,6 +4,7 @@ import { packageVersion } from "../config/package-root.js";
 import { UnreachableError } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
 import { registerEvents } from "./events.js";
+import { registerRepo } from "./repo.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
 import { registerToken } from "./token.js";
@@ -18,6 +19,7 @@ const program = new Command("cook")
 
 registerServe(program);
 registerStatus(program);
+registerRepo(program);
 registerEvents(program);
 registerToken(program);
 

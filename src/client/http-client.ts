@@ -31,6 +31,13 @@ export interface CustomEventInput {
   data?: unknown;
 }
 
+export interface RepoInfo {
+  name: string;
+  defaultBranch: string;
+  lastCommitAt?: string;
+  sizeBytes: number;
+}
+
 export interface TokenInfo {
   id: number;
   name: string;
@@ -56,6 +63,18 @@ export class CookClient {
 
   async listEvents(query: EventQuery = {}): Promise<Event[]> {
     return (await this.request<{ events: Event[] }>("GET", "/api/events", { query: { ...query } })).events;
+  }
+
+  async listRepos(): Promise<RepoInfo[]> {
+    return (await this.request<{ repos: RepoInfo[] }>("GET", "/api/repos")).repos;
+  }
+
+  async addRepo(input: { name: string; clone?: string; defaultBranch?: string }): Promise<RepoInfo> {
+    return (await this.request<{ repo: RepoInfo }>("POST", "/api/repos", { body: input })).repo;
+  }
+
+  removeRepo(name: string): Promise<{ trashedTo: string }> {
+    return this.request("DELETE", `/api/repos/${encodeURIComponent(name)}`);
   }
 
   async listTokens(): Promise<TokenInfo[]> {

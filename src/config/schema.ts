@@ -2,7 +2,7 @@ import type { TomlTable } from "./toml-file.js";
 
 /** What one config key accepts; `check` returns what was expected when the value is refused. */
 export interface KeyRule {
-  type: "string" | "integer" | "boolean";
+  type: "string" | "integer" | "boolean" | "strings";
   check?: (value: never) => string | undefined;
 }
 
@@ -12,10 +12,12 @@ const typeNames: Record<KeyRule["type"], string> = {
   string: "a string",
   integer: "an integer",
   boolean: "true or false",
+  strings: "an array of strings",
 };
 
 function typeMatches(rule: KeyRule, value: unknown): boolean {
   if (rule.type === "integer") return typeof value === "number" && Number.isInteger(value);
+  if (rule.type === "strings") return Array.isArray(value) && value.every((item) => typeof item === "string");
   return typeof value === rule.type;
 }
 

@@ -18,7 +18,17 @@ export interface ServerConfig {
   readonly natsUrl: string | undefined;
   readonly log: { readonly level: LogLevel };
   readonly defaults: { readonly branch: string; readonly agent: string };
+  readonly forge: {
+    /** Branch patterns (`*` matches within one path segment, `**` across) that, like the default branch, cannot be pushed to. */
+    readonly protectedBranches: readonly string[];
+    /** Who may push new tags. */
+    readonly tagCreators: TagCreators;
+    /** Whether an existing tag may be moved or deleted by a push. */
+    readonly tagUpdates: boolean;
+  };
 }
+
+export type TagCreators = "user" | "admin" | "nobody";
 
 export interface ServerConfigFlags {
   config?: string;
@@ -39,6 +49,11 @@ const rules: SectionRules = {
   database: { url: { type: "string", check: (v: string) => (/^postgres(ql)?:\/\//.test(v) ? undefined : "a postgres:// URL") } },
   nats: { url: { type: "string", check: (v: string) => (/^(nats|tls|ws|wss):\/\//.test(v) ? undefined : "a nats:// URL") } },
   log: { level: { type: "string", check: (v: string) => (logLevels.includes(v as LogLevel) ? undefined : `one of ${logLevels.join(", ")}`) } },
+  forge: {
+    protected_branches: { type: "strings" },
+    tag_creators: { type: "string", check: (v: string) => (["user", "admin", "nobody"].includes(v) ? undefined : "one of user, admin, nobody") },
+    tag_updates: { type: "boolean" },
+  },
   defaults: {
     branch: { type: "string", check: (v: string) => (v.trim() ? undefined : "a branch name") },
     agent: { type: "string", check: (v: string) => (v.trim() ? undefined : "an agent name") },
@@ -99,6 +114,11 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
     defaults: {
       branch: str(sectionOf(doc, "defaults"), "branch") ?? "main",
       agent: str(sectionOf(doc, "defaults"), "agent") ?? "claude",
+    },
+    forge: {
+      protectedBranches: (sectionOf(doc, "forge").protected_branches as string[] | undefined) ?? [],
+      tagCreators: (str(sectionOf(doc, "forge"), "tag_creators") as TagCreators | undefined) ?? "user",
+      tagUpdates: (sectionOf(doc, "forge").tag_updates as boolean | undefined) ?? false,
     },
   };
   return deepFreeze(config);

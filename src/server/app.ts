@@ -8,7 +8,10 @@ import { requestLogMiddleware } from "./middleware/request-log.js";
 import { securityHeadersMiddleware } from "./middleware/security-headers.js";
 import { eventApiRoutes } from "./routes/api/events.js";
 import { healthRoutes } from "./routes/api/health.js";
+import { repoApiRoutes } from "./routes/api/repos.js";
 import { tokenApiRoutes } from "./routes/api/tokens.js";
+import { hookRoutes } from "./routes/internal/hooks.js";
+import { smartHttpMiddleware } from "../forge/smart-http.js";
 import { eventWebRoutes } from "./routes/web/events.js";
 import { pageRoutes } from "./routes/web/pages.js";
 import type { Services } from "./services.js";
@@ -33,6 +36,8 @@ export function createApp(services: Services, live: LiveStreams): Koa {
   app.use(health.routes());
 
   app.use(authMiddleware({ db: services.db, required: services.config.auth.required }));
+  // Git bodies are pack streams: the smart HTTP handler reads them itself, before any body parser.
+  app.use(smartHttpMiddleware({ dataDir: services.dataDir, authRequired: services.config.auth.required, hooks: services.hooks }));
   app.use(
     bodyParser({
       enableTypes: ["json"],
@@ -43,7 +48,7 @@ export function createApp(services: Services, live: LiveStreams): Koa {
     }),
   );
 
-  for (const router of [eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), pageRoutes(services)]) {
+  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), pageRoutes(services)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

@@ -8,6 +8,9 @@ import { createEventLog, type EventLog } from "../events/event-log.js";
 import { createLocalBus } from "../events/local-bus.js";
 import { createNatsBus } from "../events/nats-bus.js";
 import { createOutboxRelay, type OutboxRelay } from "../events/outbox-relay.js";
+import { loadHookSecret } from "../forge/hooks.js";
+import { refreshHooks } from "../forge/repos.js";
+import { createGit, type Git } from "../git/git.js";
 import type { Logger } from "./logger.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
@@ -19,6 +22,10 @@ export interface Services {
   readonly bus: Bus;
   readonly relay: OutboxRelay;
   readonly events: EventLog;
+  readonly git: Git;
+  readonly dataDir: string;
+  /** Hooks call back here; known once the server listens. */
+  readonly hooks: { url(): string; secret: string; setUrl(url: string): void };
   close(): Promise<void>;
 }
 
@@ -52,6 +59,12 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   const events = createEventLog(() => relay.poke());
   relay.start();
 
+  const git = createGit();
+  const dataDir = config.server.dataDir;
+  const refreshed = refreshHooks({ dataDir });
+  if (refreshed > 0) log.info({ repos: refreshed }, "installed current hooks into repos");
+  let hookUrl = "";
+
   return {
     config,
     log,
@@ -60,7 +73,15 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     bus,
     relay,
     events,
+    git,
+    dataDir,
+    hooks: {
+      url: () => hookUrl,
+      secret: loadHookSecret(dataDir),
+      setUrl: (url) => void (hookUrl = url),
+    },
     async close() {
+      git.close();
       await relay.stop();
       await bus.close();
       await db.close();

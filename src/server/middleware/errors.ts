@@ -42,7 +42,11 @@ export function errorMiddleware() {
       if (!known) ctx.state.log?.error({ err, path: ctx.path, method: ctx.method }, "unhandled error");
       ctx.status = httpStatusOf(code);
       if (code === "unauthenticated") ctx.set("WWW-Authenticate", 'Basic realm="cook"');
-      if (wantsJson(ctx)) {
+      if (ctx.state.git) {
+        // A git client prints only the status; curl and people reading logs get the reason.
+        ctx.type = "text/plain";
+        ctx.body = `${message}\n`;
+      } else if (wantsJson(ctx)) {
         ctx.body = { error: { code, message } };
       } else if (ctx.render) {
         await ctx.render(ctx.get("HX-Request") ? "_error" : "error", { status: ctx.status, code, message });

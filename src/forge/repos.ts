@@ -1,0 +1,163 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Actor } from "../core/actor.js";
+import { CookError } from "../core/errors.js";
+import { checkRepoName, isValidBranchName, isValidRepoName } from "../core/names.js";
+import type { Db } from "../db/db.js";
+import type { EventLog } from "../events/event-log.js";
+import { newEvent } from "../events/event.js";
+import { subjects } from "../events/subjects.js";
+import type { Git } from "../git/git.js";
+import { headBranch, listRefs } from "../git/refs.js";
+import { GitCommandError, runGit } from "../git/run-git.js";
+import { repoDir, reposDirOf, trashDirOf } from "./paths.js";
+import { configureRepo, hookScript, installHooks } from "./repo-setup.js";
+
+export interface RepoDeps {
+  dataDir: string;
+  db: Db;
+  events: EventLog;
+  git: Git;
+}
+
+export interface Repo {
+  name: string;
+  defaultBranch: string;
+  /** Newest commit date over all branches; absent for an empty repo. */
+  lastCommitAt: string | undefined;
+  sizeBytes: number;
+}
+
+function folderSize(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += folderSize(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
+async function describeRepo(deps: RepoDeps, name: string): Promise<Repo> {
+  const gitDir = repoDir(deps.dataDir, name);
+  const [defaultBranch, newest] = await Promise.all([headBranch(deps.git, gitDir), listRefs(deps.git, gitDir, ["refs/heads/"])]);
+  return { name, defaultBranch, lastCommitAt: newest[0]?.committedAt, sizeBytes: folderSize(gitDir) };
+}
+
+export function repoExists(dataDir: string, name: string): boolean {
+  return isValidRepoName(name) && existsSync(join(repoDir(dataDir, name), "HEAD"));
+}
+
+/** Throws not_found for a repo that does not exist (or whose name could not exist). */
+export function requireRepo(dataDir: string, name: string): string {
+  if (!repoExists(dataDir, name)) throw new CookError("not_found", `no repo named '${name}'`);
+  return repoDir(dataDir, name);
+}
+
+export async function getRepo(deps: RepoDeps, name: string): Promise<Repo> {
+  requireRepo(deps.dataDir, name);
+  return describeRepo(deps, name);
+}
+
+/** Repos are the `<name>.git` folders of the repos dir: there is no other list to fall out of step. */
+export async function listRepos(deps: RepoDeps): Promise<Repo[]> {
+  const dir = reposDirOf(deps.dataDir);
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir)
+    .filter((entry) => entry.endsWith(".git") && isValidRepoName(entry.slice(0, -4)))
+    .map((entry) => entry.slice(0, -4))
+    .filter((name) => repoExists(deps.dataDir, name))
+    .sort((a, b) => a.localeCompare(b));
+  return Promise.all(names.map((name) => describeRepo(deps, name)));
+}
+
+/**
+ * Builds the repository in a hidden folder and moves it into place in the transaction that
+ * records its event, so a half-made repo is never listed or served.
+ */
+async function materialise(deps: RepoDeps, name: string, build: (tmpDir: string) => Promise<void>, event: "created" | "imported", actor: Actor, data: object): Promise<Repo> {
+  checkRepoName(name);
+  const reposDir = reposDirOf(deps.dataDir);
+  mkdirSync(reposDir, { recursive: true });
+  const finalDir = repoDir(deps.dataDir, name);
+  if (existsSync(finalDir)) throw new CookError("conflict", `repo '${name}' already exists`);
+  const tmpDir = join(reposDir, `.tmp-${name}-${randomBytes(4).toString("hex")}`);
+  try {
+    await build(tmpDir);
+    await configureRepo(deps.git, tmpDir);
+    installHooks(tmpDir);
+    await deps.db.transaction(async (tx) => {
+      await deps.events.append(tx, newEvent(subjects.repo(name, event), name, { data: { ...data, by: actor.name } }));
+      if (existsSync(finalDir)) throw new CookError("conflict", `repo '${name}' already exists`);
+      renameSync(tmpDir, finalDir);
+    });
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+  return describeRepo(deps, name);
+}
+
+export async function createRepo(deps: RepoDeps, input: { name: string; defaultBranch: string }, actor: Actor): Promise<Repo> {
+  if (!isValidBranchName(input.defaultBranch)) throw new CookError("invalid", `'${input.defaultBranch}' is not a valid branch name`);
+  return materialise(
+    deps,
+    input.name,
+    async (tmpDir) => void (await runGit(["init", "--bare", "--quiet", `--initial-branch=${input.defaultBranch}`, tmpDir])),
+    "created",
+    actor,
+    { defaultBranch: input.defaultBranch },
+  );
+}
+
+/** Imports every branch and tag of a git URL or local path; the source's default branch stays the default. */
+export async function importRepo(deps: RepoDeps, input: { name: string; source: string }, actor: Actor): Promise<Repo> {
+  const source = input.source.trim();
+  if (!source || source.startsWith("-") || /^ext::|^fd::/i.test(source)) {
+    throw new CookError("invalid", `'${input.source}' is not a git URL or path to clone from`);
+  }
+  return materialise(
+    deps,
+    input.name,
+    async (tmpDir) => {
+      try {
+        await runGit(["-c", "protocol.ext.allow=never", "clone", "--bare", "--quiet", "--", source, tmpDir], { timeoutMs: 30 * 60_000 });
+      } catch (err) {
+        if (err instanceof GitCommandError) throw new CookError("invalid", `cannot import from '${source}': ${err.result.stderr.trim().split("\n").pop()}`);
+        throw err;
+      }
+      await deps.git.run(tmpDir, ["remote", "remove", "origin"]);
+    },
+    "imported",
+    actor,
+    { source },
+  );
+}
+
+/** Moves the repo to the trash with a timestamp; nothing is deleted. */
+export async function removeRepo(deps: RepoDeps, name: string, actor: Actor): Promise<{ trashedTo: string }> {
+  const gitDir = requireRepo(deps.dataDir, name);
+  const trashDir = trashDirOf(deps.dataDir);
+  mkdirSync(trashDir, { recursive: true });
+  const trashedTo = join(trashDir, `${name}-${new Date().toISOString().replace(/[:.]/g, "-")}.git`);
+  await deps.db.transaction(async (tx) => {
+    await deps.events.append(tx, newEvent(subjects.repo(name, "removed"), name, { data: { trashedTo, by: actor.name } }));
+    deps.git.forget(gitDir);
+    renameSync(gitDir, trashedTo);
+  });
+  return { trashedTo };
+}
+
+/** At start-up: every repo gets the current hook scripts (the package may have been upgraded). */
+export function refreshHooks(deps: Pick<RepoDeps, "dataDir">): number {
+  const dir = reposDirOf(deps.dataDir);
+  if (!existsSync(dir)) return 0;
+  let refreshed = 0;
+  const script = hookScript();
+  for (const entry of readdirSync(dir)) {
+    if (!entry.endsWith(".git") || !repoExists(deps.dataDir, entry.slice(0, -4))) continue;
+    const gitDir = join(dir, entry);
+    if (installHooks(gitDir, script)) refreshed++;
+  }
+  return refreshed;
+}
