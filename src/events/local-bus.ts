@@ -71,7 +71,10 @@ export function createLocalBus(options: LocalBusOptions = {}): Bus {
       const db = options.db!;
       const subjectRegex = patternToRegex(this.pattern);
       for (;;) {
-        const page = await listEvents(db, { subjectRegex, afterId: this.lastId, publishedOnly: true, limit: replayPageSize, order: "asc" });
+        // Committed events, published or not: the relay hands an event to the bus before it records
+        // it as published, and one offered before this subscriber was registered would otherwise be
+        // lost. The relay's copy arrives later and is skipped by id.
+        const page = await listEvents(db, { subjectRegex, afterId: this.lastId, limit: replayPageSize, order: "asc" });
         for (const event of page) {
           if (this.stopped) return;
           await this.deliver(event);

@@ -58,14 +58,20 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   let lastProblem = "connecting";
   let streamReady: Promise<void> | undefined;
 
-  const connection: Promise<NatsConnection> = connect({
-    servers: options.url,
-    name: "cook",
-    waitOnFirstConnect: true,
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-  });
-  connection.catch((err) => (lastProblem = String((err as Error).message)));
+  // The wait for a first connection happens here rather than in nats.js (waitOnFirstConnect), which
+  // cannot be cancelled: a bus closed before NATS ever came up would keep the process alive.
+  async function connectUntilClosed(): Promise<NatsConnection> {
+    for (;;) {
+      try {
+        return await connect({ servers: options.url, name: "cook", maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+      } catch (err) {
+        lastProblem = String((err as Error).message);
+        if (closed) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+  const connection = connectUntilClosed();
 
   let js: JetStreamClient | undefined;
   let jsm: JetStreamManager | undefined;
