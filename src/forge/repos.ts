@@ -110,6 +110,9 @@ export async function createRepo(deps: RepoDeps, input: { name: string; defaultB
   );
 }
 
+// An allowlist: transports that run commands (ext::, fd::) or are unknown are refused.
+const importProtocols = ["protocol.allow=never", ...["file", "http", "https", "git", "ssh"].map((p) => `protocol.${p}.allow=always`)].flatMap((c) => ["-c", c]);
+
 /** Imports every branch and tag of a git URL or local path; the source's default branch stays the default. */
 export async function importRepo(deps: RepoDeps, input: { name: string; source: string }, actor: Actor): Promise<Repo> {
   const source = input.source.trim();
@@ -121,7 +124,7 @@ export async function importRepo(deps: RepoDeps, input: { name: string; source: 
     input.name,
     async (tmpDir) => {
       try {
-        await runGit(["-c", "protocol.ext.allow=never", "clone", "--bare", "--quiet", "--", source, tmpDir], { timeoutMs: 30 * 60_000 });
+        await runGit([...importProtocols, "clone", "--bare", "--quiet", "--", source, tmpDir], { timeoutMs: 30 * 60_000 });
       } catch (err) {
         if (err instanceof GitCommandError) throw new CookError("invalid", `cannot import from '${source}': ${err.result.stderr.trim().split("\n").pop()}`);
         throw err;

@@ -41,6 +41,7 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    child.stdin.on("error", () => {}); // the command may exit without reading its input
     child.stdin.end(options.input ?? "");
   });
 }
