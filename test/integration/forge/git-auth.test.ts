@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { git, gitOk, lsRemote, makeWorkRepo, revParse, tempDir } from "../../helpers/git.js";
+
+describe("git over HTTP with auth required", () => {
+  let cook: RunningCook;
+  let admin: string;
+  let agent: string;
+  let seed: string;
+  const withToken = (secret: string, repo = "guarded") => cook.url.replace("http://", `http://x:${secret}@`) + `/${repo}.git`;
+
+  before(async () => {
+    cook = await startCook({ config: "[auth]\nrequired = true\n" });
+    admin = readFileSync(join(cook.dataDir, "initial-admin-token"), "utf8").trim();
+    seed = await makeWorkRepo([{ "README.md": "guarded\n" }]);
+    for (const repo of ["guarded", "other"]) {
+      const added = await cook.cli(["repo", "add", repo, `--clone=${seed}`], { env: { COOK_TOKEN: admin } });
+      assert.equal(added.code, 0, added.stderr);
+    }
+    agent = (await cook.cli(["token", "create", "--scope", "agent:guarded/agent/fix"], { env: { COOK_TOKEN: admin } })).stdout.trim();
+  });
+  after(() => cook?.stop());
+
+  it("answers a clone without credentials with 401 and asks for Basic auth", async () => {
+    const result = await git(["clone", `${cook.url}/guarded.git`, join(tempDir(), "c")], { env: { GIT_TRACE_CURL: "1", GIT_TRACE_CURL_NO_DATA: "1" } });
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /HTTP\/1\.1 401/);
+    assert.match(result.stderr, /WWW-Authenticate: Basic/i);
+    for (const service of ["git-upload-pack", "git-receive-pack"]) {
+      const response = await fetch(`${cook.url}/guarded.git/info/refs?service=${service}`);
+      assert.equal(response.status, 401, service);
+    }
+  });
+
+  it("refuses wrong credentials with 403", async () => {
+    const result = await git(["ls-remote", withToken("cook_not-a-token")]);
+    assert.notEqual(result.code, 0);
+    assert.match(result.stderr, /403/);
+  });
+
+  it("clones and pushes with a token as the password", async () => {
+    const dir = join(tempDir(), "c");
+    await gitOk(["clone", "--quiet", withToken(admin), dir]);
+    await gitOk(["checkout", "--quiet", "-b", "admin-work"], { cwd: dir });
+    await gitOk(["commit", "--quiet", "--allow-empty", "-m", "work"], { cwd: dir });
+    await gitOk(["push", "--quiet", "origin", "admin-work"], { cwd: dir });
+    assert.equal((await lsRemote(withToken(admin)))["refs/heads/admin-work"], await revParse(dir, "HEAD"));
+  });
+
+  it("leaves refs untouched when a hand-made receive-pack POST comes without credentials", async () => {
+    const before = await lsRemote(withToken(admin));
+    const zero = "0".repeat(40);
+    const command = `${zero} ${before["refs/heads/main"]} refs/heads/injected\0 report-status\n`;
+    const pkt = (command.length + 4).toString(16).padStart(4, "0") + command;
+    for (const path of ["/guarded.git/git-receive-pack", "/guarded/git-receive-pack"]) {
+      const response = await fetch(`${cook.url}${path}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-git-receive-pack-request" },
+        body: `${pkt}0000`,
+      });
+      assert.equal(response.status, 401, path);
+    }
+    assert.deepEqual(await lsRemote(withToken(admin)), before);
+  });
+
+  it("lets an agent token push its own branch only, and hides other repos from it", async () => {
+    const dir = join(tempDir(), "agent");
+    await gitOk(["clone", "--quiet", withToken(agent), dir]);
+    await gitOk(["checkout", "--quiet", "-b", "agent/fix"], { cwd: dir });
+    await gitOk(["commit", "--quiet", "--allow-empty", "-m", "agent work"], { cwd: dir });
+    await gitOk(["push", "--quiet", "origin", "agent/fix"], { cwd: dir });
+
+    await gitOk(["checkout", "--quiet", "-b", "agent/other"], { cwd: dir });
+    const elsewhere = await git(["push", "origin", "agent/other"], { cwd: dir });
+    assert.match(elsewhere.stderr, /remote: cook: refs\/heads\/agent\/other: this agent token may only push to guarded\/agent\/fix/);
+    assert.equal((await lsRemote(withToken(admin)))["refs/heads/agent/other"], undefined);
+
+    const tag = await git(["push", "origin", "HEAD:refs/tags/agent-tag"], { cwd: dir });
+    assert.match(tag.stderr, /remote: cook: refs\/tags\/agent-tag: agent tokens cannot push tags/);
+
+    const otherRepo = await git(["ls-remote", withToken(agent, "other")]);
+    assert.notEqual(otherRepo.code, 0);
+    assert.match(otherRepo.stderr, /not found|404/);
+  });
+});

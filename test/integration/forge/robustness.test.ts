@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { execFileSync, spawn } from "node:child_process";
+import { connect } from "node:net";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { eventually, startCook, type RunningCook } from "../../helpers/cook.js";
+import { gitEnv, gitOk, makeWorkRepo, tempDir } from "../../helpers/git.js";
+
+/** git processes whose parent chain leads to the given process. */
+function gitDescendants(pid: number): string[] {
+  const out = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" });
+  const rows = out
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line)!.slice(1) as [string, string, string]);
+  const children = new Map<string, string[]>();
+  for (const [child, parent] of rows) children.set(parent, [...(children.get(parent) ?? []), child]);
+  const found: string[] = [];
+  const walk = (p: string) => {
+    for (const child of children.get(p) ?? []) {
+      const row = rows.find((r) => r[0] === child)!;
+      if (/^git\b|\/git\b/.test(row[2])) found.push(`${row[0]} ${row[2]}`);
+      walk(child);
+    }
+  };
+  walk(String(pid));
+  return found;
+}
+
+describe("smart HTTP under bad input", () => {
+  let cook: RunningCook;
+
+  before(async () => {
+    cook = await startCook();
+    // Big enough (≈ 20 MB of incompressible blobs) that a clone is still streaming when it is killed.
+    const source = await makeWorkRepo(Array.from({ length: 10 }, (_, i) => ({ [`blob-${i}.bin`]: randomBytes(2 * 1024 * 1024) })));
+    assert.equal((await cook.cli(["repo", "add", "big", `--clone=${source}`])).code, 0);
+  });
+  after(() => cook?.stop());
+
+  it("answers a wrong request content type with 415", async () => {
+    for (const service of ["git-upload-pack", "git-receive-pack"]) {
+      const response = await fetch(`${cook.url}/big.git/${service}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+      assert.equal(response.status, 415, service);
+      assert.match(await response.text(), new RegExp(`takes Content-Type application/x-${service}-request`));
+    }
+  });
+
+  it("refuses the dumb HTTP protocol and wrong methods", async () => {
+    assert.equal((await fetch(`${cook.url}/big.git/info/refs`)).status, 403);
+    assert.equal((await fetch(`${cook.url}/big.git/git-upload-pack`)).status, 400);
+  });
+
+  it("never reaches a path outside the repos folder", async () => {
+    const attempts = [
+      "/..%2F..%2Fetc/info/refs?service=git-upload-pack",
+      "/%2e%2e/info/refs?service=git-upload-pack",
+      "/..%2fbig/info/refs?service=git-upload-pack",
+      "/%2Fetc%2Fpasswd/info/refs?service=git-upload-pack",
+      "/big.git%2F..%2F..%2F..%2Fetc/info/refs?service=git-upload-pack",
+      "/.git/info/refs?service=git-upload-pack",
+      "/trash/info/refs?service=git-upload-pack",
+    ];
+    for (const path of attempts) {
+      const response = await fetch(`${cook.url}${path}`);
+      assert.equal(response.status, 404, path);
+      assert.doesNotMatch(await response.text(), /root:|# service/, path);
+    }
+    const raw = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(cook.url).port), "127.0.0.1", () => socket.write("GET /../../etc/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let data = "";
+      socket.on("data", (chunk: Buffer) => (data += chunk));
+      socket.on("end", () => resolve(data));
+    });
+    assert.match(raw, /^HTTP\/1\.1 404/);
+  });
+
+  it("survives a client killed mid-clone and leaves no git process behind", async () => {
+    const dir = join(tempDir(), "killed");
+    const clone = spawn("git", ["clone", "--no-checkout", `${cook.url}/big.git`, dir], { env: gitEnv(), stdio: "ignore" });
+    // Wait until the server is busy with the clone, then kill the client.
+    await eventually(() => (gitDescendants(cook.child.pid!).some((p) => /upload-pack|pack-objects/.test(p)) ? true : undefined), 10_000, "the server to start packing");
+    clone.kill("SIGKILL");
+    await eventually(() => (gitDescendants(cook.child.pid!).length === 0 ? true : undefined), 10_000, "git processes to go away");
+    assert.equal((await fetch(`${cook.url}/healthz`)).status, 200);
+    const again = join(tempDir(), "again");
+    await gitOk(["clone", "--quiet", "--no-checkout", `${cook.url}/big.git`, again]);
+  });
+});
