@@ -14,5 +14,6 @@ mkdirSync(vendor, { recursive: true });
 const assets = [
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["htmx-ext-sse/dist/sse.min.js", "htmx-ext-sse.min.js"],
+  ["highlight.js/styles/github.min.css", "highlight-github.min.css"],
 ];
 for (const [from, to] of assets) copyFileSync(require.resolve(from), join(vendor, to));

@@ -14,6 +14,7 @@ import { hookRoutes } from "./routes/internal/hooks.js";
 import { smartHttpMiddleware } from "../forge/smart-http.js";
 import { eventWebRoutes } from "./routes/web/events.js";
 import { pageRoutes } from "./routes/web/pages.js";
+import { repoWebRoutes } from "./routes/web/repos.js";
 import type { Services } from "./services.js";
 import { staticFilesMiddleware } from "./static-files.js";
 import { createViewEnvironment, viewMiddleware } from "./views.js";
@@ -48,7 +49,7 @@ export function createApp(services: Services, live: LiveStreams): Koa {
     }),
   );
 
-  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), pageRoutes(services)]) {
+  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), pageRoutes(services)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
