@@ -100,7 +100,9 @@ export async function createNatsBus(options: NatsBusOptions): Promise<Bus> {
   ready.catch((err) => onError(err, "connect"));
 
   // Start-up goes on without NATS after a short wait: the outbox keeps events until it is reachable.
-  await Promise.race([ready.catch(() => {}), new Promise((resolve) => setTimeout(resolve, options.connectWaitMs ?? 2000))]);
+  let waitTimer: NodeJS.Timeout | undefined;
+  await Promise.race([ready.catch(() => {}), new Promise((resolve) => (waitTimer = setTimeout(resolve, options.connectWaitMs ?? 2000)))]);
+  clearTimeout(waitTimer);
 
   async function runSequentially(pattern: string, handler: EventHandler, nc: NatsConnection, isStopped: () => boolean) {
     const sub = nc.subscribe(pattern);
