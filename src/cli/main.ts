@@ -7,6 +7,7 @@ import { registerEvents } from "./events.js";
 import { registerRepo } from "./repo.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
+import { registerTask } from "./task.js";
 import { registerToken } from "./token.js";
 
 // Exit codes: 0 ok, 1 user error, 2 usage error, 3 server unreachable, 70 internal error.
@@ -20,6 +21,7 @@ const program = new Command("cook")
 registerServe(program);
 registerStatus(program);
 registerRepo(program);
+registerTask(program);
 registerEvents(program);
 registerToken(program);
 

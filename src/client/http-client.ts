@@ -38,6 +38,32 @@ export interface RepoInfo {
   sizeBytes: number;
 }
 
+export interface TaskInfo {
+  id: string;
+  title: string;
+  priority: number;
+  status: string;
+  repo: string;
+  dependsOn: string[];
+  body: string;
+  createdAt: string;
+  updatedAt: string;
+  extra: Record<string, unknown>;
+}
+
+export interface ListedTaskInfo extends TaskInfo {
+  blockedBy: string[];
+}
+
+export interface TaskDetailInfo {
+  task: TaskInfo;
+  markdown: string;
+  dependsOn: Array<{ id: string; title: string; status: string }>;
+  blockedBy: string[];
+  blocks: Array<{ id: string; title: string; status: string }>;
+  branches: Array<{ repo: string; name: string }>;
+}
+
 export interface TokenInfo {
   id: number;
   name: string;
@@ -75,6 +101,38 @@ export class CookClient {
 
   removeRepo(name: string): Promise<{ trashedTo: string }> {
     return this.request("DELETE", `/api/repos/${encodeURIComponent(name)}`);
+  }
+
+  listTasks(filter: { repo?: string; status?: string; priority?: number; ready?: boolean } = {}): Promise<{ tasks: ListedTaskInfo[]; counts: Record<string, number> }> {
+    return this.request("GET", "/api/tasks", { query: { ...filter, ready: filter.ready ? "true" : undefined } });
+  }
+
+  async createTask(input: Record<string, unknown>): Promise<TaskInfo> {
+    return (await this.request<{ task: TaskInfo }>("POST", "/api/tasks", { body: input })).task;
+  }
+
+  getTask(id: string): Promise<TaskDetailInfo> {
+    return this.request("GET", `/api/tasks/${encodeURIComponent(id)}`);
+  }
+
+  async updateTask(id: string, changes: Record<string, unknown>): Promise<TaskInfo> {
+    return (await this.request<{ task: TaskInfo }>("PATCH", `/api/tasks/${encodeURIComponent(id)}`, { body: changes })).task;
+  }
+
+  async replaceTaskMarkdown(id: string, markdown: string): Promise<TaskInfo> {
+    return (await this.request<{ task: TaskInfo }>("PUT", `/api/tasks/${encodeURIComponent(id)}/markdown`, { body: { markdown } })).task;
+  }
+
+  async setTaskStatus(id: string, action: "close" | "reopen"): Promise<TaskInfo> {
+    return (await this.request<{ task: TaskInfo }>("POST", `/api/tasks/${encodeURIComponent(id)}/${action}`, { body: {} })).task;
+  }
+
+  async exportTasks(): Promise<Array<{ id: string; markdown: string }>> {
+    return (await this.request<{ tasks: Array<{ id: string; markdown: string }> }>("GET", "/api/tasks/export")).tasks;
+  }
+
+  async importTasks(files: Array<{ name: string; text: string }>): Promise<TaskInfo[]> {
+    return (await this.request<{ tasks: TaskInfo[] }>("POST", "/api/tasks/import", { body: { files } })).tasks;
   }
 
   async listTokens(): Promise<TokenInfo[]> {

@@ -5,16 +5,19 @@ import type { LiveStreams } from "./live/sse.js";
 import { authMiddleware } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
 import { requestLogMiddleware } from "./middleware/request-log.js";
+import { sameOriginMiddleware } from "./middleware/same-origin.js";
 import { securityHeadersMiddleware } from "./middleware/security-headers.js";
 import { eventApiRoutes } from "./routes/api/events.js";
 import { healthRoutes } from "./routes/api/health.js";
 import { repoApiRoutes } from "./routes/api/repos.js";
+import { taskApiRoutes } from "./routes/api/tasks.js";
 import { tokenApiRoutes } from "./routes/api/tokens.js";
 import { hookRoutes } from "./routes/internal/hooks.js";
 import { smartHttpMiddleware } from "../forge/smart-http.js";
 import { eventWebRoutes } from "./routes/web/events.js";
 import { pageRoutes } from "./routes/web/pages.js";
 import { repoWebRoutes } from "./routes/web/repos.js";
+import { taskWebRoutes } from "./routes/web/tasks.js";
 import type { Services } from "./services.js";
 import { staticFilesMiddleware } from "./static-files.js";
 import { createViewEnvironment, viewMiddleware } from "./views.js";
@@ -36,20 +39,23 @@ export function createApp(services: Services, live: LiveStreams): Koa {
   const health = healthRoutes(services);
   app.use(health.routes());
 
+  app.use(sameOriginMiddleware());
   app.use(authMiddleware({ db: services.db, required: services.config.auth.required }));
   // Git bodies are pack streams: the smart HTTP handler reads them itself, before any body parser.
   app.use(smartHttpMiddleware({ dataDir: services.dataDir, authRequired: services.config.auth.required, hooks: services.hooks }));
   app.use(
     bodyParser({
-      enableTypes: ["json"],
-      jsonLimit: "1mb",
+      enableTypes: ["json", "form"],
+      // A task body may be 1 MiB (413 beyond that, from the task rules); an import carries many.
+      jsonLimit: "32mb",
+      formLimit: "2mb",
       onError: (err: Error) => {
         throw new CookError("bad_request", `request body is not valid JSON: ${err.message}`);
       },
     }),
   );
 
-  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), pageRoutes(services)]) {
+  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

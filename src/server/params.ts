@@ -1,5 +1,7 @@
 import { CookError } from "../core/errors.js";
 import { checkPattern } from "../events/subjects.js";
+import { checkPriority, checkStatus } from "../core/task.js";
+import type { TaskFilter } from "../tasks/read-tasks.js";
 
 type QueryValue = string | string[] | undefined;
 
@@ -23,4 +25,19 @@ export function optionalPattern(name: string, value: QueryValue): string | undef
 /** An SSE client resumes with Last-Event-ID; an explicit `after` wins. */
 export function resumeAfter(after: QueryValue, lastEventId: string): number | undefined {
   return optionalInteger("after", after) ?? optionalInteger("Last-Event-ID", lastEventId || undefined);
+}
+
+/** Task list filters from a query string: repo, status, priority, ready. Empty values mean "any". */
+export function taskFilterFromQuery(query: Record<string, QueryValue>): TaskFilter {
+  const status = single("status", query.status);
+  const ready = single("ready", query.ready);
+  if (ready !== undefined && !["true", "false", "1", "0", "on"].includes(ready)) throw new CookError("invalid", `'ready' must be true or false, got '${ready}'`);
+  const priority = single("priority", query.priority);
+  return {
+    repo: single("repo", query.repo),
+    status: status === undefined ? undefined : checkStatus(status),
+    priority: priority === undefined ? undefined : checkPriority(priority),
+    ready: ready === "true" || ready === "1" || ready === "on",
+    limit: optionalInteger("limit", query.limit),
+  };
 }

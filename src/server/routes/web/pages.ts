@@ -18,7 +18,7 @@ export function pageRoutes(services: Services): Router {
     });
   });
 
-  for (const area of ["tasks", "branches"] as const) {
+  for (const area of ["branches"] as const) {
     router.get(`/${area}`, async (ctx) => {
       requireActor(ctx);
       await ctx.render(`${area}/index`, {});

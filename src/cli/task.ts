@@ -1,0 +1,194 @@
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { Command } from "commander";
+import type { TaskInfo } from "../client/http-client.js";
+import { CookError } from "../core/errors.js";
+import { clientFor } from "./context.js";
+import { printJson, printTable } from "./output.js";
+import { parseIntegerOption } from "./parse.js";
+
+function readText(file: string): string {
+  try {
+    return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CookError("invalid", `cannot read ${file === "-" ? "standard input" : file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+const splitList = (text: string) => text.split(",").map((s) => s.trim()).filter(Boolean);
+
+/** `--set key=value`: known fields by name, anything else an extra front-matter key (empty removes it). */
+function changesFromSets(sets: string[], current: TaskInfo): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  let extra: Record<string, unknown> | undefined;
+  for (const set of sets) {
+    const eq = set.indexOf("=");
+    if (eq <= 0) throw new CookError("invalid", `--set expects key=value, got '${set}'`);
+    const key = set.slice(0, eq).trim();
+    const value = set.slice(eq + 1);
+    if (key === "title" || key === "status" || key === "repo") changes[key] = value;
+    else if (key === "priority") changes.priority = value;
+    else if (key === "depends_on" || key === "dependsOn") changes.dependsOn = splitList(value);
+    else if (key === "body") changes.body = value;
+    else if (key === "id") throw new CookError("invalid", "the id cannot be changed");
+    else {
+      extra ??= { ...current.extra };
+      if (value === "") delete extra[key];
+      else extra[key] = value;
+    }
+  }
+  if (extra) changes.extra = extra;
+  return changes;
+}
+
+function markdownFiles(path: string): string[] {
+  let info;
+  try {
+    info = statSync(path);
+  } catch {
+    throw new CookError("invalid", `no such file or folder: ${path}`);
+  }
+  if (info.isFile()) return [path];
+  return readdirSync(path, { recursive: true, encoding: "utf8" })
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => join(path, name));
+}
+
+export function registerTask(program: Command): void {
+  const task = program.command("task").description("tasks: markdown with front matter, the unit of intent");
+
+  task
+    .command("list")
+    .description("tasks by priority (0 = critical … 4 = someday), then oldest first")
+    .option("--repo <repo>", "only this repo")
+    .option("--status <status>", "open, in_progress, needs_human or closed")
+    .option("--priority <n>", "only this priority", parseIntegerOption("--priority", 0, 4))
+    .option("--ready", "only tasks whose dependencies are all closed")
+    .option("--json", "print JSON")
+    .action(async (options: { repo?: string; status?: string; priority?: number; ready?: boolean; json?: boolean }, command: Command) => {
+      const { tasks } = await clientFor(command).listTasks(options);
+      if (options.json) return printJson(tasks);
+      if (tasks.length === 0) {
+        process.stdout.write("no tasks match\n");
+        return;
+      }
+      printTable(
+        ["ID", "P", "STATUS", "REPO", "BLOCKED BY", "TITLE"],
+        tasks.map((t) => [t.id, String(t.priority), t.status, t.repo, t.blockedBy.join(",") || "-", t.title]),
+      );
+    });
+
+  task
+    .command("create")
+    .description("create a task from options, or from a task file with --file")
+    .argument("[repo]", "the repo it belongs to")
+    .argument("[stdin]", "'-' reads the body from standard input")
+    .option("--title <title>", "one line")
+    .option("--priority <n>", "0 (critical) to 4 (someday); default 2", parseIntegerOption("--priority", 0, 4))
+    .option("--id <id>", "default: derived from the title")
+    .option("--depends-on <ids>", "comma-separated task ids")
+    .option("--body <markdown>", "the body")
+    .option("--body-file <file>", "read the body from a file")
+    .option("--file <task.md>", "a whole task file: front matter and body")
+    .option("--json", "print JSON")
+    .action(async (repo: string | undefined, stdin: string | undefined, options: Record<string, string | number | undefined>, command: Command) => {
+      const client = clientFor(command);
+      let created: TaskInfo;
+      if (options.file) {
+        created = await client.createTask({ markdown: readText(String(options.file)), repo });
+      } else {
+        if (!repo) throw new CookError("invalid", "give the repo: cook task create <repo> --title=…");
+        if (options.title === undefined) throw new CookError("invalid", "--title is required");
+        const bodySources = [options.body !== undefined, options.bodyFile !== undefined, stdin === "-"].filter(Boolean).length;
+        if (bodySources > 1) throw new CookError("invalid", "give the body once: --body, --body-file or -");
+        if (stdin !== undefined && stdin !== "-") throw new CookError("invalid", `unexpected argument '${stdin}'`);
+        const body = options.body !== undefined ? String(options.body) : options.bodyFile !== undefined ? readText(String(options.bodyFile)) : stdin === "-" ? readText("-") : "";
+        created = await client.createTask({
+          repo,
+          title: options.title,
+          priority: options.priority,
+          id: options.id,
+          dependsOn: options.dependsOn === undefined ? undefined : splitList(String(options.dependsOn)),
+          body,
+        });
+      }
+      if (options.json) return printJson(created);
+      process.stdout.write(`created task ${created.id} in ${created.repo}\n`);
+    });
+
+  task
+    .command("show")
+    .description("a task: front matter, body, what blocks it and what it blocks")
+    .argument("<id>")
+    .option("--json", "print JSON")
+    .action(async (id: string, options: { json?: boolean }, command: Command) => {
+      const detail = await clientFor(command).getTask(id);
+      if (options.json) return printJson(detail);
+      const t = detail.task;
+      const link = (l: { id: string; status: string }) => `${l.id} (${l.status})`;
+      const lines = [
+        `${t.id}: ${t.title}`,
+        `repo ${t.repo} · priority ${t.priority} · ${t.status} · created ${t.createdAt.slice(0, 16).replace("T", " ")} · updated ${t.updatedAt.slice(0, 16).replace("T", " ")}`,
+        ...Object.entries(t.extra).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
+        `depends on: ${detail.dependsOn.map(link).join(", ") || "-"}${detail.blockedBy.length ? `  (blocked by ${detail.blockedBy.join(", ")})` : detail.dependsOn.length ? "  (ready)" : ""}`,
+        `blocks: ${detail.blocks.map(link).join(", ") || "-"}`,
+        `branches: ${detail.branches.map((b) => `${b.repo}/${b.name}`).join(", ") || "-"}`,
+      ];
+      process.stdout.write(`${lines.join("\n")}\n${t.body ? `\n${t.body.replace(/\n?$/, "\n")}` : ""}`);
+    });
+
+  task
+    .command("edit")
+    .description("edit a task in $VISUAL/$EDITOR, or change it with --set/--body-file")
+    .argument("<id>")
+    .option("--set <key=value>", "set a field or front-matter key (repeatable; empty value removes an extra key)", (value: string, all: string[] = []) => [...all, value])
+    .option("--body-file <file>", "replace the body with this file ('-' for standard input)")
+    .action(async (id: string, options: { set?: string[]; bodyFile?: string }, command: Command) => {
+      const client = clientFor(command);
+      if (options.set || options.bodyFile) {
+        const { task: current } = await client.getTask(id);
+        const changes = changesFromSets(options.set ?? [], current);
+        if (options.bodyFile) changes.body = readText(options.bodyFile);
+        const saved = await client.updateTask(id, changes);
+        process.stdout.write(`updated task ${saved.id}\n`);
+        return;
+      }
+      const { editTaskInEditor } = await import("./task-editor.js");
+      const saved = await editTaskInEditor(client, id);
+      process.stdout.write(saved ? `saved task ${saved.id}\n` : "no changes\n");
+    });
+
+  for (const [name, description] of [["close", "close a task"], ["reopen", "reopen a closed task"]] as const) {
+    task
+      .command(name)
+      .description(description)
+      .argument("<id>")
+      .action(async (id: string, _options: unknown, command: Command) => {
+        const saved = await clientFor(command).setTaskStatus(id, name);
+        process.stdout.write(`${name === "close" ? "closed" : "reopened"} task ${saved.id}\n`);
+      });
+  }
+
+  task
+    .command("import")
+    .description("import task files (a .md file, or every .md under a folder), all or nothing")
+    .argument("<file-or-dir>")
+    .action(async (path: string, _options: unknown, command: Command) => {
+      const files = markdownFiles(path).map((file) => ({ name: file, text: readText(file) }));
+      if (files.length === 0) throw new CookError("invalid", `no .md files in ${path}`);
+      const tasks = await clientFor(command).importTasks(files);
+      process.stdout.write(`imported ${tasks.length} task${tasks.length === 1 ? "" : "s"}\n`);
+    });
+
+  task
+    .command("export")
+    .description("write every task to <dir>/<id>.md")
+    .argument("<dir>")
+    .action(async (dir: string, _options: unknown, command: Command) => {
+      const tasks = await clientFor(command).exportTasks();
+      mkdirSync(dir, { recursive: true });
+      for (const t of tasks) writeFileSync(join(dir, `${basename(t.id)}.md`), t.markdown);
+      process.stdout.write(`exported ${tasks.length} task${tasks.length === 1 ? "" : "s"} to ${dir}\n`);
+    });
+}

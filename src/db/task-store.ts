@@ -1,0 +1,168 @@
+import type { Task, TaskStatus } from "../core/task.js";
+import { CookError } from "../core/errors.js";
+import type { Queryable } from "./db.js";
+
+interface TaskRow {
+  id: string;
+  repo: string;
+  title: string;
+  priority: number;
+  status: TaskStatus;
+  depends_on: string[];
+  body: string;
+  extra: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+  [key: string]: unknown;
+}
+
+const columns = "id, repo, title, priority, status, depends_on, body, extra, created_at, updated_at";
+
+function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    title: row.title,
+    priority: row.priority,
+    status: row.status,
+    repo: row.repo,
+    dependsOn: row.depends_on,
+    body: row.body,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    extra: row.extra,
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string }).code === "23505";
+}
+
+export async function insertTask(q: Queryable, task: Task): Promise<Task> {
+  try {
+    const rows = await q.query<TaskRow>(
+      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${columns}`,
+      [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), task.createdAt, task.updatedAt],
+    );
+    return toTask(rows[0]!);
+  } catch (err) {
+    if (isUniqueViolation(err)) throw new CookError("conflict", `a task with id '${task.id}' already exists`);
+    throw err;
+  }
+}
+
+export async function updateTaskRow(q: Queryable, task: Task): Promise<Task> {
+  const rows = await q.query<TaskRow>(
+    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, depends_on = $6, body = $7, extra = $8, updated_at = $9
+     WHERE id = $1 RETURNING ${columns}`,
+    [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), task.updatedAt],
+  );
+  if (!rows[0]) throw new CookError("not_found", `no task '${task.id}'`);
+  return toTask(rows[0]);
+}
+
+/** The task, locked for update when inside a transaction that will change it. */
+export async function findTask(q: Queryable, id: string, options: { forUpdate?: boolean } = {}): Promise<Task | undefined> {
+  const rows = await q.query<TaskRow>(`SELECT ${columns} FROM tasks WHERE id = $1${options.forUpdate ? " FOR UPDATE" : ""}`, [id]);
+  return rows[0] ? toTask(rows[0]) : undefined;
+}
+
+export async function existingTaskIds(q: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await q.query<{ id: string }>("SELECT id FROM tasks WHERE id = ANY($1::text[])", [ids]);
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Ids starting with `base`: to pick the next free `base-N`. */
+export async function idsWithPrefix(q: Queryable, base: string): Promise<Set<string>> {
+  const rows = await q.query<{ id: string }>("SELECT id FROM tasks WHERE id = $1 OR id LIKE $2", [base, `${base.replace(/[\\%_]/g, "\\$&")}-%`]);
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Everything reachable from `roots` along depends_on: the part of the graph a new edge could close a cycle in. */
+export async function dependencyClosure(q: Queryable, roots: readonly string[]): Promise<Map<string, string[]>> {
+  if (roots.length === 0) return new Map();
+  const rows = await q.query<{ id: string; depends_on: string[] }>(
+    `WITH RECURSIVE reach(id) AS (
+       SELECT unnest($1::text[])
+       UNION
+       SELECT unnest(t.depends_on) FROM tasks t JOIN reach r ON t.id = r.id
+     )
+     SELECT t.id, t.depends_on FROM tasks t JOIN reach USING (id)`,
+    [roots],
+  );
+  return new Map(rows.map((row) => [row.id, row.depends_on]));
+}
+
+export interface TaskFilter {
+  repo?: string;
+  status?: TaskStatus;
+  priority?: number;
+  /** Only tasks whose dependencies are all closed. */
+  ready?: boolean;
+  limit?: number;
+}
+
+export interface ListedTask extends Task {
+  /** Dependencies that are not closed. */
+  blockedBy: string[];
+}
+
+/**
+ * Tasks by priority, then oldest first. Readiness is computed in the same query, one index probe
+ * per dependency: linear in tasks + dependencies.
+ */
+export async function listTaskRows(q: Queryable, filter: TaskFilter): Promise<ListedTask[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const param = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
+  if (filter.repo !== undefined) where.push(`t.repo = ${param(filter.repo)}`);
+  if (filter.status !== undefined) where.push(`t.status = ${param(filter.status)}`);
+  if (filter.priority !== undefined) where.push(`t.priority = ${param(filter.priority)}`);
+  const blocked = `coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM tasks d WHERE d.id = ANY(t.depends_on) AND d.status <> 'closed'), '{}')`;
+  if (filter.ready) where.push(`cardinality(t.depends_on) = 0 OR NOT EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY(t.depends_on) AND d.status <> 'closed')`);
+  const rows = await q.query<TaskRow & { blocked_by: string[] }>(
+    `SELECT ${columns.split(", ").map((c) => `t.${c}`).join(", ")}, ${blocked} AS blocked_by
+     FROM tasks t ${where.length ? `WHERE ${where.map((w) => `(${w})`).join(" AND ")}` : ""}
+     ORDER BY t.priority, t.created_at, t.id ${filter.limit ? `LIMIT ${param(filter.limit)}` : ""}`,
+    params,
+  );
+  return rows.map((row) => ({ ...toTask(row), blockedBy: row.blocked_by }));
+}
+
+export async function countTasksByStatus(q: Queryable, filter: Pick<TaskFilter, "repo" | "priority">): Promise<Record<TaskStatus, number>> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.repo !== undefined) {
+    params.push(filter.repo);
+    where.push(`repo = $${params.length}`);
+  }
+  if (filter.priority !== undefined) {
+    params.push(filter.priority);
+    where.push(`priority = $${params.length}`);
+  }
+  const rows = await q.query<{ status: TaskStatus; count: number }>(
+    `SELECT status, count(*)::int AS count FROM tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} GROUP BY status`,
+    params,
+  );
+  const counts: Record<TaskStatus, number> = { open: 0, in_progress: 0, needs_human: 0, closed: 0 };
+  for (const row of rows) counts[row.status] = row.count;
+  return counts;
+}
+
+/** Tasks that list `id` among their dependencies. */
+export async function dependents(q: Queryable, id: string): Promise<Array<Pick<Task, "id" | "title" | "status">>> {
+  return q.query<{ id: string; title: string; status: TaskStatus }>("SELECT id, title, status FROM tasks WHERE depends_on @> ARRAY[$1]::text[] ORDER BY id", [id]);
+}
+
+export async function tasksByIds(q: Queryable, ids: readonly string[]): Promise<Array<Pick<Task, "id" | "title" | "status">>> {
+  if (ids.length === 0) return [];
+  return q.query<{ id: string; title: string; status: TaskStatus }>("SELECT id, title, status FROM tasks WHERE id = ANY($1::text[]) ORDER BY id", [ids]);
+}
+
+export async function allTasks(q: Queryable): Promise<Task[]> {
+  const rows = await q.query<TaskRow>(`SELECT ${columns} FROM tasks ORDER BY id`);
+  return rows.map(toTask);
+}

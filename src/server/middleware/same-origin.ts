@@ -1,0 +1,22 @@
+import type { Context, Next } from "koa";
+import { CookError } from "../../core/errors.js";
+
+const safeMethods = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Cross-site request forgery guard. Localhost is trusted without a token, so without this any web
+ * page the user visits could make their browser post a form to the factory. Browsers say where a
+ * request comes from (Sec-Fetch-Site, Origin); a change that comes from another site is refused.
+ * Clients that are not browsers (the CLI, git, hooks) send neither header.
+ */
+export function sameOriginMiddleware() {
+  return async (ctx: Context, next: Next) => {
+    if (!safeMethods.has(ctx.method)) {
+      const site = ctx.get("Sec-Fetch-Site");
+      const origin = ctx.get("Origin");
+      const crossSite = (site !== "" && site !== "same-origin" && site !== "none") || (origin !== "" && origin !== `${ctx.protocol}://${ctx.host}`);
+      if (crossSite) throw new CookError("forbidden", "cross-site request refused: changes can only be made from the factory's own pages");
+    }
+    await next();
+  };
+}

@@ -1,0 +1,82 @@
+import Router from "@koa/router";
+import type { Context } from "koa";
+import { CookError } from "../../../core/errors.js";
+import { serializeTask, parseTaskDocument } from "../../../core/task-document.js";
+import { createTask, type NewTask } from "../../../tasks/create-task.js";
+import { importTasks, type TaskFile } from "../../../tasks/import-tasks.js";
+import { countTasks, exportTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
+import { closeTask, reopenTask, replaceTaskDocument, updateTask } from "../../../tasks/update-task.js";
+import { requireActor, requireScope } from "../../middleware/auth.js";
+import { taskFilterFromQuery } from "../../params.js";
+import type { Services } from "../../services.js";
+
+function jsonBody(ctx: Context): Record<string, unknown> {
+  const body = ctx.request.body;
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
+  return body as Record<string, unknown>;
+}
+
+/** `{markdown}` (a whole task file) or fields: title, repo, priority, status, dependsOn, body, id, extra. */
+function newTaskFrom(body: Record<string, unknown>): NewTask {
+  if (typeof body.markdown === "string") {
+    const doc = parseTaskDocument(body.markdown);
+    return { ...doc, repo: doc.repo ?? body.repo };
+  }
+  return body;
+}
+
+export function taskApiRoutes(services: Services): Router {
+  const router = new Router({ prefix: "/api/tasks" });
+  router.use(requireScope("user"));
+
+  router.get("/", async (ctx) => {
+    const filter = taskFilterFromQuery(ctx.query);
+    const [tasks, counts] = await Promise.all([listTasks(services, filter), countTasks(services, filter)]);
+    ctx.body = { tasks, counts };
+  });
+
+  router.post("/", async (ctx) => {
+    const task = await createTask(services, newTaskFrom(jsonBody(ctx)), requireActor(ctx));
+    ctx.status = 201;
+    ctx.body = { task };
+  });
+
+  router.get("/export", async (ctx) => {
+    ctx.body = { tasks: (await exportTasks(services)).map((task) => ({ id: task.id, markdown: serializeTask(task) })) };
+  });
+
+  router.post("/import", async (ctx) => {
+    const files = jsonBody(ctx).files;
+    if (!Array.isArray(files) || files.some((f: Partial<TaskFile>) => typeof f?.name !== "string" || typeof f?.text !== "string")) {
+      throw new CookError("invalid", "files must be a list of {name, text}");
+    }
+    const tasks = await importTasks(services, files as TaskFile[], requireActor(ctx));
+    ctx.status = 201;
+    ctx.body = { tasks };
+  });
+
+  router.get("/:id", async (ctx) => {
+    const detail = await getTaskDetail(services, ctx.params.id!);
+    ctx.body = { ...detail, markdown: serializeTask(detail.task) };
+  });
+
+  router.patch("/:id", async (ctx) => {
+    ctx.body = { task: await updateTask(services, ctx.params.id!, jsonBody(ctx), requireActor(ctx)) };
+  });
+
+  router.put("/:id/markdown", async (ctx) => {
+    const { markdown } = jsonBody(ctx);
+    if (typeof markdown !== "string") throw new CookError("invalid", "markdown is required");
+    ctx.body = { task: await replaceTaskDocument(services, ctx.params.id!, markdown, requireActor(ctx)) };
+  });
+
+  router.post("/:id/close", async (ctx) => {
+    ctx.body = { task: await closeTask(services, ctx.params.id!, requireActor(ctx)) };
+  });
+
+  router.post("/:id/reopen", async (ctx) => {
+    ctx.body = { task: await reopenTask(services, ctx.params.id!, requireActor(ctx)) };
+  });
+
+  return router;
+}

@@ -1,0 +1,111 @@
+import Router from "@koa/router";
+import type { Context } from "koa";
+import { CookError } from "../../../core/errors.js";
+import { priorityNames, taskStatuses } from "../../../core/task.js";
+import { listRepos } from "../../../forge/repos.js";
+import { encodeToken } from "../../../events/subjects.js";
+import { createTask } from "../../../tasks/create-task.js";
+import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
+import { closeTask, reopenTask, updateTask } from "../../../tasks/update-task.js";
+import { requireActor } from "../../middleware/auth.js";
+import { taskFilterFromQuery } from "../../params.js";
+import { renderMarkdown } from "../../render/markdown.js";
+import type { Services } from "../../services.js";
+
+type Form = Record<string, string | undefined>;
+
+const priorities = Object.entries(priorityNames).map(([value, name]) => ({ value: Number(value), name }));
+
+function formFields(ctx: Context): Form {
+  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, Array.isArray(value) ? String(value[0]) : String(value ?? "")]));
+}
+
+function taskInputFrom(form: Form) {
+  return {
+    title: form.title ?? "",
+    repo: form.repo,
+    priority: form.priority,
+    dependsOn: (form.depends_on ?? "").split(/[\s,]+/).filter(Boolean),
+    body: (form.body ?? "").replace(/\r\n/g, "\n"),
+  };
+}
+
+/** A refused form comes back filled in, with the reason on top (status 422), so nothing is lost. */
+async function renderFormError(ctx: Context, services: Services, err: unknown, view: Record<string, unknown>): Promise<void> {
+  if (!(err instanceof CookError) || !["invalid", "conflict", "too_large"].includes(err.code)) throw err;
+  ctx.status = err.code === "too_large" ? 413 : err.code === "conflict" ? 409 : 422;
+  await ctx.render("tasks/form", { ...view, error: err.message, repos: await listRepos(services), priorities });
+}
+
+export function taskWebRoutes(services: Services): Router {
+  const router = new Router({ prefix: "/tasks" });
+  router.use(async (ctx, next) => {
+    requireActor(ctx);
+    await next();
+  });
+
+  router.get("/", async (ctx) => {
+    const filter = taskFilterFromQuery(ctx.query);
+    const [tasks, counts, repos] = await Promise.all([listTasks(services, filter), countTasks(services, filter), listRepos(services)]);
+    const query = new URLSearchParams(Object.entries({ repo: filter.repo, status: filter.status, priority: filter.priority?.toString(), ready: filter.ready ? "true" : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
+    const view = { tasks, counts, filter, repos, statuses: taskStatuses, priorities, priorityNames, listUrl: `/tasks${query.size ? `?${query}` : ""}` };
+    await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-list" ? "tasks/_list" : "tasks/index", view);
+  });
+
+  router.get("/new", async (ctx) => {
+    const repo = typeof ctx.query.repo === "string" ? ctx.query.repo : undefined;
+    await ctx.render("tasks/form", { form: { repo, priority: "2" }, repos: await listRepos(services), priorities, action: "/tasks" });
+  });
+
+  router.post("/", async (ctx) => {
+    const form = formFields(ctx);
+    try {
+      const task = await createTask(services, taskInputFrom(form), requireActor(ctx));
+      ctx.redirect(`/tasks/${encodeURIComponent(task.id)}`);
+      ctx.status = 303;
+    } catch (err) {
+      await renderFormError(ctx, services, err, { form, action: "/tasks" });
+    }
+  });
+
+  router.get("/:id", async (ctx) => {
+    const detail = await getTaskDetail(services, ctx.params.id!);
+    const view = {
+      ...detail,
+      priorityNames,
+      bodyHtml: renderMarkdown(detail.task.body),
+      liveUrl: `/events/live?${new URLSearchParams({ subject: `cook.task.*.${encodeToken(detail.task.id)}.>` })}`,
+    };
+    await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
+  });
+
+  router.get("/:id/edit", async (ctx) => {
+    const { task } = await getTaskDetail(services, ctx.params.id!);
+    const form = { title: task.title, repo: task.repo, priority: String(task.priority), depends_on: task.dependsOn.join(", "), body: task.body };
+    await ctx.render("tasks/form", { task, form, repos: await listRepos(services), priorities, action: `/tasks/${encodeURIComponent(task.id)}` });
+  });
+
+  router.post("/:id", async (ctx) => {
+    const form = formFields(ctx);
+    const id = ctx.params.id!;
+    try {
+      await updateTask(services, id, taskInputFrom(form), requireActor(ctx));
+      ctx.redirect(`/tasks/${encodeURIComponent(id)}`);
+      ctx.status = 303;
+    } catch (err) {
+      const { task } = await getTaskDetail(services, id);
+      await renderFormError(ctx, services, err, { task, form, action: `/tasks/${encodeURIComponent(id)}` });
+    }
+  });
+
+  for (const [action, change] of [["close", closeTask], ["reopen", reopenTask]] as const) {
+    router.post(`/:id/${action}`, async (ctx) => {
+      await change(services, ctx.params.id!, requireActor(ctx));
+      ctx.redirect(`/tasks/${encodeURIComponent(ctx.params.id!)}`);
+      ctx.status = 303;
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,69 @@
+import type { Actor } from "../core/actor.js";
+import { CookError } from "../core/errors.js";
+import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
+import type { Tx } from "../db/db.js";
+import { findTask, idsWithPrefix, insertTask } from "../db/task-store.js";
+import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
+
+/** A task as given by a caller: every field is checked before it is used. */
+export interface NewTask {
+  id?: unknown;
+  title?: unknown;
+  priority?: unknown;
+  status?: unknown;
+  repo?: unknown;
+  dependsOn?: unknown;
+  body?: unknown;
+  createdAt?: unknown;
+  updatedAt?: unknown;
+  extra?: unknown;
+}
+
+/** `fix-login`, or `fix-login-2`, `-3` … when taken. */
+async function freeId(tx: Tx, title: string, taken: ReadonlySet<string>): Promise<string> {
+  const base = slugify(title);
+  const used = new Set([...(await idsWithPrefix(tx, base)), ...taken]);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) if (!used.has(`${base}-${n}`)) return `${base}-${n}`;
+}
+
+/** Validates a new task and fills in defaults; the id is the given one or a free slug of the title. */
+export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken: ReadonlySet<string> = new Set()): Promise<Task> {
+  const title = checkTitle(input.title);
+  const repo = checkRepo(deps.dataDir, input.repo);
+  let id: string;
+  if (input.id !== undefined) {
+    id = checkTaskId(input.id);
+    if (taken.has(id) || (await findTask(tx, id))) throw new CookError("conflict", `a task with id '${id}' already exists`);
+  } else {
+    id = await freeId(tx, title, taken);
+  }
+  const now = new Date().toISOString();
+  return {
+    id,
+    title,
+    priority: input.priority === undefined ? defaultPriority : checkPriority(input.priority),
+    status: input.status === undefined ? "open" : checkStatus(input.status),
+    repo,
+    dependsOn: input.dependsOn === undefined ? [] : checkDependsOn(input.dependsOn),
+    body: checkBody(input.body ?? ""),
+    createdAt: input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created"),
+    updatedAt: input.updatedAt === undefined ? (input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created")) : checkTimestamp(input.updatedAt, "updated"),
+    extra: input.extra === undefined ? {} : checkExtra(input.extra),
+  };
+}
+
+export async function recordNewTask(deps: TaskDeps, tx: Tx, task: Task, actor: Actor): Promise<Task> {
+  const created = await insertTask(tx, task);
+  await appendTaskEvent(deps, tx, created.repo, created.id, "created", { title: created.title, priority: created.priority, status: created.status }, actor);
+  return created;
+}
+
+export async function createTask(deps: TaskDeps, input: NewTask, actor: Actor): Promise<Task> {
+  return deps.db.transaction(async (tx) => {
+    const task = await prepareTask(deps, tx, input);
+    if (task.dependsOn.includes(task.id)) throw new CookError("invalid", `depends_on would make a cycle: ${task.id} → ${task.id}`);
+    await checkDependencies(tx, task.id, task.dependsOn);
+    return recordNewTask(deps, tx, task, actor);
+  });
+}

@@ -1,0 +1,47 @@
+import { CookError } from "../core/errors.js";
+import type { Task, TaskStatus } from "../core/task.js";
+import type { Db } from "../db/db.js";
+import { allTasks, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
+
+export type { ListedTask, TaskFilter };
+
+export interface TaskLink {
+  id: string;
+  title: string;
+  status: TaskStatus;
+}
+
+export interface TaskDetail {
+  task: Task;
+  /** Everything it depends on, with status; the ones not closed block it. */
+  dependsOn: TaskLink[];
+  blockedBy: string[];
+  /** Tasks that depend on it. */
+  blocks: TaskLink[];
+  /** Branches working on it (none until branches exist). */
+  branches: Array<{ repo: string; name: string }>;
+}
+
+export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
+  const task = await findTask(deps.db, id);
+  if (!task) throw new CookError("not_found", `no task '${id}'`);
+  return task;
+}
+
+export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskDetail> {
+  const task = await getTask(deps, id);
+  const [dependsOn, blocks] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id)]);
+  return { task, dependsOn, blockedBy: dependsOn.filter((d) => d.status !== "closed").map((d) => d.id), blocks, branches: [] };
+}
+
+export async function listTasks(deps: { db: Db }, filter: TaskFilter): Promise<ListedTask[]> {
+  return listTaskRows(deps.db, filter);
+}
+
+export async function countTasks(deps: { db: Db }, filter: Pick<TaskFilter, "repo" | "priority">): Promise<Record<TaskStatus, number>> {
+  return countTasksByStatus(deps.db, filter);
+}
+
+export async function exportTasks(deps: { db: Db }): Promise<Task[]> {
+  return allTasks(deps.db);
+}

@@ -1,0 +1,71 @@
+import type { Actor } from "../core/actor.js";
+import { CookError } from "../core/errors.js";
+import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
+import { parseTaskDocument } from "../core/task-document.js";
+import { checkTransition } from "../core/task-status.js";
+import { findTask, updateTaskRow } from "../db/task-store.js";
+import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
+
+export interface TaskChanges {
+  title?: unknown;
+  priority?: unknown;
+  status?: unknown;
+  repo?: unknown;
+  dependsOn?: unknown;
+  body?: unknown;
+  /** Replaces every extra front-matter key. */
+  extra?: unknown;
+}
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Applies changes to a task in one transaction with its events: `updated` naming the changed
+ * fields, and `status` (from → to) when the status moved — through the transitions of core.
+ */
+export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
+  return deps.db.transaction(async (tx) => {
+    const current = await findTask(tx, id, { forUpdate: true });
+    if (!current) throw new CookError("not_found", `no task '${id}'`);
+    const next: Task = {
+      ...current,
+      title: changes.title === undefined ? current.title : checkTitle(changes.title),
+      priority: changes.priority === undefined ? current.priority : checkPriority(changes.priority),
+      status: changes.status === undefined ? current.status : checkStatus(changes.status),
+      repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
+      dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
+      body: changes.body === undefined ? current.body : checkBody(changes.body),
+      extra: changes.extra === undefined ? current.extra : checkExtra(changes.extra),
+    };
+    const changed: string[] = (["title", "priority", "repo", "body"] as const).filter((field) => next[field] !== current[field]);
+    if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
+    if (JSON.stringify(next.extra) !== JSON.stringify(current.extra)) changed.push("extra");
+    const statusMoved = next.status !== current.status;
+    // "Close" on a closed task is a mistake worth reporting; an edit that leaves the status alone is not.
+    if (options.statusMustMove && !statusMoved) checkTransition(id, current.status, next.status);
+    if (changed.length === 0 && !statusMoved) return current;
+
+    if (statusMoved) checkTransition(id, current.status, next.status);
+    if (!sameList(next.dependsOn, current.dependsOn)) await checkDependencies(tx, id, next.dependsOn);
+    next.updatedAt = new Date().toISOString();
+    const saved = await updateTaskRow(tx, next);
+    if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
+    if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status }, actor);
+    return saved;
+  });
+}
+
+/** `cook task edit`: the whole file comes back; its id must still be the task's. */
+export async function replaceTaskDocument(deps: TaskDeps, id: string, text: string, actor: Actor): Promise<Task> {
+  const doc = parseTaskDocument(text);
+  if (doc.id !== undefined && doc.id !== id) throw new CookError("invalid", `the id cannot be changed (was '${id}', the file says '${doc.id}')`);
+  return updateTask(
+    deps,
+    id,
+    { title: doc.title ?? "", priority: doc.priority, status: doc.status, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra },
+    actor,
+  );
+}
+
+export const closeTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "closed" }, actor, { statusMustMove: true });
+export const reopenTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "open" }, actor, { statusMustMove: true });
