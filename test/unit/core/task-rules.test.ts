@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { checkPriority, checkTitle, slugify, checkBody } from "../../../src/core/task.js";
+import { blockedBy, describeCycle, findCycle } from "../../../src/core/task-graph.js";
+import { canMove, checkTransition } from "../../../src/core/task-status.js";
+
+describe("task rules", () => {
+  it("derives ids from titles", () => {
+    assert.equal(slugify("Fix login redirect loop!"), "fix-login-redirect-loop");
+    assert.equal(slugify("  Ünïcode & Co. — 2nd try "), "unicode-co-2nd-try");
+    assert.equal(slugify("!!!"), "task");
+    assert.ok(slugify("x".repeat(200)).length <= 56);
+  });
+
+  it("checks titles, priorities and body size", () => {
+    assert.throws(() => checkTitle("   "), { code: "invalid", message: "title is required and cannot be empty" });
+    assert.throws(() => checkTitle("two\nlines"), { code: "invalid" });
+    assert.equal(checkPriority("3"), 3);
+    assert.throws(() => checkPriority(5), { code: "invalid" });
+    assert.throws(() => checkBody("x".repeat(1024 * 1024 + 1)), { code: "too_large" });
+  });
+
+  it("allows only the defined status transitions", () => {
+    assert.equal(canMove("open", "in_progress"), true);
+    assert.equal(canMove("closed", "in_progress"), false);
+    assert.equal(canMove("needs_human", "in_progress"), true);
+    assert.throws(() => checkTransition("t", "closed", "needs_human"), { code: "conflict", message: "task 't' cannot go from closed to needs_human; from closed it can go to open" });
+    assert.throws(() => checkTransition("t", "open", "open"), { code: "conflict", message: "task 't' is already open" });
+  });
+
+  it("finds the cycle a new dependency would close and names it", () => {
+    const graph = new Map([["b", ["c"]], ["c", ["d"]], ["d", []], ["x", ["a"]]]);
+    assert.equal(findCycle("a", ["b"], graph), undefined);
+    assert.deepEqual(findCycle("d", ["a"], new Map([...graph, ["a", ["b"]]])), ["d", "a", "b", "c", "d"]);
+    assert.equal(describeCycle(["a", "b", "a"]), "a → b → a");
+    assert.deepEqual(findCycle("a", ["a"], graph), ["a", "a"]);
+  });
+
+  it("follows a chain of 200,000 dependencies without overflowing the stack", () => {
+    const graph = new Map<string, string[]>();
+    for (let i = 0; i < 200_000; i++) graph.set(`t${i}`, i === 0 ? [] : [`t${i - 1}`]);
+    assert.deepEqual(findCycle("t0", ["t199999"], graph)?.length, 200_001);
+  });
+
+  it("is blocked by the dependencies that are not closed", () => {
+    const status: Record<string, string> = { a: "closed", b: "open", c: "needs_human" };
+    assert.deepEqual(blockedBy(["a", "b", "c"], (id) => status[id]), ["b", "c"]);
+    assert.deepEqual(blockedBy(["a"], (id) => status[id]), []);
+  });
+});
