@@ -22,9 +22,12 @@ export function optionalPattern(name: string, value: QueryValue): string | undef
   return text ? checkPattern(text) : undefined;
 }
 
-/** An SSE client resumes with Last-Event-ID; an explicit `after` wins. */
+/**
+ * Where an SSE stream starts: after the page's `after`, or — when the browser reconnects on its
+ * own and sends Last-Event-ID, which is always newer — after the last event it received.
+ */
 export function resumeAfter(after: QueryValue, lastEventId: string): number | undefined {
-  return optionalInteger("after", after) ?? optionalInteger("Last-Event-ID", lastEventId || undefined);
+  return optionalInteger("Last-Event-ID", lastEventId || undefined) ?? optionalInteger("after", after);
 }
 
 /** Task list filters from a query string: repo, status, priority, ready. Empty values mean "any". */

@@ -3,6 +3,7 @@ import type { Context } from "koa";
 import { CookError } from "../../../core/errors.js";
 import { priorityNames, taskStatuses } from "../../../core/task.js";
 import { listRepos } from "../../../forge/repos.js";
+import { readEventHistory } from "../../../events/history.js";
 import { encodeToken } from "../../../events/subjects.js";
 import { createTask } from "../../../tasks/create-task.js";
 import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
@@ -13,6 +14,15 @@ import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
 
 type Form = Record<string, string | undefined>;
+
+/**
+ * The SSE URL that refreshes a page: it resumes after the newest event at render time, so a change
+ * made between rendering and connecting still triggers a refresh.
+ */
+async function liveUrl(services: Services, subject: string): Promise<string> {
+  const [latest] = await readEventHistory(services, { limit: 1 });
+  return `/events/live?${new URLSearchParams({ subject, after: String(latest?.id ?? 0) })}`;
+}
 
 const priorities = Object.entries(priorityNames).map(([value, name]) => ({ value: Number(value), name }));
 
@@ -47,9 +57,9 @@ export function taskWebRoutes(services: Services): Router {
 
   router.get("/", async (ctx) => {
     const filter = taskFilterFromQuery(ctx.query);
-    const [tasks, counts, repos] = await Promise.all([listTasks(services, filter), countTasks(services, filter), listRepos(services)]);
+    const [tasks, counts, repos, live] = await Promise.all([listTasks(services, filter), countTasks(services, filter), listRepos(services), liveUrl(services, "cook.task.>")]);
     const query = new URLSearchParams(Object.entries({ repo: filter.repo, status: filter.status, priority: filter.priority?.toString(), ready: filter.ready ? "true" : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
-    const view = { tasks, counts, filter, repos, statuses: taskStatuses, priorities, priorityNames, listUrl: `/tasks${query.size ? `?${query}` : ""}` };
+    const view = { tasks, counts, filter, repos, statuses: taskStatuses, priorities, priorityNames, listUrl: `/tasks${query.size ? `?${query}` : ""}`, liveUrl: live };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-list" ? "tasks/_list" : "tasks/index", view);
   });
 
@@ -75,7 +85,7 @@ export function taskWebRoutes(services: Services): Router {
       ...detail,
       priorityNames,
       bodyHtml: renderMarkdown(detail.task.body),
-      liveUrl: `/events/live?${new URLSearchParams({ subject: `cook.task.*.${encodeToken(detail.task.id)}.>` })}`,
+      liveUrl: await liveUrl(services, `cook.task.*.${encodeToken(detail.task.id)}.>`),
     };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
   });
