@@ -14,7 +14,6 @@ export type GitService = "git-upload-pack" | "git-receive-pack";
 
 export interface SmartHttpDeps {
   dataDir: string;
-  authRequired: boolean;
   /** Where the hooks call back, and the secret they prove themselves with. */
   hooks: { url(): string; secret: string };
   /** Largest upload-pack request body (want/have negotiation) held in memory. */

@@ -3,7 +3,7 @@ import { readEventHistory } from "../../../events/history.js";
 import { requireActor } from "../../middleware/auth.js";
 import type { Services } from "../../services.js";
 
-/** The overview and the areas whose features are still to come (they say so plainly). */
+/** The overview, and the Branches area whose features are still to come (it says so plainly). */
 export function pageRoutes(services: Services): Router {
   const router = new Router();
 
@@ -18,12 +18,10 @@ export function pageRoutes(services: Services): Router {
     });
   });
 
-  for (const area of ["branches"] as const) {
-    router.get(`/${area}`, async (ctx) => {
-      requireActor(ctx);
-      await ctx.render(`${area}/index`, {});
-    });
-  }
+  router.get("/branches", async (ctx) => {
+    requireActor(ctx);
+    await ctx.render("branches/index", {});
+  });
 
   return router;
 }
