@@ -1,19 +1,9 @@
 import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
+import { formatBytes } from "../core/format.js";
 import { clientFor } from "./context.js";
 import { printJson, printTable } from "./output.js";
-
-function humanSize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-}
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) throw new CookError("invalid", "refusing to remove without confirmation: pass --yes");
@@ -55,7 +45,7 @@ export function registerRepo(program: Command): void {
       }
       printTable(
         ["NAME", "DEFAULT BRANCH", "LAST COMMIT", "SIZE"],
-        repos.map((r) => [r.name, r.defaultBranch, r.lastCommitAt ? r.lastCommitAt.replace("T", " ").slice(0, 16) : "-", humanSize(r.sizeBytes)]),
+        repos.map((r) => [r.name, r.defaultBranch, r.lastCommitAt ? r.lastCommitAt.replace("T", " ").slice(0, 16) : "-", formatBytes(r.sizeBytes)]),
       );
     });
 

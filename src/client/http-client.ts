@@ -1,6 +1,7 @@
 import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
 import type { Event } from "../events/event.js";
+import type { Task } from "../core/task.js";
 import { readSse } from "./sse-reader.js";
 
 /** The server did not answer at all (CLI exit code 3), as opposed to answering with an error. */
@@ -38,18 +39,7 @@ export interface RepoInfo {
   sizeBytes: number;
 }
 
-export interface TaskInfo {
-  id: string;
-  title: string;
-  priority: number;
-  status: string;
-  repo: string;
-  dependsOn: string[];
-  body: string;
-  createdAt: string;
-  updatedAt: string;
-  extra: Record<string, unknown>;
-}
+export type TaskInfo = Task;
 
 export interface ListedTaskInfo extends TaskInfo {
   blockedBy: string[];

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Context, Next } from "koa";
 import nunjucks from "nunjucks";
 import { packageRoot } from "../config/package-root.js";
+import { formatBytes } from "../core/format.js";
 
 export const viewsDir = join(packageRoot(), "views");
 
@@ -23,16 +24,7 @@ export function createViewEnvironment(): nunjucks.Environment {
   const env = new nunjucks.Environment(new nunjucks.FileSystemLoader(viewsDir, { noCache: false }), { autoescape: true });
   env.addFilter("json", (value: unknown) => JSON.stringify(value, null, 2));
   env.addFilter("shortTime", (iso: string) => iso.replace("T", " ").slice(0, 19));
-  env.addFilter("bytes", (bytes: number) => {
-    const units = ["B", "KiB", "MiB", "GiB"];
-    let value = bytes;
-    let unit = 0;
-    while (value >= 1024 && unit < units.length - 1) {
-      value /= 1024;
-      unit++;
-    }
-    return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
-  });
+  env.addFilter("bytes", formatBytes);
   env.addFilter("urlpath", (path: string) => path.split("/").map(encodeURIComponent).join("/"));
   env.addFilter("firstLine", (text: string) => text.split("\n", 1)[0]);
   env.addFilter("afterFirstLine", (text: string) => text.split("\n").slice(1).join("\n").trim());

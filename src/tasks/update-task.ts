@@ -4,18 +4,11 @@ import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, chec
 import { parseTaskDocument } from "../core/task-document.js";
 import { checkTransition } from "../core/task-status.js";
 import { findTask, updateTaskRow } from "../db/task-store.js";
+import type { NewTask } from "./create-task.js";
 import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
 
-export interface TaskChanges {
-  title?: unknown;
-  priority?: unknown;
-  status?: unknown;
-  repo?: unknown;
-  dependsOn?: unknown;
-  body?: unknown;
-  /** Replaces every extra front-matter key. */
-  extra?: unknown;
-}
+/** Fields to change; each is checked like a new task's. The id and the times are not for changing. */
+export type TaskChanges = Omit<NewTask, "id" | "createdAt" | "updatedAt">;
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { gitEnv as serverGitEnv } from "../../src/git/run-git.js";
 
 export interface GitRun {
   code: number | null;
@@ -9,21 +10,16 @@ export interface GitRun {
   stderr: string;
 }
 
-/** The real git client, isolated from the developer's config and never prompting. */
+/** The real git client, isolated from the developer's config and never prompting (as the server's git is). */
 export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    LANG: "C",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
+  return serverGitEnv({
     GIT_AUTHOR_NAME: "Test Author",
     GIT_AUTHOR_EMAIL: "author@example.com",
     GIT_COMMITTER_NAME: "Test Author",
     GIT_COMMITTER_EMAIL: "author@example.com",
+    GIT_PROTOCOL_FROM_USER: "1",
     ...extra,
-  };
+  });
 }
 
 export function git(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string | Buffer } = {}): Promise<GitRun> {
