@@ -22,20 +22,22 @@ function toEvent(row: EventRow): Event {
 }
 
 // Held until the appending transaction ends, so ids are handed out in commit order and the relay,
-// which publishes in id order, never publishes event n+1 while event n is still uncommitted.
+// which publishes in id order, never publishes event n+1 while event n is still uncommitted. Taken
+// in the INSERT itself: every round trip while holding it is a round trip every other writer waits.
 const appendLockKey = 7420_0002;
 
 export async function insertEvent(tx: Queryable, event: NewEvent): Promise<Event> {
-  await tx.query("SELECT pg_advisory_xact_lock($1)", [appendLockKey]);
   const rows = await tx.query<EventRow>(
-    `INSERT INTO events (subject, type, repo, branch, data) VALUES ($1, $2, $3, $4, $5) RETURNING ${columns}`,
-    [event.subject, event.type, event.repo, event.branch ?? null, event.data === undefined ? null : JSON.stringify(event.data)],
+    `INSERT INTO events (subject, type, repo, branch, data)
+     SELECT $2::text, $3::text, $4::text, $5::text, $6::jsonb FROM (SELECT pg_advisory_xact_lock($1)) AS append_lock
+     RETURNING ${columns}`,
+    [appendLockKey, event.subject, event.type, event.repo, event.branch ?? null, event.data === undefined ? null : JSON.stringify(event.data)],
   );
   return toEvent(rows[0]!);
 }
 
-export async function listUnpublished(q: Queryable, limit: number): Promise<Event[]> {
-  const rows = await q.query<EventRow>(`SELECT ${columns} FROM events WHERE published_at IS NULL ORDER BY id LIMIT $1`, [limit]);
+export async function listUnpublished(q: Queryable, limit: number, afterId = 0): Promise<Event[]> {
+  const rows = await q.query<EventRow>(`SELECT ${columns} FROM events WHERE published_at IS NULL AND id > $2 ORDER BY id LIMIT $1`, [limit, afterId]);
   return rows.map(toEvent);
 }
 

@@ -71,6 +71,9 @@ describe("the local bus over PostgreSQL", () => {
     relay.start();
     await waitFor("the event on the bus", () => witness.some((event) => event.id === missed.id));
     await waitFor("the relay to wait on the row lock", async () => {
+      // Inside a transaction PostgreSQL keeps showing the first pg_stat_activity snapshot; the relay
+      // marks events in bulk a little later, so each look needs a fresh one.
+      await locker.query("SELECT pg_stat_clear_snapshot()");
       const rows = await locker.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE events%'");
       return rows.rowCount === 1;
     });
