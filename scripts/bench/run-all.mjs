@@ -14,7 +14,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineFacts, repoRoot } from "./lib/common.mjs";
 
-const allBenchmarks = ["startup", "outbox-relay", "idle-rss"];
+const allBenchmarks = ["startup", "outbox-relay", "idle-rss", "tasks"];
+/** The script of a benchmark: scripts/bench/<name>.mjs, or <name>/run.mjs for one with several files. */
+const scriptOf = (name) => (existsSync(join(repoRoot, "scripts", "bench", name, "run.mjs")) ? join("scripts", "bench", name, "run.mjs") : join("scripts", "bench", `${name}.mjs`));
 const args = process.argv.slice(2);
 const build = !args.includes("--no-build");
 const selected = args.filter((a) => !a.startsWith("--"));
@@ -130,7 +132,7 @@ function load() {
 }
 
 async function runOne(name) {
-  console.log(`\n== node scripts/bench/${name}.mjs`);
+  console.log(`\n== node ${scriptOf(name)}`);
   const busyBefore = await waitForQuiet();
   const loadBefore = load();
   const cpuBefore = processCpu();
@@ -152,7 +154,7 @@ async function runOne(name) {
 function runChild(name) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [join("scripts", "bench", `${name}.mjs`)], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], detached: true });
+    const child = spawn(process.execPath, [scriptOf(name)], { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"], detached: true });
     let out = "";
     child.stdout.setEncoding("utf8");
     child.stdout.on("data", (text) => {
@@ -176,7 +178,7 @@ function runChild(name) {
       }
       const seconds = Math.round((Date.now() - started) / 100) / 10;
       if (code === 0 && result) resolve({ ...result, seconds });
-      else resolve({ benchmark: name, title: name, command: `node scripts/bench/${name}.mjs`, error: `exited ${code ?? signal} without a result`, seconds, rows: [], notes: [] });
+      else resolve({ benchmark: name, title: name, command: `node ${scriptOf(name)}`, error: `exited ${code ?? signal} without a result`, seconds, rows: [], notes: [] });
     });
   });
 }

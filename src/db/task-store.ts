@@ -100,6 +100,7 @@ export interface TaskFilter {
   /** Only tasks whose dependencies are all closed. */
   ready?: boolean;
   limit?: number;
+  offset?: number;
 }
 
 export interface ListedTask extends Task {
@@ -126,7 +127,7 @@ export async function listTaskRows(q: Queryable, filter: TaskFilter): Promise<Li
   const rows = await q.query<TaskRow & { blocked_by: string[] }>(
     `SELECT ${columns.split(", ").map((c) => `t.${c}`).join(", ")}, ${blocked} AS blocked_by
      FROM tasks t ${where.length ? `WHERE ${where.map((w) => `(${w})`).join(" AND ")}` : ""}
-     ORDER BY t.priority, t.created_at, t.id ${filter.limit ? `LIMIT ${param(filter.limit)}` : ""}`,
+     ORDER BY t.priority, t.created_at, t.id ${filter.limit ? `LIMIT ${param(filter.limit)}` : ""} ${filter.offset ? `OFFSET ${param(filter.offset)}` : ""}`,
     params,
   );
   return rows.map((row) => ({ ...toTask(row), blockedBy: row.blocked_by }));

@@ -61,15 +61,19 @@ export async function getRepo(deps: RepoDeps, name: string): Promise<Repo> {
 }
 
 /** Repos are the `<name>.git` folders of the repos dir: there is no other list to fall out of step. */
-export async function listRepos(deps: RepoDeps): Promise<Repo[]> {
-  const dir = reposDirOf(deps.dataDir);
+export function listRepoNames(dataDir: string): string[] {
+  const dir = reposDirOf(dataDir);
   if (!existsSync(dir)) return [];
-  const names = readdirSync(dir)
+  return readdirSync(dir)
     .filter((entry) => entry.endsWith(".git") && isValidRepoName(entry.slice(0, -4)))
     .map((entry) => entry.slice(0, -4))
-    .filter((name) => repoExists(deps.dataDir, name))
+    .filter((name) => repoExists(dataDir, name))
     .sort((a, b) => a.localeCompare(b));
-  return Promise.all(names.map((name) => describeRepo(deps, name)));
+}
+
+/** Every repo with its default branch, last commit and size (two git commands per repo). */
+export async function listRepos(deps: RepoDeps): Promise<Repo[]> {
+  return Promise.all(listRepoNames(deps.dataDir).map((name) => describeRepo(deps, name)));
 }
 
 /**

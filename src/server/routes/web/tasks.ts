@@ -2,14 +2,14 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import { CookError } from "../../../core/errors.js";
 import { priorityNames, taskStatuses } from "../../../core/task.js";
-import { listRepos } from "../../../forge/repos.js";
+import { listRepoNames } from "../../../forge/repos.js";
 import { readEventHistory } from "../../../events/history.js";
 import { encodeToken } from "../../../events/subjects.js";
 import { createTask } from "../../../tasks/create-task.js";
 import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
 import { closeTask, reopenTask, updateTask } from "../../../tasks/update-task.js";
 import { requireActor } from "../../middleware/auth.js";
-import { taskFilterFromQuery } from "../../params.js";
+import { optionalInteger, taskFilterFromQuery } from "../../params.js";
 import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
 
@@ -24,6 +24,7 @@ async function liveUrl(services: Services, subject: string): Promise<string> {
   return `/events/live?${new URLSearchParams({ subject, after: String(latest?.id ?? 0) })}`;
 }
 
+const pageSize = 100;
 const priorities = Object.entries(priorityNames).map(([value, name]) => ({ value: Number(value), name }));
 
 function formFields(ctx: Context): Form {
@@ -45,7 +46,7 @@ function taskInputFrom(form: Form) {
 async function renderFormError(ctx: Context, services: Services, err: unknown, view: Record<string, unknown>): Promise<void> {
   if (!(err instanceof CookError) || !["invalid", "conflict", "too_large"].includes(err.code)) throw err;
   ctx.status = err.code === "too_large" ? 413 : err.code === "conflict" ? 409 : 422;
-  await ctx.render("tasks/form", { ...view, error: err.message, repos: await listRepos(services), priorities });
+  await ctx.render("tasks/form", { ...view, error: err.message, repos: listRepoNames(services.dataDir), priorities });
 }
 
 export function taskWebRoutes(services: Services): Router {
@@ -57,15 +58,31 @@ export function taskWebRoutes(services: Services): Router {
 
   router.get("/", async (ctx) => {
     const filter = taskFilterFromQuery(ctx.query);
-    const [tasks, counts, repos, live] = await Promise.all([listTasks(services, filter), countTasks(services, filter), listRepos(services), liveUrl(services, "cook.task.>")]);
+    const page = optionalInteger("page", ctx.query.page) ?? 0;
+    // One more than a page tells whether there is a next one.
+    const [rows, counts, live] = await Promise.all([listTasks(services, { ...filter, limit: pageSize + 1, offset: page * pageSize }), countTasks(services, filter), liveUrl(services, "cook.task.>")]);
     const query = new URLSearchParams(Object.entries({ repo: filter.repo, status: filter.status, priority: filter.priority?.toString(), ready: filter.ready ? "true" : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
-    const view = { tasks, counts, filter, repos, statuses: taskStatuses, priorities, priorityNames, listUrl: `/tasks${query.size ? `?${query}` : ""}`, liveUrl: live };
+    const listUrl = `/tasks${query.size ? `?${query}` : ""}`;
+    const pageUrl = (n: number) => `${listUrl}${query.size ? "&" : "?"}page=${n}`;
+    const view = {
+      tasks: rows.slice(0, pageSize),
+      counts,
+      filter,
+      repos: listRepoNames(services.dataDir),
+      statuses: taskStatuses,
+      priorities,
+      priorityNames,
+      listUrl: page > 0 ? pageUrl(page) : listUrl,
+      liveUrl: live,
+      newerHref: page > 0 ? (page === 1 ? listUrl : pageUrl(page - 1)) : undefined,
+      olderHref: rows.length > pageSize ? pageUrl(page + 1) : undefined,
+    };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-list" ? "tasks/_list" : "tasks/index", view);
   });
 
   router.get("/new", async (ctx) => {
     const repo = typeof ctx.query.repo === "string" ? ctx.query.repo : undefined;
-    await ctx.render("tasks/form", { form: { repo, priority: "2" }, repos: await listRepos(services), priorities, action: "/tasks" });
+    await ctx.render("tasks/form", { form: { repo, priority: "2" }, repos: listRepoNames(services.dataDir), priorities, action: "/tasks" });
   });
 
   router.post("/", async (ctx) => {
@@ -93,7 +110,7 @@ export function taskWebRoutes(services: Services): Router {
   router.get("/:id/edit", async (ctx) => {
     const { task } = await getTaskDetail(services, ctx.params.id!);
     const form = { title: task.title, repo: task.repo, priority: String(task.priority), depends_on: task.dependsOn.join(", "), body: task.body };
-    await ctx.render("tasks/form", { task, form, repos: await listRepos(services), priorities, action: `/tasks/${encodeURIComponent(task.id)}` });
+    await ctx.render("tasks/form", { task, form, repos: listRepoNames(services.dataDir), priorities, action: `/tasks/${encodeURIComponent(task.id)}` });
   });
 
   router.post("/:id", async (ctx) => {
