@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "../helpers/browser.js";
@@ -109,6 +112,23 @@ describe("task inbox", () => {
 
     await cook.cli(["task", "close", "write-launch-post"]);
     await page.locator("#task-write-launch-post .pill:text-is('closed')").waitFor({ timeout: 10_000 });
+  });
+
+  it("pages a long inbox 100 tasks at a time", async () => {
+    assert.equal((await cook.cli(["repo", "add", "bulk"])).code, 0);
+    const dir = mkdtempSync(join(tmpdir(), "cook-bulk-"));
+    for (let i = 0; i < 105; i++) {
+      writeFileSync(join(dir, `b-${i}.md`), `---\nid: bulk-${String(i).padStart(3, "0")}\ntitle: Bulk ${i}\nrepo: bulk\npriority: ${i < 100 ? 1 : 4}\n---\n`);
+    }
+    assert.equal((await cook.cli(["task", "import", dir])).stdout, "imported 105 tasks\n");
+    await page.goto(`${cook.url}/tasks?repo=bulk`);
+    assert.equal(await page.locator("#task-list tr.task").count(), 100);
+    assert.equal(await page.locator("#task-list [data-status=open]").textContent(), "105");
+    await page.click("a[rel=next]");
+    await page.waitForURL(/page=1/);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("#task-list tr.task").length === 5);
+    assert.deepEqual((await titles()).slice(0, 2), ["Bulk 100", "Bulk 101"]);
+    assert.equal(await page.locator("a[rel=next]").count(), 0);
   });
 
   it("refuses a form posted from another site", async () => {
