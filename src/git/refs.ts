@@ -38,3 +38,8 @@ export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["
 export async function headBranch(git: Git, gitDir: string): Promise<string> {
   return (await git.text(gitDir, ["symbolic-ref", "--short", "HEAD"])).trim();
 }
+
+/** Whether the repository has any branch at all (an empty repo has none); one ref is enough to know. */
+export async function hasAnyBranch(git: Git, gitDir: string): Promise<boolean> {
+  return (await git.text(gitDir, ["for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/"])).trim() !== "";
+}
