@@ -38,3 +38,8 @@ export async function runWithCommitHooks<T>(
   }
   return result;
 }
+
+/** Whether the database answers at all: for /healthz. */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query("SELECT 1");
+}

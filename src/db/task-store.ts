@@ -167,3 +167,12 @@ export async function allTasks(q: Queryable): Promise<Task[]> {
   const rows = await q.query<TaskRow>(`SELECT ${columns} FROM tasks ORDER BY id`);
   return rows.map(toTask);
 }
+
+// Dependency edges are checked for cycles under this lock, so two concurrent edits cannot each
+// add half of a cycle.
+const graphLockKey = 7420_0004;
+
+/** Serialises changes to the dependency graph until the transaction ends. */
+export async function lockTaskGraph(tx: Queryable): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock($1)", [graphLockKey]);
+}

@@ -12,11 +12,16 @@ export interface HistoryQuery {
   /** With newest-first paging: events before this id. */
   before?: number;
   limit?: number;
+  /**
+   * Include events committed but not yet marked published. A live stream replaying what it missed
+   * needs them: the relay marks events in bulk, a little after they went out on the bus.
+   */
+  committed?: boolean;
 }
 
 export const maxHistoryPage = 1000;
 
-/** A page of the event log: newest first, or oldest first after a given id. Only published events. */
+/** A page of the event log: newest first, or oldest first after a given id. Published events only, unless asked. */
 export async function readEventHistory(deps: { db: Db }, query: HistoryQuery): Promise<Event[]> {
   const limit = query.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > maxHistoryPage) {
@@ -29,7 +34,7 @@ export async function readEventHistory(deps: { db: Db }, query: HistoryQuery): P
     subjectRegex: query.subject ? patternToRegex(query.subject) : undefined,
     afterId: query.after,
     beforeId: query.before,
-    publishedOnly: true,
+    publishedOnly: !query.committed,
     limit,
     order: query.after !== undefined ? "asc" : "desc",
   });

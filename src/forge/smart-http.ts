@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { dirname } from "node:path";
 import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -6,7 +5,7 @@ import type { Context, Next } from "koa";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { isValidRepoName } from "../core/names.js";
-import { gitEnv } from "../git/run-git.js";
+import { spawnGitRpc } from "../git/rpc.js";
 import { repoDir } from "./paths.js";
 import { repoExists } from "./repos.js";
 
@@ -122,7 +121,7 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
     const input = request.advertise ? undefined : requestBody(ctx, request.service);
     const buffered = input && request.service === "git-upload-pack" ? await readLimited(input, uploadPackBodyLimit) : undefined;
 
-    const env = gitEnv({
+    const env = {
       ...(protocol ? { GIT_PROTOCOL: protocol } : {}),
       ...(request.service === "git-receive-pack"
         ? {
@@ -133,18 +132,10 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
             COOK_PUSHER: JSON.stringify(actor),
           }
         : {}),
-    });
-    const args = [request.service.slice(4), "--stateless-rpc", ...(request.advertise ? ["--advertise-refs"] : []), repoDir(deps.dataDir, request.repo)];
-    // Its own process group, so pack-objects and index-pack die with it when the client goes away.
-    const child = spawn("git", args, { env, stdio: ["pipe", "pipe", "pipe"], detached: true });
-    const killGroup = () => {
-      if (child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        child.kill("SIGKILL");
-      }
     };
+    const rpc = spawnGitRpc(request.service === "git-upload-pack" ? "upload-pack" : "receive-pack", repoDir(deps.dataDir, request.repo), { advertise: request.advertise, env });
+    const { child } = rpc;
+    const killGroup = rpc.kill;
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.stdin.on("error", () => {});

@@ -2,7 +2,7 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { describeCycle, findCycle } from "../core/task-graph.js";
 import type { Db, Tx } from "../db/db.js";
-import { dependencyClosure, existingTaskIds } from "../db/task-store.js";
+import { dependencyClosure, existingTaskIds, lockTaskGraph } from "../db/task-store.js";
 import type { EventLog } from "../events/event-log.js";
 import { newEvent } from "../events/event.js";
 import { subjects } from "../events/subjects.js";
@@ -13,10 +13,6 @@ export interface TaskDeps {
   db: Db;
   events: EventLog;
 }
-
-// Dependency edges are checked for cycles under this lock, so two concurrent edits cannot each
-// add half of a cycle.
-const graphLockKey = 7420_0004;
 
 export function checkRepo(dataDir: string, repo: unknown): string {
   if (typeof repo !== "string" || !repoExists(dataDir, repo)) throw new CookError("invalid", `no repo named '${String(repo)}'; a task belongs to an existing repo`);
@@ -29,7 +25,7 @@ export function checkRepo(dataDir: string, repo: unknown): string {
  */
 export async function checkDependencies(tx: Tx, id: string, dependsOn: readonly string[], pending: ReadonlyMap<string, readonly string[]> = new Map()): Promise<void> {
   if (dependsOn.length === 0) return;
-  await tx.query("SELECT pg_advisory_xact_lock($1)", [graphLockKey]);
+  await lockTaskGraph(tx);
   const known = await existingTaskIds(tx, dependsOn);
   const unknown = dependsOn.filter((dep) => !known.has(dep) && !pending.has(dep));
   if (unknown.length > 0) throw new CookError("invalid", `depends_on names unknown task${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`);

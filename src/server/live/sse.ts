@@ -79,7 +79,7 @@ export function createLiveStreams(deps: { bus: Bus; db: Db }): LiveStreams {
         try {
           if (options.afterId !== undefined) {
             for (;;) {
-              const page = await readEventHistory(deps, { subject: options.pattern, after: lastId, limit: 500 });
+              const page = await readEventHistory(deps, { subject: options.pattern, after: lastId, limit: 500, committed: true });
               page.forEach(send);
               if (page.length < 500 || closed) break;
             }

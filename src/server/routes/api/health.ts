@@ -1,12 +1,12 @@
 import Router from "@koa/router";
+import { pingDatabase } from "../../../db/db.js";
 import type { Services } from "../../services.js";
 
 /** Liveness and readiness in one: 503 when the store cannot answer; a bus outage is "degraded". */
 export function healthRoutes(services: Services): Router {
   const router = new Router();
   router.get("/healthz", async (ctx) => {
-    const store = await services.db
-      .query("SELECT 1")
+    const store = await pingDatabase(services.db)
       .then(() => ({ ok: true, kind: services.db.kind, detail: "ok" }))
       .catch((err: Error) => ({ ok: false, kind: services.db.kind, detail: err.message }));
     const pending = store.ok ? await services.relay.pending().catch(() => undefined) : undefined;
