@@ -14,7 +14,10 @@ const requested = process.argv.slice(2);
 const suites = requested.length > 0 ? requested : ["dist/test/unit", "dist/test/integration", "dist/test/e2e"].filter((dir) => existsSync(dir));
 // Test files spend most of their time waiting on git, databases and the browser, so run more of them than there are cores.
 const concurrency = process.env.COOK_TEST_CONCURRENCY || String(Math.max(2, availableParallelism()) * 2);
-const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", `--test-concurrency=${concurrency}`, ...suites], {
+// A test that hangs (a stream that never delivers, a server that never exits) fails after this
+// long instead of holding the whole run until CI gives up on it.
+const perTestTimeoutMs = process.env.COOK_TEST_TIMEOUT_MS || "120000";
+const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${perTestTimeoutMs}`, ...suites], {
   stdio: "inherit",
   env,
 });
