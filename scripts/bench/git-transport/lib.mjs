@@ -3,11 +3,11 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
+import { freePort, round, sleep } from "../lib/common.mjs";
 import { gitEnv, repoRoot } from "./build-repo.mjs";
 
-export { gitEnv, repoRoot };
+export { freePort, gitEnv, repoRoot, round, sleep };
 export const cliPath = join(repoRoot, "dist", "src", "cli", "main.js");
 
 /** Process groups of the commands running now, so a watchdog can end them. */
@@ -21,7 +21,6 @@ export function killActive() {
   }
 }
 
-export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The environment of the git client: no user or system config, no proxy, never a prompt. */
 export function clientEnv(extra = {}) {
@@ -70,17 +69,6 @@ export function run(cmd, args, { env = clientEnv(), cwd, timeoutMs = 10 * 60_000
 }
 
 export const git = (args, options) => run("git", args, options);
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** GET with an X-Request-Id; resolves { status, body, ms } (ms: until the last byte). */
 export function httpGet(url, { requestId, timeoutMs = 30_000 } = {}) {
@@ -233,5 +221,4 @@ export function summary(values) {
   return { n: sorted.length, min: sorted[0], median: median(sorted), p90: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)], max: sorted[sorted.length - 1] };
 }
 
-export const round = (value, digits = 1) => (Number.isFinite(value) ? Number(value.toFixed(digits)) : value);
 export const fmtMs = (ms) => (ms >= 10_000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`);
