@@ -132,19 +132,3 @@ export async function startCook(options: StartOptions = {}): Promise<RunningCook
     cli: (cliArgs, cliOptions = {}) => runCli(cliArgs, { ...cliOptions, env: { COOK_SERVER: url, ...cliOptions.env } }),
   };
 }
-
-/** Polls until `check` returns a value, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, what = "condition"): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

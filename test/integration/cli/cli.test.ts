@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { packageRoot } from "../../../src/config/package-root.js";
-import { cleanEnv, cookBin, eventually, runCli, startCook, type RunningCook } from "../../helpers/cook.js";
+import { cleanEnv, cookBin, runCli, startCook, type RunningCook } from "../../helpers/cook.js";
+import { eventually } from "../../helpers/wait.js";
 
 const version = (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 

@@ -16,6 +16,7 @@ import { createNatsBus, streamName } from "../../../src/events/nats-bus.js";
 import { createOutboxRelay, type OutboxRelay } from "../../../src/events/outbox-relay.js";
 import { encodeToken, subjects } from "../../../src/events/subjects.js";
 import { createTestDatabase } from "../../helpers/database.js";
+import { waitFor } from "../../helpers/wait.js";
 
 const natsUrl = process.env.COOK_TEST_NATS_URL || "nats://127.0.0.1:4222";
 
@@ -106,13 +107,6 @@ const busKinds: Array<{ name: "local" | "nats"; open(): Promise<BusHarness> }> =
   },
 ];
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const ids = (events: Event[]) => events.map((event) => event.id);
 

@@ -11,14 +11,8 @@ import { createLocalBus } from "../../../src/events/local-bus.js";
 import { createOutboxRelay, type OutboxRelay } from "../../../src/events/outbox-relay.js";
 import { subjects } from "../../../src/events/subjects.js";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.js";
+import { waitFor } from "../../helpers/wait.js";
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 // The embedded bus also runs over PostgreSQL (COOK_DATABASE_URL set, COOK_NATS_URL not), where the
 // relay's queries and a subscriber's replay run on different connections at the same time.

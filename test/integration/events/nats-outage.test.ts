@@ -14,14 +14,8 @@ import { createOutboxRelay, type OutboxRelay } from "../../../src/events/outbox-
 import { subjects } from "../../../src/events/subjects.js";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.js";
 import { startNatsServer, type NatsServer } from "../../helpers/nats-server.js";
+import { waitFor } from "../../helpers/wait.js";
 
-async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe("the NATS bus through a NATS outage", () => {
   const repo = "demo";

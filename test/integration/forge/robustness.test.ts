@@ -4,7 +4,8 @@ import { connect } from "node:net";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { eventually, startCook, type RunningCook } from "../../helpers/cook.js";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { eventually } from "../../helpers/wait.js";
 import { gitEnv, gitOk, makeWorkRepo, tempDir } from "../../helpers/git.js";
 
 /** git processes whose parent chain leads to the given process. */
