@@ -187,8 +187,12 @@ export function registerTask(program: Command): void {
     .argument("<dir>")
     .action(async (dir: string, _options: unknown, command: Command) => {
       const tasks = await clientFor(command).exportTasks();
-      mkdirSync(dir, { recursive: true });
-      for (const t of tasks) writeFileSync(join(dir, `${basename(t.id)}.md`), t.markdown);
+      try {
+        mkdirSync(dir, { recursive: true });
+        for (const t of tasks) writeFileSync(join(dir, `${basename(t.id)}.md`), t.markdown);
+      } catch (err) {
+        throw new CookError("invalid", `cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
       process.stdout.write(`exported ${tasks.length} task${tasks.length === 1 ? "" : "s"} to ${dir}\n`);
     });
 }

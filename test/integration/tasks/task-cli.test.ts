@@ -137,6 +137,8 @@ if [ "$n" = 0 ]; then sed -i 's/^priority: .*/priority: urgent/' "$1"; else sed 
     await refused(["task", "create", "--file", join(dir, "bad.md")], /^cook: line 4: /);
     await refused(["task", "create", "myapp", "--title=big", "-"], "body is 1048577 bytes; the limit is 1048576 (1 MiB)", "x".repeat(1024 * 1024 + 1));
     await refused(["task", "show", "ghost"], "no task 'ghost'");
+    writeFileSync(join(dir, "a-file"), "");
+    await refused(["task", "export", join(dir, "a-file", "sub")], `cannot write to ${join(dir, "a-file", "sub")}: ENOTDIR`);
     assert.deepEqual(await json<unknown[]>(["task", "list"]), before);
   });
 
