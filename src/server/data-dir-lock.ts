@@ -16,7 +16,11 @@ function isRunning(pid: number): boolean {
  * between two servers. A lock left by a process that died is taken over.
  */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true });
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch (err) {
+    throw new CookError("invalid", `cannot use data dir ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   const file = join(dataDir, "serve.pid");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

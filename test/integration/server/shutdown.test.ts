@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { startCook } from "../../helpers/cook.js";
+import { runCli, startCook } from "../../helpers/cook.js";
 
 describe("cook serve lifecycle", () => {
   it("stops within 10 s on SIGTERM with a live event stream open, and releases its data dir", async () => {
@@ -35,6 +35,11 @@ describe("cook serve lifecycle", () => {
     } finally {
       await first.stop();
     }
+  });
+
+  it("refuses a data dir it cannot create with one line", async () => {
+    const result = await runCli(["serve", "--port", "0"], { env: { COOK_DATA_DIR: "/etc/passwd/cook" } });
+    assert.deepEqual([result.code, result.stderr], [1, "cook: cannot use data dir /etc/passwd/cook: ENOTDIR\n"]);
   });
 
   it("refuses a port that is taken with a clear message", async () => {
