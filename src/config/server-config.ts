@@ -10,7 +10,19 @@ export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" |
 export interface ServerConfig {
   /** The file the config was read from, if any. */
   readonly file: string | undefined;
-  readonly server: { readonly host: string; readonly port: number; readonly dataDir: string };
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly dataDir: string;
+    /** The URL people and agents reach the factory at, when it is not the address it listens on (a proxy, a DNS name). */
+    readonly publicUrl: string | undefined;
+    /**
+     * Host names (beyond loopback names, IP literals, the listen host and the public URL's host) that
+     * requests may name in `Host`; `*.example.com` matches subdomains. Any other Host is refused,
+     * so a page that rebinds its own DNS name to this machine gets nothing.
+     */
+    readonly allowedHosts: readonly string[];
+  };
   readonly auth: { readonly required: boolean };
   /** PostgreSQL URL; unset means the embedded PGlite database in `<dataDir>/db`. */
   readonly databaseUrl: string | undefined;
@@ -44,6 +56,8 @@ const rules: SectionRules = {
     host: { type: "string", check: (v: string) => (v.trim() ? undefined : "a host name or address") },
     port: { type: "integer", check: (v: number) => (v >= 0 && v <= 65535 ? undefined : "an integer from 0 to 65535") },
     data_dir: { type: "string", check: (v: string) => (v.trim() ? undefined : "a directory path") },
+    public_url: { type: "string", check: (v: string) => (/^https?:\/\/[^/?#\s]+\/?$/.test(v) ? undefined : "an http:// or https:// URL with no path, e.g. https://cook.example.com") },
+    allowed_hosts: { type: "strings", check: (v: string[]) => (v.every((h) => /^(\*\.)?[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/.test(h)) ? undefined : "host names (e.g. cook.internal or *.example.com), no ports or schemes") },
   },
   auth: { required: { type: "boolean" } },
   database: { url: { type: "string", check: (v: string) => (/^postgres(ql)?:\/\//.test(v) ? undefined : "a postgres:// URL") } },
@@ -106,6 +120,8 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       host: flags.host ?? str(server, "host") ?? "127.0.0.1",
       port: flags.port ?? (server.port as number | undefined) ?? 7420,
       dataDir: resolve(env.COOK_DATA_DIR || str(server, "data_dir") || defaultDataDir(env)),
+      publicUrl: str(server, "public_url")?.replace(/\/$/, ""),
+      allowedHosts: (server.allowed_hosts as string[] | undefined) ?? [],
     },
     auth: { required: (sectionOf(doc, "auth").required as boolean | undefined) ?? false },
     databaseUrl: env.COOK_DATABASE_URL || str(sectionOf(doc, "database"), "url") || undefined,

@@ -6,6 +6,7 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "too_large"
+  | "misdirected"
   | "unsupported_media_type"
   | "unavailable"
   | "internal";
@@ -34,6 +35,7 @@ const httpStatusByCode: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  misdirected: 421,
   unsupported_media_type: 415,
   unavailable: 503,
   internal: 500,

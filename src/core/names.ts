@@ -1,4 +1,5 @@
 import { CookError } from "./errors.js";
+import { showInput } from "./show-input.js";
 
 export const repoNameRule = "a repo name is 1-100 letters, digits, '.', '_' or '-', does not start with '.' and does not end in '.git'";
 
@@ -9,7 +10,7 @@ export function isValidRepoName(name: string): boolean {
 
 export function checkRepoName(name: unknown): string {
   if (typeof name !== "string" || !isValidRepoName(name)) {
-    throw new CookError("invalid", `'${String(name)}' is not a valid repo name: ${repoNameRule}`);
+    throw new CookError("invalid", `${showInput(name)} is not a valid repo name: ${repoNameRule}`);
   }
   return name;
 }

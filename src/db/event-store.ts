@@ -58,6 +58,8 @@ export interface EventQuery {
   beforeId?: number;
   /** Only events the relay has published: what a subscriber could have seen. */
   publishedOnly?: boolean;
+  /** Only events about this repo. */
+  repo?: string;
   limit: number;
   order: "asc" | "desc";
 }
@@ -73,6 +75,7 @@ export async function listEvents(q: Queryable, query: EventQuery): Promise<Event
   if (query.afterId !== undefined) where.push(`id > ${param(query.afterId)}`);
   if (query.beforeId !== undefined) where.push(`id < ${param(query.beforeId)}`);
   if (query.publishedOnly) where.push("published_at IS NOT NULL");
+  if (query.repo !== undefined) where.push(`repo = ${param(query.repo)}`);
   const rows = await q.query<EventRow>(
     `SELECT ${columns} FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY id ${query.order === "asc" ? "ASC" : "DESC"} LIMIT ${param(query.limit)}`,

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { setFlagsFromString } from "node:v8";
-import { existsSync, mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite, types } from "@electric-sql/pglite";
@@ -28,12 +28,26 @@ function initialiseInChild(dir: string): void {
   if (result.status !== 0) throw new CookError("unavailable", `cannot initialise the embedded database in ${dir}: ${result.stderr.trim() || result.error?.message}`);
 }
 
+/**
+ * PGlite's file system layer (Emscripten's NODEFS) gives every file it creates mode 0666 whatever
+ * the process umask says; the database is for the server's user alone.
+ */
+function makePrivate(dir: string): void {
+  chmodSync(dir, 0o700);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) makePrivate(path);
+    else if (entry.isFile()) chmodSync(path, 0o600);
+  }
+}
+
 /** The embedded database: real PostgreSQL compiled to WASM, kept in `dir` (one process at a time). */
 export async function openPglite(dir: string | undefined): Promise<Db> {
   setFlagsFromString(baselineWasmOnly);
   if (dir) {
     mkdirSync(dir, { recursive: true });
     if (!existsSync(join(dir, "PG_VERSION"))) initialiseInChild(dir);
+    makePrivate(dir);
   }
   const db = await PGlite.create(dir ? { dataDir: dir, parsers, startParams: pgliteStartParams } : { parsers, startParams: pgliteStartParams });
 

@@ -1,4 +1,5 @@
 import { CookError } from "../core/errors.js";
+import { checkRepoName, isValidBranchName } from "../core/names.js";
 import type { Actor } from "../core/actor.js";
 import type { Db } from "../db/db.js";
 import type { Event } from "./event.js";
@@ -21,12 +22,15 @@ const maxDataBytes = 64 * 1024;
  * `branch.merged` or `gate.passed`.
  */
 export async function announceCustomEvent(deps: { db: Db; events: EventLog }, input: CustomEventInput, actor: Actor): Promise<Event> {
+  // Names go into subjects, log lines and pages: the same rules as real repos and branches keep
+  // line breaks, control characters and megabyte names out of all of them.
   if (typeof input.repo !== "string" || input.repo.trim() === "") throw new CookError("invalid", "repo is required");
+  checkRepoName(input.repo);
   if (typeof input.name !== "string" || !/^[a-z][a-z0-9_-]{0,63}$/.test(input.name)) {
     throw new CookError("invalid", "name must be 1-64 lowercase letters, digits, '-' or '_', starting with a letter");
   }
-  if (input.branch !== undefined && (typeof input.branch !== "string" || input.branch === "")) {
-    throw new CookError("invalid", "branch must be a non-empty string");
+  if (input.branch !== undefined && (typeof input.branch !== "string" || !isValidBranchName(input.branch))) {
+    throw new CookError("invalid", "branch must be a valid git branch name (at most 255 characters, no control characters, spaces or ~^:?*[\\)");
   }
   const dataSize = input.data === undefined ? 0 : Buffer.byteLength(JSON.stringify(input.data));
   if (dataSize > maxDataBytes) throw new CookError("invalid", `data is ${dataSize} bytes; the limit is ${maxDataBytes}`);

@@ -12,6 +12,8 @@ export interface HistoryQuery {
   /** With newest-first paging: events before this id. */
   before?: number;
   limit?: number;
+  /** Only events about this repo (an agent sees its own repo's events and no others). */
+  repo?: string;
   /**
    * Include events committed but not yet marked published. A live stream replaying what it missed
    * needs them: the relay marks events in bulk, a little after they went out on the bus.
@@ -35,6 +37,7 @@ export async function readEventHistory(deps: { db: Db }, query: HistoryQuery): P
     afterId: query.after,
     beforeId: query.before,
     publishedOnly: !query.committed,
+    repo: query.repo,
     limit,
     order: query.after !== undefined ? "asc" : "desc",
   });

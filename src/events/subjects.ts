@@ -1,4 +1,5 @@
 import { CookError } from "../core/errors.js";
+import { showInput } from "../core/show-input.js";
 
 /** The one place event subjects are built: `cook.<kind>.<repo>.…` with names encoded into single tokens. */
 export const subjectRoot = "cook";
@@ -28,7 +29,7 @@ export function encodeToken(name: string): string {
 export function decodeToken(token: string): string {
   if (token === "_") return "";
   if (!/^(?:[A-Za-z0-9-]|_[0-9A-F]{2})+$/.test(token)) {
-    throw new CookError("invalid", `'${token}' is not an encoded subject token`);
+    throw new CookError("invalid", `${showInput(token)} is not an encoded subject token`);
   }
   const bytes: number[] = [];
   for (let i = 0; i < token.length; i++) {
@@ -42,7 +43,7 @@ export function decodeToken(token: string): string {
   try {
     return decoder.decode(new Uint8Array(bytes));
   } catch {
-    throw new CookError("invalid", `'${token}' does not decode to UTF-8`);
+    throw new CookError("invalid", `${showInput(token)} does not decode to UTF-8`);
   }
 }
 
@@ -54,7 +55,7 @@ export type RepoAction = "created" | "imported" | "removed";
 
 const enc = encodeToken;
 const action = (word: string) => {
-  if (!/^[a-z][a-z0-9_-]*$/.test(word)) throw new CookError("invalid", `'${word}' is not a valid event action`);
+  if (!/^[a-z][a-z0-9_-]*$/.test(word)) throw new CookError("invalid", `${showInput(word)} is not a valid event action`);
   return word;
 };
 
@@ -80,7 +81,7 @@ export function checkPattern(pattern: string): string {
     : tokens.some((token, i) => (token.includes(">") && (token !== ">" || i !== tokens.length - 1)) || (token.includes("*") && token !== "*"))
       ? "uses a wildcard inside a token or `>` before the end"
       : undefined;
-  if (problem) throw new CookError("invalid", `subject pattern '${pattern}' ${problem}`);
+  if (problem) throw new CookError("invalid", `subject pattern ${showInput(pattern)} ${problem}`);
   return pattern;
 }
 

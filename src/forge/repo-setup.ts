@@ -37,10 +37,10 @@ export function installHooks(gitDir: string, script = hookScript()): boolean {
       current = undefined;
     }
     if (current !== script) {
-      writeFileSync(file, script, { mode: 0o755 });
+      writeFileSync(file, script, { mode: 0o700 });
       changed = true;
     }
-    chmodSync(file, 0o755);
+    chmodSync(file, 0o700);
   }
   return changed;
 }

@@ -3,6 +3,7 @@ import { Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { Context, Next } from "koa";
 import type { Actor } from "../core/actor.js";
+import { authorize } from "../core/authorization.js";
 import { CookError } from "../core/errors.js";
 import { isValidRepoName } from "../core/names.js";
 import { spawnGitRpc } from "../git/rpc.js";
@@ -56,20 +57,6 @@ function parseGitRequest(ctx: Context): GitRequest | undefined {
   return { repo, service: match[2] as GitService, advertise: false };
 }
 
-/**
- * Who may do what: reading needs any identity (an agent only of its own repo), pushing needs a
- * user, an admin or an agent of this repo; which refs a push may touch is the pre-receive hook's
- * business. An agent asking about another repo is told it does not exist.
- */
-function authorize(actor: Actor | undefined, request: GitRequest): Actor {
-  if (!actor) throw new CookError("unauthenticated", "authentication required: use a cook token as the password");
-  if (actor.scope.startsWith("agent:")) {
-    const repo = actor.scope.slice("agent:".length).split("/")[0];
-    if (repo !== request.repo) throw new CookError("not_found", `no repo named '${request.repo}'`);
-  }
-  return actor;
-}
-
 function pktLine(text: string): string {
   return (text.length + 4).toString(16).padStart(4, "0") + text;
 }
@@ -108,10 +95,9 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
     const request = parseGitRequest(ctx);
     if (!request) return next();
     ctx.state.git = true;
-    const actor = authorize(ctx.state.actor as Actor | undefined, request);
-    if (request.service === "git-receive-pack" && actor.scope !== "admin" && actor.scope !== "user" && !actor.scope.startsWith("agent:")) {
-      throw new CookError("forbidden", "this token may not push");
-    }
+    // The factory's one decision (core/authorization.ts): which refs a push may touch is then the
+    // pre-receive hook's business.
+    const actor = authorize(ctx.state.actor as Actor | undefined, request.service === "git-receive-pack" ? "push" : "read", { repo: request.repo });
     if (!isValidRepoName(request.repo) || !repoExists(deps.dataDir, request.repo)) {
       throw new CookError("not_found", `no repo named '${request.repo}'`);
     }

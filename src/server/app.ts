@@ -1,9 +1,13 @@
 import { bodyParser } from "@koa/bodyparser";
+import type Router from "@koa/router";
 import Koa from "koa";
+import type nunjucks from "nunjucks";
 import { CookError } from "../core/errors.js";
 import type { LiveStreams } from "./live/sse.js";
-import { authMiddleware } from "./middleware/auth.js";
+import { allowedHostNames, allowedHostsMiddleware } from "./middleware/allowed-hosts.js";
+import { authMiddleware, unguardedRoutes } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
+import { parsedBodyMiddleware, requestTargetMiddleware } from "./middleware/input-hygiene.js";
 import { requestLogMiddleware } from "./middleware/request-log.js";
 import { sameOriginMiddleware } from "./middleware/same-origin.js";
 import { securityHeadersMiddleware } from "./middleware/security-headers.js";
@@ -34,10 +38,12 @@ export function createApp(services: Services, live: LiveStreams): Koa {
   app.use(securityHeadersMiddleware());
   app.use(viewMiddleware(views, { version: services.version }));
   app.use(errorMiddleware());
+  app.use(allowedHostsMiddleware(allowedHostNames(services.config)));
+  app.use(requestTargetMiddleware());
   app.use(staticFilesMiddleware());
 
-  const health = healthRoutes(services);
-  app.use(health.routes());
+  const [health, ...routers] = createRouters(services, live, views);
+  app.use(health!.routes());
 
   app.use(sameOriginMiddleware());
   app.use(authMiddleware({ db: services.db, required: services.config.auth.required }));
@@ -49,15 +55,29 @@ export function createApp(services: Services, live: LiveStreams): Koa {
       // A task body may be 1 MiB (413 beyond that, from the task rules); an import carries many.
       jsonLimit: "32mb",
       formLimit: "2mb",
-      onError: (err: Error) => {
+      onError: (err: Error & { status?: number; type?: string }) => {
+        if (err.status === 413) throw new CookError("too_large", `request body is over the limit (${err.type === "entity.too.large" ? "32 MiB for JSON, 2 MiB for forms" : err.message})`);
+        if (err.status === 415) throw new CookError("unsupported_media_type", err.message);
         throw new CookError("bad_request", `request body is not valid JSON: ${err.message}`);
       },
     }),
   );
+  app.use(parsedBodyMiddleware());
 
-  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)]) {
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/**
+ * Every router of the app, in the order requests try them. Each route carries its authorization
+ * (`permit` or `publicRoute`); a route without one stops the server from starting.
+ */
+export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment): Router[] {
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
+  const unguarded = unguardedRoutes(routers);
+  if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
+  return routers;
 }

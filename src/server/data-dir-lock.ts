@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CookError } from "../core/errors.js";
 
@@ -13,11 +13,16 @@ function isRunning(pid: number): boolean {
 
 /**
  * One `cook serve` per data dir: the embedded database and the repos are not safe to share
- * between two servers. A lock left by a process that died is taken over.
+ * between two servers. A lock left by a process that died is taken over. The data dir holds the
+ * database, the hook secret and every repo, so it is made (or tightened to) 0700.
  */
 export function lockDataDir(dataDir: string): () => void {
   try {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // A data dir made by an older version (or by hand) is tightened too.
+    for (const dir of [dataDir, join(dataDir, "db"), join(dataDir, "repos"), join(dataDir, "trash")]) {
+      if (existsSync(dir)) chmodSync(dir, 0o700);
+    }
   } catch (err) {
     throw new CookError("invalid", `cannot use data dir ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

@@ -1,4 +1,5 @@
 import { CookError } from "../core/errors.js";
+import { showInput } from "../core/show-input.js";
 import { checkPattern } from "../events/subjects.js";
 import { checkPriority, checkStatus } from "../core/task.js";
 import type { TaskFilter } from "../tasks/read-tasks.js";
@@ -13,7 +14,7 @@ function single(name: string, value: QueryValue): string | undefined {
 export function optionalInteger(name: string, value: QueryValue): number | undefined {
   const text = single(name, value);
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text)) throw new CookError("invalid", `'${name}' must be a non-negative integer, got '${text}'`);
+  if (!/^\d{1,15}$/.test(text)) throw new CookError("invalid", `'${name}' must be a non-negative integer, got ${showInput(text)}`);
   return Number(text);
 }
 
@@ -34,7 +35,7 @@ export function resumeAfter(after: QueryValue, lastEventId: string): number | un
 export function taskFilterFromQuery(query: Record<string, QueryValue>): TaskFilter {
   const status = single("status", query.status);
   const ready = single("ready", query.ready);
-  if (ready !== undefined && !["true", "false", "1", "0", "on"].includes(ready)) throw new CookError("invalid", `'ready' must be true or false, got '${ready}'`);
+  if (ready !== undefined && !["true", "false", "1", "0", "on"].includes(ready)) throw new CookError("invalid", `'ready' must be true or false, got ${showInput(ready)}`);
   const priority = single("priority", query.priority);
   return {
     repo: single("repo", query.repo),

@@ -37,6 +37,9 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
       `refusing to listen on ${config.server.host} without token auth: set [auth] required = true in the config file, or listen on 127.0.0.1`,
     );
   }
+  // Everything the server and its children (git, PGlite) create is for this user alone: the data
+  // dir holds the database, the hook secret and the repos.
+  process.umask(0o077);
   const unlock = lockDataDir(config.server.dataDir);
   let services;
   try {

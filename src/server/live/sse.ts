@@ -12,6 +12,8 @@ export interface SseMessage {
 
 export interface LiveStreamOptions {
   pattern: string;
+  /** Only events about this repo. */
+  repo?: string;
   /** Replays logged events after this id before going live (Last-Event-ID on reconnect). */
   afterId?: number;
   format(event: Event): SseMessage;
@@ -26,9 +28,15 @@ export interface LiveStreams {
 
 const heartbeatMs = 15_000;
 
-function frame(id: number, message: SseMessage): string {
-  // A data field cannot hold a newline: each line of a multi-line payload is its own `data:` line.
-  const data = message.data.split(/\r?\n/).map((line) => `data: ${line}`).join("\n");
+/**
+ * One SSE message (WHATWG HTML, "server-sent events"). The format ends a line at CR, LF or CRLF,
+ * so a bare CR inside a payload would start a new field (`id:`, `retry:`, `event:`) in every
+ * viewer's stream: each line of the payload becomes its own `data:` line, whichever terminator
+ * split it, and the event name, which must be one line, is refused if it is not.
+ */
+export function encodeSseMessage(id: number, message: SseMessage): string {
+  if (/[\r\n]/.test(message.event)) throw new Error("an SSE event name cannot contain a line break");
+  const data = message.data.split(/\r\n|\r|\n/).map((line) => `data: ${line}`).join("\n");
   return `id: ${id}\nevent: ${message.event}\n${data}\n\n`;
 }
 
@@ -70,16 +78,16 @@ export function createLiveStreams(deps: { bus: Bus; db: Db }): LiveStreams {
       body.write("retry: 3000\n\n");
 
       const send = (event: Event) => {
-        if (closed || event.id <= lastId) return;
+        if (closed || event.id <= lastId || (options.repo !== undefined && event.repo !== options.repo)) return;
         lastId = event.id;
-        body.write(frame(event.id, options.format(event)));
+        body.write(encodeSseMessage(event.id, options.format(event)));
       };
 
       void (async () => {
         try {
           if (options.afterId !== undefined) {
             for (;;) {
-              const page = await readEventHistory(deps, { subject: options.pattern, after: lastId, limit: 500, committed: true });
+              const page = await readEventHistory(deps, { subject: options.pattern, repo: options.repo, after: lastId, limit: 500, committed: true });
               page.forEach(send);
               if (page.length < 500 || closed) break;
             }

@@ -1,5 +1,7 @@
-import type { Context, Next } from "koa";
-import { hasScope, localActor, type Actor } from "../../core/actor.js";
+import type Router from "@koa/router";
+import type { Context, Middleware, Next } from "koa";
+import { localActor, type Actor } from "../../core/actor.js";
+import { authorize, type Action, type Resource } from "../../core/authorization.js";
 import { CookError } from "../../core/errors.js";
 import type { Db } from "../../db/db.js";
 import { findTokenBySecret } from "../../db/token-store.js";
@@ -42,18 +44,51 @@ export function authMiddleware(deps: { db: Db; required: boolean }) {
   };
 }
 
-/** Refuses anonymous callers (401, so git and browsers ask for credentials). */
-export function requireActor(ctx: Context): Actor {
+/** Where `permit` finds what a request acts on: a fixed resource, or one read from the request (params, query, body, a stored task). */
+export type ResourceOf = Resource | ((ctx: Context) => Resource | Promise<Resource>);
+
+const permitTag = Symbol("cook.permit");
+type Tagged = Middleware & { [permitTag]?: string };
+
+/**
+ * Route guard: the one authorization decision (core/authorization.ts) for this route's action on
+ * the resource it touches. Every route of the app carries one (or `publicRoute`): createApp refuses
+ * to start otherwise, so a new page cannot forget the check.
+ */
+export function permit(action: Action, resourceOf: ResourceOf): Middleware {
+  const guard: Tagged = async (ctx: Context, next: Next) => {
+    // Who is asking comes first: an anonymous caller learns nothing, not even whether a task exists.
+    actorOf(ctx);
+    const resource = typeof resourceOf === "function" ? await resourceOf(ctx) : resourceOf;
+    ctx.state.actor = authorize(ctx.state.actor as Actor | undefined, action, resource);
+    await next();
+  };
+  guard[permitTag] = action;
+  return guard;
+}
+
+/** Marks a route that anyone may call (health checks; hooks, which prove themselves with the hook secret). */
+export function publicRoute(): Middleware {
+  const open: Tagged = (_ctx, next) => next();
+  open[permitTag] = "public";
+  return open;
+}
+
+/** The routes of these routers that carry no `permit` or `publicRoute`, as `METHOD path` lines. */
+export function unguardedRoutes(routers: Router[]): string[] {
+  const missing: string[] = [];
+  for (const router of routers) {
+    for (const layer of router.stack) {
+      if (layer.methods.length === 0) continue; // router.use() middleware, not a route
+      if (!layer.stack.some((fn) => (fn as Tagged)[permitTag] !== undefined)) missing.push(`${layer.methods.join(",")} ${layer.path}`);
+    }
+  }
+  return missing;
+}
+
+/** The caller a `permit` guard let through. */
+export function actorOf(ctx: Context): Actor {
   const actor = ctx.state.actor as Actor | undefined;
   if (!actor) throw new CookError("unauthenticated", "authentication required: send a token (cook token create) as Bearer or Basic password");
   return actor;
-}
-
-/** Route guard: agent tokens may not read or change anything beyond their own branch. */
-export function requireScope(needed: "admin" | "user") {
-  return async (ctx: Context, next: Next) => {
-    const actor = requireActor(ctx);
-    if (!hasScope(actor, needed)) throw new CookError("forbidden", `this needs a token with '${needed}' scope; yours is '${actor.scope}'`);
-    await next();
-  };
 }

@@ -1,11 +1,12 @@
 import Router from "@koa/router";
 import { pingDatabase } from "../../../db/db.js";
+import { publicRoute } from "../../middleware/auth.js";
 import type { Services } from "../../services.js";
 
 /** Liveness and readiness in one: 503 when the store cannot answer; a bus outage is "degraded". */
 export function healthRoutes(services: Services): Router {
   const router = new Router();
-  router.get("/healthz", async (ctx) => {
+  router.get("/healthz", publicRoute(), async (ctx) => {
     const store = await pingDatabase(services.db)
       .then(() => ({ ok: true, kind: services.db.kind, detail: "ok" }))
       .catch((err: Error) => ({ ok: false, kind: services.db.kind, detail: err.message }));

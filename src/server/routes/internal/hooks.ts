@@ -1,6 +1,7 @@
 import Router from "@koa/router";
 import { CookError } from "../../../core/errors.js";
 import { decidePush, hookSecretMatches, parseHookCall, recordPush } from "../../../forge/hooks.js";
+import { publicRoute } from "../../middleware/auth.js";
 import type { Services } from "../../services.js";
 
 /** The endpoint the repos' git hooks call; only a caller with the server's hook secret gets in. */
@@ -13,12 +14,12 @@ export function hookRoutes(services: Services): Router {
     await next();
   });
 
-  router.post("/pre-receive", async (ctx) => {
+  router.post("/pre-receive", publicRoute(), async (ctx) => {
     const verdict = await decidePush(deps, parseHookCall(ctx.request.body));
     ctx.body = verdict.allowed ? { allowed: true, messages: [] } : { allowed: false, messages: [`cook: ${verdict.reason}`] };
   });
 
-  router.post("/post-receive", async (ctx) => {
+  router.post("/post-receive", publicRoute(), async (ctx) => {
     const call = parseHookCall(ctx.request.body);
     await recordPush(deps, call);
     ctx.body = { messages: [] };

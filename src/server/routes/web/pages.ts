@@ -1,14 +1,13 @@
 import Router from "@koa/router";
 import { readEventHistory } from "../../../events/history.js";
-import { requireActor } from "../../middleware/auth.js";
+import { permit } from "../../middleware/auth.js";
 import type { Services } from "../../services.js";
 
 /** The overview, and the Branches area whose features are still to come (it says so plainly). */
 export function pageRoutes(services: Services): Router {
   const router = new Router();
 
-  router.get("/", async (ctx) => {
-    requireActor(ctx);
+  router.get("/", permit("read", "factory"), async (ctx) => {
     const events = await readEventHistory(services, { limit: 10 });
     await ctx.render("home", {
       events,
@@ -18,8 +17,7 @@ export function pageRoutes(services: Services): Router {
     });
   });
 
-  router.get("/branches", async (ctx) => {
-    requireActor(ctx);
+  router.get("/branches", permit("read", "factory"), async (ctx) => {
     await ctx.render("branches/index", {});
   });
 

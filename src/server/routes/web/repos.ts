@@ -14,7 +14,8 @@ import {
   type Location,
 } from "../../../forge/browse.js";
 import { getRepo, listRepos } from "../../../forge/repos.js";
-import { requireActor } from "../../middleware/auth.js";
+import { permit } from "../../middleware/auth.js";
+import { repoParam } from "../../route-resources.js";
 import { optionalInteger } from "../../params.js";
 import { highlightLines, languageOf } from "../../render/highlight.js";
 import { renderMarkdown } from "../../render/markdown.js";
@@ -56,16 +57,13 @@ function sendRaw(ctx: Context, fileName: string, content: Buffer, binary: boolea
 
 export function repoWebRoutes(services: Services): Router {
   const router = new Router({ prefix: "/repos" });
-  router.use(async (ctx, next) => {
-    requireActor(ctx);
-    await next();
-  });
+  const readRepo = permit("read", repoParam("repo"));
 
-  router.get("/", async (ctx) => {
+  router.get("/", permit("read", "factory"), async (ctx) => {
     await ctx.render("repos/index", { repos: await listRepos(services) });
   });
 
-  router.get("/:repo", async (ctx) => {
+  router.get("/:repo", readRepo, async (ctx) => {
     const repo = await getRepo(services, ctx.params.repo!);
     const at = await defaultLocation(services, repo.name);
     const readme = at ? await readReadme(services, at) : undefined;
@@ -88,7 +86,7 @@ export function repoWebRoutes(services: Services): Router {
     });
   });
 
-  router.get("/:repo/tree/{*refPath}", async (ctx) => {
+  router.get("/:repo/tree/{*refPath}", readRepo, async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
     const { entries } = await readTreeAt(services, at);
     await ctx.render("repos/tree", {
@@ -105,7 +103,7 @@ export function repoWebRoutes(services: Services): Router {
     });
   });
 
-  router.get("/:repo/blob/{*refPath}", async (ctx) => {
+  router.get("/:repo/blob/{*refPath}", readRepo, async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
     const blob = await readBlobAt(services, at);
     const fileName = at.path.split("/").pop()!;
@@ -129,13 +127,13 @@ export function repoWebRoutes(services: Services): Router {
     });
   });
 
-  router.get("/:repo/raw/{*refPath}", async (ctx) => {
+  router.get("/:repo/raw/{*refPath}", readRepo, async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
     const blob = await readBlobAt(services, at);
     sendRaw(ctx, at.path.split("/").pop()!, blob.content, blob.binary);
   });
 
-  router.get("/:repo/commits/{*refPath}", async (ctx) => {
+  router.get("/:repo/commits/{*refPath}", readRepo, async (ctx) => {
     const at = ctx.params.refPath ? await resolveLocation(services, ctx.params.repo!, ctx.params.refPath) : await defaultLocation(services, ctx.params.repo!);
     if (!at) throw new CookError("not_found", `${ctx.params.repo} has no commits yet`);
     const page = optionalInteger("page", ctx.query.page) ?? 0;
@@ -151,7 +149,7 @@ export function repoWebRoutes(services: Services): Router {
     });
   });
 
-  router.get("/:repo/commit/:sha", async (ctx) => {
+  router.get("/:repo/commit/:sha", readRepo, async (ctx) => {
     const commit = await readCommit(services, ctx.params.repo!, ctx.params.sha!);
     const diff = await readCommitDiff(services, ctx.params.repo!, commit);
     await ctx.render("repos/commit", {
@@ -164,7 +162,7 @@ export function repoWebRoutes(services: Services): Router {
   });
 
   for (const view of ["branches", "tags"] as const) {
-    router.get(`/:repo/${view}`, async (ctx) => {
+    router.get(`/:repo/${view}`, readRepo, async (ctx) => {
       const refs = await listBranchesAndTags(services, (await getRepo(services, ctx.params.repo!)).name);
       await ctx.render(`repos/${view}`, {
         repo: { name: ctx.params.repo },

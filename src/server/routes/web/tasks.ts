@@ -8,7 +8,9 @@ import { encodeToken } from "../../../events/subjects.js";
 import { createTask } from "../../../tasks/create-task.js";
 import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
 import { closeTask, reopenTask, updateTask } from "../../../tasks/update-task.js";
-import { requireActor } from "../../middleware/auth.js";
+import { agentRepoOf } from "../../../core/authorization.js";
+import { actorOf, permit } from "../../middleware/auth.js";
+import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
 import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
@@ -51,12 +53,9 @@ async function renderFormError(ctx: Context, services: Services, err: unknown, v
 
 export function taskWebRoutes(services: Services): Router {
   const router = new Router({ prefix: "/tasks" });
-  router.use(async (ctx, next) => {
-    requireActor(ctx);
-    await next();
-  });
+  const changeTask = permit("change", taskRepo(services));
 
-  router.get("/", async (ctx) => {
+  router.get("/", permit("read", queryRepo), async (ctx) => {
     const filter = taskFilterFromQuery(ctx.query);
     const page = optionalInteger("page", ctx.query.page) ?? 0;
     // One more than a page tells whether there is a next one.
@@ -68,7 +67,8 @@ export function taskWebRoutes(services: Services): Router {
       tasks: rows.slice(0, pageSize),
       counts,
       filter,
-      repos: listRepoNames(services.dataDir),
+      // The filter lists only what the caller may read: an agent's token sees its one repo.
+      repos: listRepoNames(services.dataDir).filter((name) => [undefined, name].includes(agentRepoOf(actorOf(ctx)))),
       statuses: taskStatuses,
       priorities,
       priorityNames,
@@ -80,15 +80,15 @@ export function taskWebRoutes(services: Services): Router {
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-list" ? "tasks/_list" : "tasks/index", view);
   });
 
-  router.get("/new", async (ctx) => {
+  router.get("/new", permit("change", queryRepo), async (ctx) => {
     const repo = typeof ctx.query.repo === "string" ? ctx.query.repo : undefined;
     await ctx.render("tasks/form", { form: { repo, priority: "2" }, repos: listRepoNames(services.dataDir), priorities, action: "/tasks" });
   });
 
-  router.post("/", async (ctx) => {
+  router.post("/", permit("change", bodyRepo), async (ctx) => {
     const form = formFields(ctx);
     try {
-      const task = await createTask(services, taskInputFrom(form), requireActor(ctx));
+      const task = await createTask(services, taskInputFrom(form), actorOf(ctx));
       ctx.redirect(`/tasks/${encodeURIComponent(task.id)}`);
       ctx.status = 303;
     } catch (err) {
@@ -96,7 +96,7 @@ export function taskWebRoutes(services: Services): Router {
     }
   });
 
-  router.get("/:id", async (ctx) => {
+  router.get("/:id", permit("read", taskRepo(services)), async (ctx) => {
     const detail = await getTaskDetail(services, ctx.params.id!);
     const view = {
       ...detail,
@@ -107,17 +107,17 @@ export function taskWebRoutes(services: Services): Router {
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
   });
 
-  router.get("/:id/edit", async (ctx) => {
+  router.get("/:id/edit", changeTask, async (ctx) => {
     const { task } = await getTaskDetail(services, ctx.params.id!);
     const form = { title: task.title, repo: task.repo, priority: String(task.priority), depends_on: task.dependsOn.join(", "), body: task.body };
     await ctx.render("tasks/form", { task, form, repos: listRepoNames(services.dataDir), priorities, action: `/tasks/${encodeURIComponent(task.id)}` });
   });
 
-  router.post("/:id", async (ctx) => {
+  router.post("/:id", changeTask, permit("change", bodyRepo), async (ctx) => {
     const form = formFields(ctx);
     const id = ctx.params.id!;
     try {
-      await updateTask(services, id, taskInputFrom(form), requireActor(ctx));
+      await updateTask(services, id, taskInputFrom(form), actorOf(ctx));
       ctx.redirect(`/tasks/${encodeURIComponent(id)}`);
       ctx.status = 303;
     } catch (err) {
@@ -127,8 +127,8 @@ export function taskWebRoutes(services: Services): Router {
   });
 
   for (const [action, change] of [["close", closeTask], ["reopen", reopenTask]] as const) {
-    router.post(`/:id/${action}`, async (ctx) => {
-      await change(services, ctx.params.id!, requireActor(ctx));
+    router.post(`/:id/${action}`, changeTask, async (ctx) => {
+      await change(services, ctx.params.id!, actorOf(ctx));
       ctx.redirect(`/tasks/${encodeURIComponent(ctx.params.id!)}`);
       ctx.status = 303;
     });

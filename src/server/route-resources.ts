@@ -1,0 +1,35 @@
+import type { Context } from "koa";
+import { agentRepoOf, type Resource } from "../core/authorization.js";
+import type { Actor } from "../core/actor.js";
+import type { Db } from "../db/db.js";
+import { getTask } from "../tasks/read-tasks.js";
+
+/**
+ * What a route acts on, read from the request, for `permit`. Each returns the repo a request
+ * names, or "factory" when it spans every repo.
+ */
+
+/** The repo in a path parameter: `/repos/:repo/…`, `/api/repos/:name`. */
+export const repoParam = (name: string) => (ctx: Context): Resource => ({ repo: String(ctx.params[name] ?? "") });
+
+/** `?repo=R` narrows a listing to one repo; without it the listing spans the factory. */
+export function queryRepo(ctx: Context): Resource {
+  const repo = ctx.query.repo;
+  return typeof repo === "string" && repo !== "" ? { repo } : "factory";
+}
+
+/** A body field `repo` (a form or a JSON object) names the repo a change lands in. */
+export function bodyRepo(ctx: Context): Resource {
+  const repo = (ctx.request.body as { repo?: unknown } | undefined)?.repo;
+  return typeof repo === "string" && repo !== "" ? { repo } : "factory";
+}
+
+/** The repo of the task in `:id`; an unknown task is not_found before anyone is asked. */
+export const taskRepo = (deps: { db: Db }) => async (ctx: Context): Promise<Resource> => ({ repo: (await getTask(deps, String(ctx.params.id ?? ""))).repo });
+
+/** The event log: an agent sees its own repo's events, people see the whole factory's. */
+export function eventScope(ctx: Context): Resource {
+  const actor = ctx.state.actor as Actor | undefined;
+  const repo = actor && agentRepoOf(actor);
+  return repo === undefined ? "factory" : { repo };
+}

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createRouters } from "../../../src/server/app.js";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { makeWorkRepo, revParse } from "../../helpers/git.js";
+
+type Actor = "nobody" | "agent" | "user" | "admin";
+/** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
+type Outcome = "ok" | 401 | 403 | 404;
+
+interface Case {
+  /** The route as the router declares it, to check that every route is in this table. */
+  route: string;
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  path: string;
+  body?: () => Record<string, unknown>;
+  form?: () => Record<string, string>;
+  /** What the agent token (agent:own/feature) and a user token get; admins always get "ok", nobody 401. */
+  agent: Outcome;
+  user: Outcome;
+  /** What an admin gets, when not "ok" (a route asked about something that does not exist). */
+  admin?: Outcome;
+}
+
+let n = 0;
+const fresh = () => `t${Date.now().toString(36)}-${n++}`;
+
+// The matrix: every route of the app, on the agent's own repo and on another one. An agent may
+// read its own repo and push its branch; anything else about another repo is "not found".
+const cases: Case[] = [
+  { route: "GET /", method: "GET", path: "/", agent: 403, user: "ok" },
+  { route: "GET /branches", method: "GET", path: "/branches", agent: 403, user: "ok" },
+  { route: "GET /events", method: "GET", path: "/events", agent: "ok", user: "ok" },
+  { route: "GET /events/live", method: "GET", path: "/events/live?after=0", agent: "ok", user: "ok" },
+  { route: "GET /repos", method: "GET", path: "/repos", agent: 403, user: "ok" },
+  ...["own", "other"].flatMap((repo): Case[] => {
+    const agent: Outcome = repo === "own" ? "ok" : 404;
+    const change: Outcome = repo === "own" ? 403 : 404;
+    return [
+      { route: "GET /repos/:repo", method: "GET", path: `/repos/${repo}`, agent, user: "ok" },
+      { route: "GET /repos/:repo/tree/{*refPath}", method: "GET", path: `/repos/${repo}/tree/main`, agent, user: "ok" },
+      { route: "GET /repos/:repo/blob/{*refPath}", method: "GET", path: `/repos/${repo}/blob/main/notes.txt`, agent, user: "ok" },
+      { route: "GET /repos/:repo/raw/{*refPath}", method: "GET", path: `/repos/${repo}/raw/main/notes.txt`, agent, user: "ok" },
+      { route: "GET /repos/:repo/commits/{*refPath}", method: "GET", path: `/repos/${repo}/commits/main`, agent, user: "ok" },
+      { route: "GET /repos/:repo/commit/:sha", method: "GET", path: `/repos/${repo}/commit/HEAD_SHA`, agent, user: "ok" },
+      { route: "GET /repos/:repo/branches", method: "GET", path: `/repos/${repo}/branches`, agent, user: "ok" },
+      { route: "GET /repos/:repo/tags", method: "GET", path: `/repos/${repo}/tags`, agent, user: "ok" },
+      { route: "GET /api/repos/:name", method: "GET", path: `/api/repos/${repo}`, agent, user: "ok" },
+      { route: "GET /tasks", method: "GET", path: `/tasks?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /api/tasks", method: "GET", path: `/api/tasks?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /tasks/:id", method: "GET", path: `/tasks/${repo}-task`, agent, user: "ok" },
+      { route: "GET /api/tasks/:id", method: "GET", path: `/api/tasks/${repo}-task`, agent, user: "ok" },
+      // Changes: an agent may not make them even in its own repo (it pushes its branch; that is all).
+      { route: "GET /tasks/new", method: "GET", path: `/tasks/new?repo=${repo}`, agent: change, user: "ok" },
+      { route: "POST /tasks", method: "POST", path: "/tasks", form: () => ({ repo, title: `web ${fresh()}` }), agent: change, user: "ok" },
+      { route: "POST /api/tasks", method: "POST", path: "/api/tasks", body: () => ({ repo, title: `api ${fresh()}` }), agent: change, user: "ok" },
+      { route: "GET /tasks/:id/edit", method: "GET", path: `/tasks/${repo}-task/edit`, agent: change, user: "ok" },
+      { route: "POST /tasks/:id", method: "POST", path: `/tasks/${repo}-task`, form: () => ({ repo, title: `edited ${fresh()}`, priority: "2" }), agent: change, user: "ok" },
+      { route: "PATCH /api/tasks/:id", method: "PATCH", path: `/api/tasks/${repo}-task`, body: () => ({ title: `patched ${fresh()}` }), agent: change, user: "ok" },
+      { route: "PUT /api/tasks/:id/markdown", method: "PUT", path: `/api/tasks/${repo}-task/markdown`, body: () => ({ markdown: `---\ntitle: put ${fresh()}\nrepo: ${repo}\n---\n` }), agent: change, user: "ok" },
+      { route: "POST /tasks/:id/close", method: "POST", path: `/tasks/${repo}-closable/close`, agent: change, user: "ok" },
+      { route: "POST /tasks/:id/reopen", method: "POST", path: `/tasks/${repo}-closable/reopen`, agent: change, user: "ok" },
+      { route: "POST /api/tasks/:id/close", method: "POST", path: `/api/tasks/${repo}-closable/close`, agent: change, user: "ok" },
+      { route: "POST /api/tasks/:id/reopen", method: "POST", path: `/api/tasks/${repo}-closable/reopen`, agent: change, user: "ok" },
+      { route: "POST /api/events", method: "POST", path: "/api/events", body: () => ({ repo, name: "deployed" }), agent: change, user: "ok" },
+      { route: "DELETE /api/repos/:name", method: "DELETE", path: `/api/repos/${repo}-doomed`, agent: 404, user: 403 },
+      { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-upload-pack`, agent, user: "ok" },
+      { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-receive-pack`, agent, user: "ok" },
+    ];
+  }),
+  { route: "GET /api/repos", method: "GET", path: "/api/repos", agent: 403, user: "ok" },
+  { route: "POST /api/repos", method: "POST", path: "/api/repos", body: () => ({ name: fresh() }), agent: 403, user: "ok" },
+  { route: "GET /api/tasks/export", method: "GET", path: "/api/tasks/export", agent: 403, user: "ok" },
+  { route: "POST /api/tasks/import", method: "POST", path: "/api/tasks/import", body: () => ({ files: [{ name: "a.md", text: `---\ntitle: imported ${fresh()}\nrepo: own\n---\n` }] }), agent: 403, user: "ok" },
+  { route: "GET /tasks", method: "GET", path: "/tasks", agent: 403, user: "ok" },
+  { route: "GET /api/tasks", method: "GET", path: "/api/tasks", agent: 403, user: "ok" },
+  { route: "GET /api/events", method: "GET", path: "/api/events", agent: "ok", user: "ok" },
+  { route: "GET /api/events/stream", method: "GET", path: "/api/events/stream?after=0", agent: "ok", user: "ok" },
+  { route: "GET /api/tokens", method: "GET", path: "/api/tokens", agent: 403, user: 403 },
+  { route: "POST /api/tokens", method: "POST", path: "/api/tokens", body: () => ({ scope: "user" }), agent: 403, user: 403 },
+  { route: "DELETE /api/tokens/:id", method: "DELETE", path: "/api/tokens/999999", agent: 403, user: 403, admin: 404 },
+  { route: "GET /tasks/:id", method: "GET", path: "/tasks/missing-task", agent: 404, user: 404, admin: 404 },
+];
+
+describe("authorization: one decision for API, pages, streams and git", () => {
+  let cook: RunningCook;
+  const secrets: Record<Exclude<Actor, "nobody">, string> = { agent: "", user: "", admin: "" };
+  let headSha = "";
+
+  before(async () => {
+    cook = await startCook({ config: "[auth]\nrequired = true\n" });
+    secrets.admin = readFileSync(join(cook.dataDir, "initial-admin-token"), "utf8").trim();
+    const asAdmin = (args: string[]) => cook.cli(args, { env: { COOK_TOKEN: secrets.admin } });
+    const seed = await makeWorkRepo([{ "notes.txt": "hello\n" }]);
+    for (const repo of ["own", "other", "own-doomed", "other-doomed"]) {
+      const added = await asAdmin(["repo", "add", repo, `--clone=${seed}`]);
+      assert.equal(added.code, 0, added.stderr);
+    }
+    for (const [repo, id] of [["own", "own-task"], ["other", "other-task"], ["own", "own-closable"], ["other", "other-closable"]]) {
+      const created = await asAdmin(["task", "create", repo!, `--title=${id}`, `--id=${id}`]);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    secrets.user = (await asAdmin(["token", "create", "--scope", "user"])).stdout.trim();
+    secrets.agent = (await asAdmin(["token", "create", "--scope", "agent:own/feature"])).stdout.trim();
+    headSha = await revParse(seed, "HEAD");
+  });
+  after(() => cook?.stop());
+
+  async function send(c: Case, actor: Actor): Promise<{ status: number; text: string }> {
+    const headers: Record<string, string> = { Accept: c.path.startsWith("/api/") ? "application/json" : "text/html" };
+    if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
+    let body: string | undefined;
+    if (c.body) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(c.body());
+    } else if (c.form) {
+      headers["Content-Type"] = "application/x-www-form-urlencoded";
+      body = new URLSearchParams(c.form()).toString();
+    }
+    const stream = c.path.includes("/live") || c.path.includes("/stream");
+    const abort = new AbortController();
+    const response = await fetch(`${cook.url}${c.path.replace("HEAD_SHA", headSha)}`, { method: c.method, headers, body, redirect: "manual", signal: abort.signal });
+    // A stream that was allowed never ends by itself: its status is the answer.
+    const text = stream && response.ok ? "" : await response.text();
+    abort.abort();
+    return { status: response.status, text };
+  }
+
+  const isOk = (status: number) => status >= 200 && status < 400;
+
+  for (const actor of ["nobody", "agent", "user", "admin"] as const) {
+    it(`gives ${actor === "nobody" ? "a caller without a token" : `a token of scope ${actor}`} what the matrix says, on every route`, async () => {
+      const wrong: string[] = [];
+      for (const c of cases) {
+        const expected: Outcome = actor === "nobody" ? 401 : actor === "admin" ? (c.admin ?? "ok") : c[actor];
+        const { status, text } = await send(c, actor);
+        const good = expected === "ok" ? isOk(status) : status === expected;
+        if (!good) wrong.push(`${c.method} ${c.path}: expected ${expected}, got ${status} ${text.slice(0, 120)}`);
+      }
+      assert.deepEqual(wrong, []);
+    });
+  }
+
+  it("shows an agent only its own repo's events, in the log and in the stream", async () => {
+    const asAdmin = { Authorization: `Bearer ${secrets.admin}`, "Content-Type": "application/json" };
+    for (const repo of ["own", "other"]) {
+      const published = await fetch(`${cook.url}/api/events`, { method: "POST", headers: asAdmin, body: JSON.stringify({ repo, name: "marker" }) });
+      assert.equal(published.status, 201);
+    }
+    const log = (await (await fetch(`${cook.url}/api/events?limit=1000`, { headers: { Authorization: `Bearer ${secrets.agent}` } })).json()) as { events: Array<{ repo: string }> };
+    assert.ok(log.events.length > 0);
+    assert.deepEqual([...new Set(log.events.map((e) => e.repo))], ["own"]);
+    const page = await (await fetch(`${cook.url}/events`, { headers: { Authorization: `Bearer ${secrets.agent}` } })).text();
+    assert.match(page, /cook\.custom\.own\.marker/);
+    assert.doesNotMatch(page, /cook\.custom\.other\.marker|cook\.repo\.other/);
+  });
+
+  it("has a row in this matrix for every route the server has", () => {
+    const routers = createRouters({ config: { forge: {} } } as never, {} as never, {} as never);
+    const declared = new Set(routers.flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0).map((layer) => `${layer.methods.filter((m) => m !== "HEAD")[0]} ${layer.path}`)));
+    const covered = new Set(cases.map((c) => c.route));
+    assert.deepEqual([...declared].filter((route) => !covered.has(route) && !route.includes("/internal/hooks") && route !== "GET /healthz"), []);
+  });
+});
