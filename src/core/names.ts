@@ -16,12 +16,13 @@ export function checkRepoName(name: unknown): string {
 }
 
 /**
- * A branch name as git accepts it (git-check-ref-format with --branch rules), checked without
+ * A branch name as git accepts it, at most 255 bytes of UTF-8 (git-check-ref-format with --branch rules), checked without
  * spawning git: no `..`, no control characters or ` ~^:?*[\`, no `@{`, no component starting with
  * `.` or ending with `.lock`, no leading or trailing `/`, not `@`.
  */
 export function isValidBranchName(name: string): boolean {
-  if (name === "" || name === "@" || name.length > 255) return false;
+  // A ref is a file under refs/: its name is limited in bytes (NAME_MAX), not in UTF-16 units.
+  if (name === "" || name === "@" || Buffer.byteLength(name) > 255) return false;
   if (/[\x00-\x20\x7f~^:?*[\\]/.test(name) || name.includes("..") || name.includes("@{") || name.includes("//")) return false;
   if (name.startsWith("/") || name.endsWith("/") || name.endsWith(".") || name.startsWith("-")) return false;
   return name.split("/").every((part) => !part.startsWith(".") && !part.endsWith(".lock"));

@@ -1,4 +1,5 @@
 import { CookError } from "./errors.js";
+import { showInput } from "./show-input.js";
 
 export type TaskStatus = "open" | "in_progress" | "needs_human" | "closed";
 export const taskStatuses: readonly TaskStatus[] = ["open", "in_progress", "needs_human", "closed"];
@@ -34,7 +35,7 @@ export function isValidTaskId(id: string): boolean {
 }
 
 export function checkTaskId(id: unknown): string {
-  if (typeof id !== "string" || !isValidTaskId(id)) throw new CookError("invalid", `'${String(id)}' is not a valid task id: ${taskIdRule}`);
+  if (typeof id !== "string" || !isValidTaskId(id)) throw new CookError("invalid", `${showInput(id)} is not a valid task id: ${taskIdRule}`);
   return id;
 }
 
