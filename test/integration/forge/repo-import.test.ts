@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { loadServerConfig } from "../../../src/config/server-config.js";
 import { cloneArgs, planImport } from "../../../src/forge/import-source.js";
 import { runGit } from "../../../src/git/run-git.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
@@ -245,5 +246,18 @@ describe("planImport", () => {
 
     const daemon = await planImport("git://example.com/r.git", { actor: user, importFrom: "public" }, resolve);
     assert.equal(daemon.cloneSource, "git://93.184.216.34:9418/r.git");
+  });
+});
+
+describe("[forge] import_from", () => {
+  it("defaults to public and accepts only public, any or none", () => {
+    const file = join(tempDir(), "config.toml");
+    const load = (text: string) => {
+      writeFileSync(file, text);
+      return loadServerConfig({ config: file }, {});
+    };
+    assert.equal(load("").forge.importFrom, "public");
+    assert.equal(load('[forge]\nimport_from = "none"\n').forge.importFrom, "none");
+    assert.throws(() => load('[forge]\nimport_from = "everyone"\n'), { code: "invalid", message: `${file}: [forge] import_from: expected one of public, any, none, got "everyone"` });
   });
 });
