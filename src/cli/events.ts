@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
 import type { Event } from "../events/event.js";
 import { clientFor } from "./context.js";
-import { formatEventLine } from "./output.js";
+import { formatEventLine, toSafeJson } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
 
 interface EventsOptions {
@@ -24,7 +24,7 @@ export function registerEvents(program: Command): void {
     .option("--json", "print one JSON object per line")
     .action(async (options: EventsOptions, command: Command) => {
       const client = clientFor(command);
-      const print = (event: Event) => process.stdout.write(`${options.json ? JSON.stringify(event) : formatEventLine(event)}\n`);
+      const print = (event: Event) => process.stdout.write(`${options.json ? toSafeJson(event) : formatEventLine(event)}\n`);
       const past = options.limit > 0 ? await client.listEvents({ subject: options.subject, limit: options.limit }) : [];
       past.reverse().forEach(print);
       if (!options.follow) return;
@@ -54,6 +54,6 @@ export function registerEvents(program: Command): void {
         }
       }
       const event = await clientFor(command).announceEvent({ repo, name, branch: options.branch, data });
-      process.stdout.write(`${options.json ? JSON.stringify(event) : formatEventLine(event)}\n`);
+      process.stdout.write(`${options.json ? toSafeJson(event) : formatEventLine(event)}\n`);
     });
 }

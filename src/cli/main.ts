@@ -4,6 +4,7 @@ import { packageVersion } from "../config/package-root.js";
 import { UnreachableError } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
 import { registerEvents } from "./events.js";
+import { printLine } from "./output.js";
 import { registerRepo } from "./repo.js";
 import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
@@ -37,10 +38,11 @@ program.parseAsync().catch((err: unknown) => {
     return;
   }
   if (err instanceof CookError && err.code !== "internal") {
-    process.stderr.write(`cook: ${err.message}\n`);
+    // Messages come from the server too: one line, escaped like everything else it sends.
+    printLine(`cook: ${err.message}`, process.stderr);
     process.exitCode = err instanceof UnreachableError ? 3 : 1;
     return;
   }
-  process.stderr.write(`cook: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+  printLine(`cook: internal error: ${err instanceof Error ? err.message : String(err)}`, process.stderr);
   process.exitCode = 70;
 });

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
 import { formatBytes } from "../core/format.js";
 import { clientFor } from "./context.js";
-import { printJson, printTable } from "./output.js";
+import { printJson, printLine, printTable } from "./output.js";
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) throw new CookError("invalid", "refusing to remove without confirmation: pass --yes");
@@ -29,7 +29,7 @@ export function registerRepo(program: Command): void {
       const client = clientFor(command);
       const created = await client.addRepo({ name, clone: options.clone, defaultBranch: options.defaultBranch });
       if (options.json) return printJson(created);
-      process.stdout.write(`${options.clone ? "imported" : "created"} ${created.name}: ${client.serverUrl}/${created.name}.git (default branch ${created.defaultBranch})\n`);
+      printLine(`${options.clone ? "imported" : "created"} ${created.name}: ${client.serverUrl}/${created.name}.git (default branch ${created.defaultBranch})`);
     });
 
   repo
@@ -61,6 +61,6 @@ export function registerRepo(program: Command): void {
         return;
       }
       const { trashedTo } = await clientFor(command).removeRepo(name);
-      process.stdout.write(`moved ${name} to ${trashedTo}\n`);
+      printLine(`moved ${name} to ${trashedTo}`);
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { clientFor } from "./context.js";
-import { printJson } from "./output.js";
+import { printJson, printLine } from "./output.js";
 
 export function registerStatus(program: Command): void {
   program
@@ -12,12 +12,11 @@ export function registerStatus(program: Command): void {
       const health = await client.health();
       if (options.json) return printJson(health);
       const pending = health.bus.pending === undefined ? "" : `, ${health.bus.pending} event(s) waiting to publish`;
-      process.stdout.write(
-        [
-          `server  ${client.serverUrl}  ${health.status}  (cook ${health.version})`,
-          `store   ${health.store.kind}  ${health.store.ok ? "ok" : `DOWN: ${health.store.detail}`}`,
-          `bus     ${health.bus.kind}  ${health.bus.ok ? health.bus.detail : `DOWN: ${health.bus.detail}`}${pending}`,
-        ].join("\n") + "\n",
-      );
+      for (const line of [
+        `server  ${client.serverUrl}  ${health.status}  (cook ${health.version})`,
+        `store   ${health.store.kind}  ${health.store.ok ? "ok" : `DOWN: ${health.store.detail}`}`,
+        `bus     ${health.bus.kind}  ${health.bus.ok ? health.bus.detail : `DOWN: ${health.bus.detail}`}${pending}`,
+      ])
+        printLine(line);
     });
 }

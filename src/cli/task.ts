@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import type { TaskInfo } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
 import { clientFor } from "./context.js";
-import { printJson, printTable } from "./output.js";
+import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
 
 function readText(file: string): string {
@@ -114,7 +114,7 @@ export function registerTask(program: Command): void {
         });
       }
       if (options.json) return printJson(created);
-      process.stdout.write(`created task ${created.id} in ${created.repo}\n`);
+      printLine(`created task ${created.id} in ${created.repo}`);
     });
 
   task
@@ -135,7 +135,9 @@ export function registerTask(program: Command): void {
         `blocks: ${detail.blocks.map(link).join(", ") || "-"}`,
         `branches: ${detail.branches.map((b) => `${b.repo}/${b.name}`).join(", ") || "-"}`,
       ];
-      process.stdout.write(`${lines.join("\n")}\n${t.body ? `\n${t.body.replace(/\n?$/, "\n")}` : ""}`);
+      // Each front-matter line is one line on screen, whatever its value holds; the body keeps its lines.
+      lines.forEach((line) => printLine(line));
+      if (t.body) process.stdout.write(`\n${terminalSafe(t.body, { multiline: true }).replace(/\n?$/, "\n")}`);
     });
 
   task
@@ -151,12 +153,12 @@ export function registerTask(program: Command): void {
         const changes = changesFromSets(options.set ?? [], current);
         if (options.bodyFile) changes.body = readText(options.bodyFile);
         const saved = await client.updateTask(id, changes);
-        process.stdout.write(`updated task ${saved.id}\n`);
+        printLine(`updated task ${saved.id}`);
         return;
       }
       const { editTaskInEditor } = await import("./task-editor.js");
       const saved = await editTaskInEditor(client, id);
-      process.stdout.write(saved ? `saved task ${saved.id}\n` : "no changes\n");
+      printLine(saved ? `saved task ${saved.id}` : "no changes");
     });
 
   for (const [name, description] of [["close", "close a task"], ["reopen", "reopen a closed task"]] as const) {
@@ -166,7 +168,7 @@ export function registerTask(program: Command): void {
       .argument("<id>")
       .action(async (id: string, _options: unknown, command: Command) => {
         const saved = await clientFor(command).setTaskStatus(id, name);
-        process.stdout.write(`${name === "close" ? "closed" : "reopened"} task ${saved.id}\n`);
+        printLine(`${name === "close" ? "closed" : "reopened"} task ${saved.id}`);
       });
   }
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { clientFor } from "./context.js";
-import { printJson, printTable } from "./output.js";
+import { printJson, printLine, printTable } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
 
 const day = (iso: string | undefined) => (iso ? iso.slice(0, 10) : "-");
@@ -17,8 +17,8 @@ export function registerToken(program: Command): void {
     .action(async (options: { scope: string; name?: string; json?: boolean }, command: Command) => {
       const created = await clientFor(command).createToken({ scope: options.scope, name: options.name });
       if (options.json) return printJson(created);
-      process.stdout.write(`${created.secret}\n`);
-      process.stderr.write(`token ${created.token.id} '${created.token.name}' (${created.token.scope}); the secret above is not shown again\n`);
+      printLine(created.secret);
+      printLine(`token ${created.token.id} '${created.token.name}' (${created.token.scope}); the secret above is not shown again`, process.stderr);
     });
 
   token
@@ -40,6 +40,6 @@ export function registerToken(program: Command): void {
     .argument("<id>", "the token's id (from cook token list)", parseIntegerOption("id", 1))
     .action(async (id: number, _options: unknown, command: Command) => {
       const revoked = await clientFor(command).revokeToken(id);
-      process.stdout.write(`revoked token ${revoked.id} '${revoked.name}'\n`);
+      printLine(`revoked token ${revoked.id} '${revoked.name}'`);
     });
 }

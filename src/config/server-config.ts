@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CookError } from "../core/errors.js";
+import { importFromValues, type ImportFrom } from "../core/import-source.js";
 import { checkAgainstRules, sectionOf, type SectionRules } from "./schema.js";
 import { readTomlFile, type TomlTable } from "./toml-file.js";
 
@@ -37,6 +38,8 @@ export interface ServerConfig {
     readonly tagCreators: TagCreators;
     /** Whether an existing tag may be moved or deleted by a push. */
     readonly tagUpdates: boolean;
+    /** Who may import a repo from where (`cook repo add --clone`); see ImportFrom. */
+    readonly importFrom: ImportFrom;
   };
 }
 
@@ -67,6 +70,7 @@ const rules: SectionRules = {
     protected_branches: { type: "strings" },
     tag_creators: { type: "string", check: (v: string) => (["user", "admin", "nobody"].includes(v) ? undefined : "one of user, admin, nobody") },
     tag_updates: { type: "boolean" },
+    import_from: { type: "string", check: (v: string) => (importFromValues.includes(v as ImportFrom) ? undefined : `one of ${importFromValues.join(", ")}`) },
   },
   defaults: {
     branch: { type: "string", check: (v: string) => (v.trim() ? undefined : "a branch name") },
@@ -135,6 +139,7 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       protectedBranches: (sectionOf(doc, "forge").protected_branches as string[] | undefined) ?? [],
       tagCreators: (str(sectionOf(doc, "forge"), "tag_creators") as TagCreators | undefined) ?? "user",
       tagUpdates: (sectionOf(doc, "forge").tag_updates as boolean | undefined) ?? false,
+      importFrom: (str(sectionOf(doc, "forge"), "import_from") as ImportFrom | undefined) ?? "public",
     },
   };
   return deepFreeze(config);

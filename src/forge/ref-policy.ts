@@ -14,7 +14,7 @@ export interface PushContext {
   /** No branch exists yet: the first push may create the default branch. */
   repoIsEmpty: boolean;
   actor: Actor;
-  rules: ServerConfig["forge"];
+  rules: Pick<ServerConfig["forge"], "protectedBranches" | "tagCreators" | "tagUpdates">;
 }
 
 export type Verdict = { allowed: true } | { allowed: false; reason: string };

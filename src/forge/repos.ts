@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { join } from "node:path";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
+import type { ImportFrom } from "../core/import-source.js";
 import { checkRepoName, isValidBranchName, isValidRepoName } from "../core/names.js";
 import type { Db } from "../db/db.js";
 import type { EventLog } from "../events/event-log.js";
@@ -11,6 +12,7 @@ import { subjects } from "../events/subjects.js";
 import type { Git } from "../git/git.js";
 import { headBranch, listRefs } from "../git/refs.js";
 import { GitCommandError, runGit } from "../git/run-git.js";
+import { cloneArgs, planImport, type ResolveHost } from "./import-source.js";
 import { repoDir, reposDirOf, trashDirOf } from "./paths.js";
 import { configureRepo, hookScript, installHooks } from "./repo-setup.js";
 
@@ -114,30 +116,35 @@ export async function createRepo(deps: RepoDeps, input: { name: string; defaultB
   );
 }
 
-// An allowlist: transports that run commands (ext::, fd::) or are unknown are refused.
-const importProtocols = ["protocol.allow=never", ...["file", "http", "https", "git", "ssh"].map((p) => `protocol.${p}.allow=always`)].flatMap((c) => ["-c", c]);
+export interface ImportDeps extends RepoDeps {
+  config: { forge: { importFrom: ImportFrom } };
+  /** How host names are resolved before they are checked and pinned (default: the system resolver). */
+  resolveHost?: ResolveHost;
+}
 
-/** Imports every branch and tag of a git URL or local path; the source's default branch stays the default. */
-export async function importRepo(deps: RepoDeps, input: { name: string; source: string }, actor: Actor): Promise<Repo> {
-  const source = input.source.trim();
-  if (!source || source.startsWith("-") || /^ext::|^fd::/i.test(source)) {
-    throw new CookError("invalid", `'${input.source}' is not a git URL or path to clone from`);
-  }
+/**
+ * Imports every branch and tag of a git URL or local path; the source's default branch stays the
+ * default. Who may import from where is planImport's decision; the URL's credentials are used for
+ * the clone only, never stored, published or shown.
+ */
+export async function importRepo(deps: ImportDeps, input: { name: string; source: string }, actor: Actor): Promise<Repo> {
+  const plan = await planImport(input.source, { actor, importFrom: deps.config.forge.importFrom }, deps.resolveHost);
   return materialise(
     deps,
     input.name,
     async (tmpDir) => {
       try {
-        await runGit([...importProtocols, "clone", "--bare", "--quiet", "--", source, tmpDir], { timeoutMs: 30 * 60_000 });
+        await runGit(cloneArgs(plan, tmpDir), { timeoutMs: 30 * 60_000 });
       } catch (err) {
-        if (err instanceof GitCommandError) throw new CookError("invalid", `cannot import from '${source}': ${err.result.stderr.trim().split("\n").pop()}`);
+        if (err instanceof GitCommandError) throw new CookError("invalid", plan.describeFailure(err.result.stderr));
         throw err;
       }
+      // The remote's URL (with any credentials) is the only trace of the source a clone keeps.
       await deps.git.run(tmpDir, ["remote", "remove", "origin"]);
     },
     "imported",
     actor,
-    { source },
+    { source: plan.display },
   );
 }
 
