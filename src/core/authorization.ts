@@ -48,3 +48,13 @@ export function authorize(actor: Actor | undefined, action: Action, resource: Re
   }
   return actor;
 }
+
+/** Whether `authorize` would let the actor do this: for choosing what to show or how to proceed, not for guarding. */
+export function may(actor: Actor | undefined, action: Action, resource: Resource): boolean {
+  try {
+    authorize(actor, action, resource);
+    return true;
+  } catch {
+    return false;
+  }
+}

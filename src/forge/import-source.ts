@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import { hasScope, type Actor } from "../core/actor.js";
+import type { Actor } from "../core/actor.js";
+import { may } from "../core/authorization.js";
 import { CookError } from "../core/errors.js";
 import { classifyAddress, parseImportSource, scrubSecrets, type ImportFrom } from "../core/import-source.js";
 
@@ -46,7 +47,7 @@ function notAllowed(display: string): CookError {
 export async function planImport(input: string, caller: { actor: Actor; importFrom: ImportFrom }, resolve: ResolveHost = resolveHost): Promise<ImportPlan> {
   if (caller.importFrom === "none") throw new CookError("forbidden", 'importing repos is turned off on this server ([forge] import_from = "none")');
   const source = parseImportSource(input);
-  const admin = hasScope(caller.actor, "admin");
+  const admin = may(caller.actor, "administer", "factory");
   const restricted = caller.importFrom === "public" && !admin;
   const secrets = source.kind === "network" ? source.secrets : [];
   const generic = `cannot import from '${source.display}': the remote did not answer as a git repository`;
