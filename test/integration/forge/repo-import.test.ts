@@ -213,7 +213,8 @@ describe("planImport", () => {
   const admin = { name: "a", scope: "admin" as const };
   let cook: RunningCook;
   before(async () => {
-    cook = await startCook();
+    // It answers to the made-up name the clone is pinned to (a server refuses Host names it does not know).
+    cook = await startCook({ config: '[server]\nallowed_hosts = ["factory.test"]\n' });
     assert.equal((await cook.cli(["repo", "add", "src", `--clone=${await makeWorkRepo([{ "a.txt": "a\n" }])}`])).code, 0);
   });
   after(() => cook?.stop());
