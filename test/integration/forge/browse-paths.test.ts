@@ -7,9 +7,11 @@ import { gitOk, revParse, tempDir } from "../../helpers/git.js";
 
 // Names git prints quoted (space and quote only in some tools, tab, newline, UTF-8, bytes that are
 // not UTF-8) or that pathspecs would read as patterns. Each file says which one it is.
-const utf8Names = ["my notes.txt", 'say "hi".txt', "café.txt", "tab\there.txt", "new\nline.txt", "a*b.txt", "aXb.txt"];
+const utf8Names = ["my notes.txt", 'say "hi".txt', "café.txt", "tab\there.txt", "new\nline.txt", "a*b.txt", "aXb.txt", "<img src=x onerror=alert(1)>.txt"];
 const latin1 = (text: string) => Buffer.from(text, "latin1");
 const notUtf8 = latin1("r\xe9sum\xe9.txt");
+/** git can take this name neither as an argument (not UTF-8) nor on a line of input (a line break). */
+const notUtf8WithNewline = latin1("both\n\xe9.txt");
 const notUtf8Dir = latin1("d\xe9j\xe0");
 /** How a page shows a name that is not UTF-8: each stray byte as U+FFFD. */
 const shown = (bytes: Buffer) => bytes.toString("utf8");
@@ -59,7 +61,7 @@ describe("code browser: file names git quotes or cannot print as text", () => {
     const starting = startCook(); // while the repo to show is made
     work = tempDir("cook-paths-");
     await gitOk(["init", "--quiet", "--initial-branch=main", work]);
-    for (const name of [...utf8Names, notUtf8]) writeFileSync(at(name), contentOf(name));
+    for (const name of [...utf8Names, notUtf8, notUtf8WithNewline]) writeFileSync(at(name), contentOf(name));
     mkdirSync(at(notUtf8Dir));
     const inside = Buffer.concat([notUtf8Dir, Buffer.from("/inside.txt")]);
     writeFileSync(at(inside), contentOf(inside));
@@ -82,13 +84,13 @@ describe("code browser: file names git quotes or cannot print as text", () => {
   it("lists every added file of a commit under its own name, each linking to that file", async () => {
     const { summary, files } = await changedFiles(commits.add);
     const inside = Buffer.concat([notUtf8Dir, Buffer.from("/inside.txt")]);
-    assert.match(summary, /^9 files changed/);
-    const expected = [...utf8Names, shown(notUtf8), shown(inside)].sort();
+    assert.match(summary, /^11 files changed/);
+    const expected = [...utf8Names, shown(notUtf8), shown(notUtf8WithNewline), shown(inside)].sort();
     assert.deepEqual(files.map((f) => f.names[0]).sort(), expected);
     assert.ok(files.every((f) => f.status === "added" && f.links.length === 1));
     for (const file of files) {
       // The page behind each link shows the content written to exactly that file.
-      const original = [...utf8Names, notUtf8, inside].find((name) => shown(Buffer.from(name)) === file.names[0])!;
+      const original = [...utf8Names, notUtf8, notUtf8WithNewline, inside].find((name) => shown(Buffer.from(name)) === file.names[0])!;
       assert.equal(await fileBehind(file.links[0]!), Buffer.from(original).toString("utf8"), file.names[0]);
     }
   });
@@ -147,5 +149,8 @@ describe("code browser: file names git quotes or cannot print as text", () => {
     assert.equal(statuses.get("/repos/paths/blob/main/d%E9j%E0/inside.txt"), 200);
     assert.equal(statuses.get("/repos/paths/blob/main/moved%0Ahere.txt"), 200);
     assert.equal(statuses.get("/repos/paths/commits/main/n%E9w%20name.txt"), 200);
+    // Its page is there; it offers no history, which git could not be asked for.
+    assert.equal(statuses.get("/repos/paths/blob/main/both%0A%E9.txt"), 200);
+    assert.equal(statuses.has("/repos/paths/commits/main/both%0A%E9.txt"), false);
   });
 });
