@@ -77,10 +77,12 @@ export async function defaultLocation(deps: BrowseDeps, repo: string): Promise<L
 }
 
 /**
- * The object at a location's path. Trees are walked entry by entry rather than asking git for
- * `<rev>:<path>`, so a name with any bytes in it (a newline, bytes that are not UTF-8) is found.
+ * The object at a location's path: one `<root>:<path>` lookup, whatever bytes the path holds.
+ * cat-file reads a command a line, though, and drops a carriage return before the newline, so a
+ * name with either in it is found by walking the trees entry by entry instead.
  */
 async function objectAt(reader: CatFile, at: Location): Promise<ObjectInfo | undefined> {
+  if (!/[\r\n]/.test(at.path)) return reader.info(at.path ? `${at.root}:${at.path}` : at.root);
   let object = await reader.info(at.root);
   for (const name of at.path ? at.path.split("/") : []) {
     if (object?.type !== "tree") return undefined;

@@ -7,7 +7,7 @@ import { gitOk, revParse, tempDir } from "../../helpers/git.js";
 
 // Names git prints quoted (space and quote only in some tools, tab, newline, UTF-8, bytes that are
 // not UTF-8) or that pathspecs would read as patterns. Each file says which one it is.
-const utf8Names = ["my notes.txt", 'say "hi".txt', "café.txt", "tab\there.txt", "new\nline.txt", "a*b.txt", "aXb.txt", "<img src=x onerror=alert(1)>.txt"];
+const utf8Names = ["my notes.txt", 'say "hi".txt', "café.txt", "tab\there.txt", "new\nline.txt", "a*b.txt", "aXb.txt", "<img src=x onerror=alert(1)>.txt", "ends in CR\r"];
 const latin1 = (text: string) => Buffer.from(text, "latin1");
 const notUtf8 = latin1("r\xe9sum\xe9.txt");
 /** git can take this name neither as an argument (not UTF-8) nor on a line of input (a line break). */
@@ -84,7 +84,7 @@ describe("code browser: file names git quotes or cannot print as text", () => {
   it("lists every added file of a commit under its own name, each linking to that file", async () => {
     const { summary, files } = await changedFiles(commits.add);
     const inside = Buffer.concat([notUtf8Dir, Buffer.from("/inside.txt")]);
-    assert.match(summary, /^11 files changed/);
+    assert.match(summary, /^12 files changed/);
     const expected = [...utf8Names, shown(notUtf8), shown(notUtf8WithNewline), shown(inside)].sort();
     assert.deepEqual(files.map((f) => f.names[0]).sort(), expected);
     assert.ok(files.every((f) => f.status === "added" && f.links.length === 1));
