@@ -29,7 +29,6 @@ describe("code browser: commit messages in a legacy encoding", () => {
   };
 
   before(async () => {
-    const starting = startCook(); // while the repo to show is made
     work = await makeWorkRepo([{ "README.md": "hello\n" }]);
     commits.latin1 = await commitIn("ISO-8859-1", Buffer.from("Résumé des travaux\n\nDéjà fait : ça marche.\n", "latin1"), "a.txt");
     await gitOk(["tag", "v-latin1"], { cwd: work });
@@ -48,7 +47,7 @@ describe("code browser: commit messages in a legacy encoding", () => {
     commits.latin1Author = written.stdout.trim();
     await gitOk(["update-ref", "refs/heads/main", commits.latin1Author], { cwd: work });
 
-    cook = await starting;
+    cook = await startCook();
     const imported = await cook.cli(["repo", "add", "enc", `--clone=${work}`]);
     assert.equal(imported.code, 0, imported.stderr);
   });

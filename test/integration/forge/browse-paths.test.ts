@@ -58,7 +58,6 @@ describe("code browser: file names git quotes or cannot print as text", () => {
   };
 
   before(async () => {
-    const starting = startCook(); // while the repo to show is made
     work = tempDir("cook-paths-");
     await gitOk(["init", "--quiet", "--initial-branch=main", work]);
     for (const name of [...utf8Names, notUtf8, notUtf8WithNewline]) writeFileSync(at(name), contentOf(name));
@@ -75,7 +74,7 @@ describe("code browser: file names git quotes or cannot print as text", () => {
     rmSync(at('say "hi".txt'));
     commits.remove = await commit("remove");
 
-    cook = await starting;
+    cook = await startCook();
     const imported = await cook.cli(["repo", "add", "paths", `--clone=${work}`]);
     assert.equal(imported.code, 0, imported.stderr);
   });
