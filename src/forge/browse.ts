@@ -1,6 +1,8 @@
 import { CookError } from "../core/errors.js";
 import { isValidBranchName } from "../core/names.js";
+import type { CatFile, ObjectInfo } from "../git/cat-file.js";
 import type { Git } from "../git/git.js";
+import { encodeGitText, isUtf8GitText } from "../git/git-text.js";
 import { looksBinary, parseCommit, parseTree, type Commit, type TreeEntry } from "../git/objects.js";
 import { headBranch, listRefs, type Ref } from "../git/refs.js";
 import { requireRepo } from "./repos.js";
@@ -10,24 +12,39 @@ export interface BrowseDeps {
   git: Git;
 }
 
-/** A position in a repo: a ref (or commit), the commit it names, and a path under it. */
+/** A position in a repo: a ref (or commit), the object it names, and a path under it. */
 export interface Location {
   repo: string;
-  /** What the user named: a branch, a tag or a commit id. */
+  /** What the user named: a branch, a tag or an object id. */
   ref: string;
-  commit: string;
+  /** The commit the ref names; undefined for a tag of a tree or a blob, which has no history. */
+  commit: string | undefined;
+  /** What paths are looked up in: the commit's root tree, or the tree or blob a tag names. */
+  root: string;
+  /** A git-text string (see git/git-text.ts): names that are not UTF-8 keep their bytes. */
   path: string;
 }
 
 function cleanPath(path: string): string {
   const parts = path.split("/").filter((part) => part !== "");
-  if (parts.some((part) => part === "." || part === ".." || /[\0\r\n]/.test(part))) throw new CookError("not_found", `no such path: ${path}`);
+  // A tree entry may be named with any byte but NUL and `/`; `.` and `..` never name an entry.
+  if (parts.some((part) => part === "." || part === ".." || part.includes("\0"))) throw new CookError("not_found", `no such path: ${path}`);
   return parts.join("/");
+}
+
+/** Where a ref, a tag of any depth or an object id leads: a commit, or (for some tags) a tree or a blob. */
+async function locate(reader: CatFile, rev: string): Promise<Pick<Location, "commit" | "root"> | undefined> {
+  const target = await reader.info(`${rev}^{}`);
+  if (target?.type === "commit") {
+    const tree = await reader.info(`${target.sha}^{tree}`);
+    return tree && { commit: target.sha, root: tree.sha };
+  }
+  return target?.type === "tree" || target?.type === "blob" ? { commit: undefined, root: target.sha } : undefined;
 }
 
 /**
  * Splits `feature/login/src/app.ts` into ref and path. Branch names contain `/`, so the longest
- * branch or tag that is a prefix wins; failing that, a leading commit id.
+ * branch or tag that is a prefix wins; failing that, a leading object id.
  */
 export async function resolveLocation(deps: BrowseDeps, repo: string, refAndPath: string): Promise<Location> {
   const reader = deps.git.reader(requireRepo(deps.dataDir, repo));
@@ -37,23 +54,44 @@ export async function resolveLocation(deps: BrowseDeps, repo: string, refAndPath
     // Only names git accepts as refs reach cat-file: `:`, `^` or `~` would make them expressions.
     if (!isValidBranchName(candidate)) continue;
     for (const prefix of ["refs/heads/", "refs/tags/"]) {
-      const info = await reader.info(`${prefix}${candidate}^{commit}`);
-      if (info) return { repo, ref: candidate, commit: info.sha, path: cleanPath(segments.slice(take).join("/")) };
+      const found = await locate(reader, `${prefix}${candidate}`);
+      if (found) return { repo, ref: candidate, ...found, path: cleanPath(segments.slice(take).join("/")) };
     }
   }
   const first = segments[0] ?? "";
   if (/^[0-9a-f]{7,40}$/.test(first)) {
-    const info = await reader.info(`${first}^{commit}`);
-    if (info) return { repo, ref: first, commit: info.sha, path: cleanPath(segments.slice(1).join("/")) };
+    const found = await locate(reader, first);
+    if (found) return { repo, ref: first, ...found, path: cleanPath(segments.slice(1).join("/")) };
   }
   throw new CookError("not_found", `no branch, tag or commit '${first}' in ${repo}`);
 }
 
+/** The tip of the default branch, or undefined while that branch does not exist (an empty repo, or only other refs). */
 export async function defaultLocation(deps: BrowseDeps, repo: string): Promise<Location | undefined> {
   const gitDir = requireRepo(deps.dataDir, repo);
   const branch = await headBranch(deps.git, gitDir);
-  const info = await deps.git.reader(gitDir).info(`refs/heads/${branch}^{commit}`);
-  return info ? { repo, ref: branch, commit: info.sha, path: "" } : undefined;
+  const reader = deps.git.reader(gitDir);
+  const commit = await reader.info(`refs/heads/${branch}^{commit}`);
+  const tree = commit && (await reader.info(`${commit.sha}^{tree}`));
+  return commit && tree ? { repo, ref: branch, commit: commit.sha, root: tree.sha, path: "" } : undefined;
+}
+
+/**
+ * The object at a location's path: one `<root>:<path>` lookup, whatever bytes the path holds.
+ * cat-file reads a command a line, though, and drops a carriage return before the newline, so a
+ * name with either in it is found by walking the trees entry by entry instead.
+ */
+async function objectAt(reader: CatFile, at: Location): Promise<ObjectInfo | undefined> {
+  if (!/[\r\n]/.test(at.path)) return reader.info(at.path ? `${at.root}:${at.path}` : at.root);
+  let object = await reader.info(at.root);
+  for (const name of at.path ? at.path.split("/") : []) {
+    if (object?.type !== "tree") return undefined;
+    const tree = await reader.read(object.sha);
+    const entry = tree && parseTree(tree.content).find((e) => e.name === name);
+    if (!entry || entry.type === "commit") return undefined;
+    object = await reader.info(entry.sha);
+  }
+  return object;
 }
 
 export interface TreeListing {
@@ -63,9 +101,11 @@ export interface TreeListing {
 /** Folders first, then files, each by name. */
 export async function readTreeAt(deps: BrowseDeps, at: Location): Promise<TreeListing> {
   const reader = deps.git.reader(requireRepo(deps.dataDir, at.repo));
-  const object = await reader.read(at.path ? `${at.commit}:${at.path}` : `${at.commit}^{tree}`);
+  const found = await objectAt(reader, at);
+  if (!found) throw new CookError("not_found", `no such path: ${at.path}`);
+  if (found.type !== "tree") throw new CookError("not_found", `${at.path || at.ref} is a file, not a folder`);
+  const object = await reader.read(found.sha);
   if (!object) throw new CookError("not_found", `no such path: ${at.path}`);
-  if (object.type !== "tree") throw new CookError("not_found", `${at.path} is a file, not a folder`);
   const entries = parseTree(object.content).sort((a, b) => (a.type === "tree") !== (b.type === "tree") ? (a.type === "tree" ? -1 : 1) : a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
   return { entries };
 }
@@ -78,9 +118,11 @@ export interface Blob {
 
 export async function readBlobAt(deps: BrowseDeps, at: Location): Promise<Blob> {
   const reader = deps.git.reader(requireRepo(deps.dataDir, at.repo));
-  const object = at.path ? await reader.read(`${at.commit}:${at.path}`) : undefined;
-  if (!object) throw new CookError("not_found", `no such file: ${at.path || "(root)"}`);
-  if (object.type !== "blob") throw new CookError("not_found", `${at.path} is a folder, not a file`);
+  const found = await objectAt(reader, at);
+  if (!found) throw new CookError("not_found", `no such file: ${at.path || "(root)"}`);
+  if (found.type !== "blob") throw new CookError("not_found", `${at.path || at.ref} is a folder, not a file`);
+  const object = await reader.read(found.sha);
+  if (!object) throw new CookError("not_found", `no such file: ${at.path}`);
   return { size: object.size, binary: looksBinary(object.content), content: object.content };
 }
 
@@ -108,78 +150,82 @@ export interface LogPage {
   hasMore: boolean;
 }
 
+/**
+ * How git is told which path's history to list: `--literal-pathspecs` so `*` or `:` in a name is
+ * only that character; as an argument when the path is UTF-8 (arguments are strings, sent as
+ * UTF-8), else on `rev-list --stdin`, which reads one path a line. A path that is not UTF-8 and
+ * has a line break fits neither: undefined.
+ */
+function pathspecOf(path: string): { args: string[]; input?: Buffer } | undefined {
+  if (!path) return { args: [] };
+  if (isUtf8GitText(path)) return { args: ["--", path] };
+  if (/[\r\n]/.test(path)) return undefined;
+  return { args: ["--stdin"], input: Buffer.concat([Buffer.from("--\n"), encodeGitText(path), Buffer.from("\n")]) };
+}
+
+/** Whether readLog can list the history at a location (tags of trees and blobs have none). */
+export function hasHistory(at: Location): boolean {
+  return at.commit !== undefined && pathspecOf(at.path) !== undefined;
+}
+
 /** One page of history: a single `git rev-list` for the ids, then the commits through cat-file. */
 export async function readLog(deps: BrowseDeps, at: Location, page: number, perPage = 50): Promise<LogPage> {
   const gitDir = requireRepo(deps.dataDir, at.repo);
-  const args = ["rev-list", `--max-count=${perPage + 1}`, `--skip=${page * perPage}`, at.commit, "--", ...(at.path ? [at.path] : [])];
-  const ids = (await deps.git.text(gitDir, args)).split("\n").filter(Boolean);
+  if (!at.commit) throw new CookError("not_found", `${at.ref} names a ${await objectTypeAt(deps, at)}, not a commit: it has no history`);
+  const spec = pathspecOf(at.path);
+  if (!spec) throw new CookError("invalid", "git cannot list the history of a path that is not UTF-8 and has a line break in it");
+  const args = ["--literal-pathspecs", "rev-list", `--max-count=${perPage + 1}`, `--skip=${page * perPage}`, at.commit, ...spec.args];
+  const ids = (await deps.git.text(gitDir, args, { input: spec.input })).split("\n").filter(Boolean);
   const reader = deps.git.reader(gitDir);
   const commits = await Promise.all(ids.slice(0, perPage).map(async (id) => parseCommit(id, (await reader.read(id))!.content)));
   return { commits, hasMore: ids.length > perPage };
 }
 
-export interface FileDiff {
-  oldPath: string;
-  newPath: string;
-  status: "added" | "deleted" | "modified" | "renamed";
-  binary: boolean;
-  lines: Array<{ kind: "hunk" | "add" | "del" | "ctx"; text: string; oldLine?: number; newLine?: number }>;
+async function objectTypeAt(deps: BrowseDeps, at: Location): Promise<string> {
+  return (await deps.git.reader(requireRepo(deps.dataDir, at.repo)).info(at.root))?.type ?? "missing object";
 }
 
-export interface CommitDiff {
-  files: FileDiff[];
-  truncated: boolean;
-}
+/** Ref subjects from for-each-ref are the raw bytes; only plain ASCII reads the same in every encoding a commit may declare. */
+const plainText = /^[\x20-\x7e\t]*$/;
 
-const maxDiffBytes = 2 * 1024 * 1024;
-
-function unquote(path: string): string {
-  return path.startsWith('"') ? (JSON.parse(path) as string) : path;
-}
-
-/** The change a commit made against its first parent (or against nothing, for a root commit). */
-export async function readCommitDiff(deps: BrowseDeps, repo: string, commit: Commit): Promise<CommitDiff> {
-  const gitDir = requireRepo(deps.dataDir, repo);
-  const base = commit.parents[0];
-  const args = base ? ["diff-tree", "-p", "-M", "--no-color", base, commit.sha] : ["diff-tree", "-p", "-M", "--no-color", "--root", commit.sha];
-  const out = (await deps.git.run(gitDir, args)).stdout;
-  const truncated = out.length > maxDiffBytes;
-  const files: FileDiff[] = [];
-  let file: FileDiff | undefined;
-  let oldLine = 0;
-  let newLine = 0;
-  for (const line of out.subarray(0, maxDiffBytes).toString("utf8").split("\n")) {
-    const header = /^diff --git (\S+|"[^"]+") (\S+|"[^"]+")$/.exec(line);
-    if (header) {
-      file = { oldPath: unquote(header[1]!).slice(2), newPath: unquote(header[2]!).slice(2), status: "modified", binary: false, lines: [] };
-      files.push(file);
-      continue;
-    }
-    if (!file) continue;
-    if (line.startsWith("new file mode")) file.status = "added";
-    else if (line.startsWith("deleted file mode")) file.status = "deleted";
-    else if (line.startsWith("rename from")) file.status = "renamed";
-    else if (line.startsWith("Binary files")) file.binary = true;
-    else if (line.startsWith("@@")) {
-      const numbers = /^@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
-      oldLine = Number(numbers?.[1] ?? 0);
-      newLine = Number(numbers?.[2] ?? 0);
-      file.lines.push({ kind: "hunk", text: line });
-    } else if (file.lines.length > 0) {
-      if (line.startsWith("+")) file.lines.push({ kind: "add", text: line.slice(1), newLine: newLine++ });
-      else if (line.startsWith("-")) file.lines.push({ kind: "del", text: line.slice(1), oldLine: oldLine++ });
-      else if (line.startsWith(" ")) file.lines.push({ kind: "ctx", text: line.slice(1), oldLine: oldLine++, newLine: newLine++ });
-    }
+/**
+ * Peels what for-each-ref left half done: a tag of a tag to the object at the end of the chain,
+ * and a subject in a legacy encoding to the text `git log` shows (read through the commit).
+ */
+async function completeRef(reader: CatFile, ref: Ref): Promise<Ref> {
+  let { target, commit } = ref;
+  if (target.type === "tag") {
+    const peeled = await reader.info(`${ref.sha}^{}`);
+    if (!peeled) return ref;
+    target = { type: peeled.type, sha: peeled.sha };
+    commit = peeled.type === "commit" ? peeled.sha : undefined;
+  } else if (!commit || plainText.test(ref.subject)) {
+    return ref;
   }
-  return { files, truncated };
+  const object = commit ? await reader.read(commit) : undefined;
+  if (!object) return { ...ref, target, commit };
+  const parsed = parseCommit(object.sha, object.content);
+  return { ...ref, target, commit, committedAt: parsed.committer.date, subject: parsed.message.split("\n", 1)[0]! };
 }
 
-export async function listBranchesAndTags(deps: BrowseDeps, repo: string): Promise<{ branches: Ref[]; tags: Ref[]; defaultBranch: string }> {
+export interface RefListing {
+  branches: Ref[];
+  tags: Ref[];
+  defaultBranch: string;
+  /** Whether the default branch exists: HEAD may name a branch nobody has pushed yet. */
+  defaultBranchExists: boolean;
+}
+
+export async function listBranchesAndTags(deps: BrowseDeps, repo: string): Promise<RefListing> {
   const gitDir = requireRepo(deps.dataDir, repo);
   const [refs, defaultBranch] = await Promise.all([listRefs(deps.git, gitDir), headBranch(deps.git, gitDir)]);
+  const reader = deps.git.reader(gitDir);
+  const complete = await Promise.all(refs.map((ref) => completeRef(reader, ref)));
+  const branches = complete.filter((r) => r.name.startsWith("refs/heads/"));
   return {
-    branches: refs.filter((r) => r.name.startsWith("refs/heads/")),
-    tags: refs.filter((r) => r.name.startsWith("refs/tags/")),
+    branches,
+    tags: complete.filter((r) => r.name.startsWith("refs/tags/")),
     defaultBranch,
+    defaultBranchExists: branches.some((b) => b.short === defaultBranch),
   };
 }

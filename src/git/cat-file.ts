@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { CookError } from "../core/errors.js";
+import { encodeGitText } from "./git-text.js";
 import { gitEnv } from "./run-git.js";
 
 export type ObjectType = "blob" | "tree" | "commit" | "tag";
@@ -61,7 +62,8 @@ export class CatFile {
     const child = this.child ?? this.start();
     return new Promise((resolve, reject) => {
       this.queue.push({ withContent, resolve, reject });
-      child.stdin.write(`${command}\n`);
+      // Revisions may name refs whose bytes are not UTF-8 (git-text strings keep them).
+      child.stdin.write(Buffer.concat([encodeGitText(command), Buffer.of(0x0a)]));
     });
   }
 

@@ -1,37 +1,54 @@
+import type { ObjectType } from "./cat-file.js";
 import type { Git } from "./git.js";
+import { decodeGitText } from "./git-text.js";
 
 export interface Ref {
-  /** Full name: refs/heads/main. */
+  /** Full name: refs/heads/main (a git-text string: names that are not UTF-8 keep their bytes). */
   name: string;
   /** Short name: main. */
   short: string;
   sha: string;
-  /** The commit a tag points at, or the ref's own sha. */
-  commit: string;
+  /** What the ref names after peeling one tag: a commit usually; a tree, a blob or another tag for some tags. */
+  target: { type: ObjectType; sha: string };
+  /** The commit the ref names, if it names one (through one tag at most). */
+  commit: string | undefined;
   committedAt: string | undefined;
   subject: string;
 }
 
-const fieldSeparator = "\x1f";
+const fieldSeparator = 0x1f;
 
 /** Every ref under the given prefixes, newest commit first. One git process for all of them. */
 export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["refs/heads/", "refs/tags/"]): Promise<Ref[]> {
-  const format = ["%(refname)", "%(objectname)", "%(*objectname)", "%(committerdate:iso-strict)", "%(*committerdate:iso-strict)", "%(contents:subject)", "%(*contents:subject)"].join(fieldSeparator);
-  const out = await git.text(gitDir, ["for-each-ref", "--sort=-committerdate", `--format=${format}`, ...prefixes]);
-  return out
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => {
-      const [name, sha, peeled, date, peeledDate, subject, peeledSubject] = line.split(fieldSeparator) as string[];
-      return {
-        name: name!,
-        short: name!.replace(/^refs\/(heads|tags)\//, ""),
-        sha: sha!,
-        commit: peeled || sha!,
-        committedAt: (date || peeledDate) ? new Date((date || peeledDate)!).toISOString() : undefined,
-        subject: peeledSubject || subject || "",
-      };
+  const format = ["%(refname)", "%(objectname)", "%(objecttype)", "%(*objectname)", "%(*objecttype)", "%(committerdate:iso-strict)", "%(*committerdate:iso-strict)", "%(contents:subject)", "%(*contents:subject)"].join("%1f");
+  const out = (await git.run(gitDir, ["for-each-ref", "--sort=-committerdate", `--format=${format}`, ...prefixes])).stdout;
+  const refs: Ref[] = [];
+  // Split the bytes, not a decoded string: a ref name need not be UTF-8, and its bytes must survive.
+  for (let at = 0; at < out.length; ) {
+    const end = out.indexOf(0x0a, at);
+    const fields: Buffer[] = [];
+    const line = out.subarray(at, end < 0 ? out.length : end);
+    for (let from = 0; from <= line.length; ) {
+      const next = line.indexOf(fieldSeparator, from);
+      fields.push(line.subarray(from, next < 0 ? line.length : next));
+      from = next < 0 ? line.length + 1 : next + 1;
+    }
+    at = end < 0 ? out.length : end + 1;
+    const [name, sha, type, peeled, peeledType, date, peeledDate, subject, peeledSubject] = fields.map((field, i) => (i === 0 ? decodeGitText(field) : field.toString("utf8")));
+    if (!name) continue;
+    const target = { type: (peeledType || type) as ObjectType, sha: peeled || sha! };
+    const when = date || peeledDate;
+    refs.push({
+      name,
+      short: name.replace(/^refs\/(heads|tags)\//, ""),
+      sha: sha!,
+      target,
+      commit: target.type === "commit" ? target.sha : undefined,
+      committedAt: when ? new Date(when).toISOString() : undefined,
+      subject: peeledSubject || subject || "",
     });
+  }
+  return refs;
 }
 
 /** The branch HEAD names (the default branch), even in an empty repository. */

@@ -1,18 +1,20 @@
 import Router from "@koa/router";
+import type { RouterContext } from "@koa/router";
 import type { Context } from "koa";
-import { CookError } from "../../../core/errors.js";
 import {
   defaultLocation,
+  hasHistory,
   listBranchesAndTags,
   readBlobAt,
   readCommit,
-  readCommitDiff,
   readLog,
   readReadme,
   readTreeAt,
   resolveLocation,
   type Location,
 } from "../../../forge/browse.js";
+import { readCommitDiff, type FileDiff } from "../../../forge/commit-diff.js";
+import type { Ref } from "../../../git/refs.js";
 import { getRepo, listRepos } from "../../../forge/repos.js";
 import { permit } from "../../middleware/auth.js";
 import { repoParam } from "../../route-resources.js";
@@ -20,14 +22,32 @@ import { optionalInteger } from "../../params.js";
 import { highlightLines, languageOf } from "../../render/highlight.js";
 import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
+import { decodeUrlPath, linkTo } from "./repo-links.js";
 
 const largeFileBytes = 1024 * 1024;
 
-const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+/**
+ * The `<ref>/<path>` of a request as git-text: from the raw URL, because the router's decoding
+ * cannot give back a name whose bytes are not UTF-8.
+ */
+function refPathOf(ctx: RouterContext): string {
+  return decodeUrlPath(ctx.captures?.[1] ?? ""); // captures follow the route's parameters: :repo, then the rest
+}
 
-/** Links of one location: /repos/<repo>/<view>/<ref>/<path>. */
-function linkTo(view: "tree" | "blob" | "raw" | "commits", at: Pick<Location, "repo" | "ref">, path = ""): string {
-  return `/repos/${encodeURIComponent(at.repo)}/${view}/${encodePath(at.ref)}${path ? `/${encodePath(path)}` : ""}`;
+/** Where a branch or tag leads: its tree, or the file a tag of a blob names. */
+function refLinks(repo: string, ref: Ref): { href: string | undefined; commitHref: string | undefined } {
+  const at = { repo, ref: ref.short };
+  const href = ref.target.type === "blob" ? linkTo("blob", at) : ref.target.type === "commit" || ref.target.type === "tree" ? linkTo("tree", at) : undefined;
+  return { href, commitHref: ref.commit ? `/repos/${encodeURIComponent(repo)}/commit/${ref.commit}` : undefined };
+}
+
+/** Each changed file links to where it is: the commit's version, or the parent's for a deleted one; submodules have no page. */
+function fileLinks(repo: string, commit: { sha: string; parents: string[] }, file: FileDiff): { oldHref?: string; newHref?: string } {
+  const parent = commit.parents[0];
+  return {
+    oldHref: parent && file.oldMode !== "160000" && file.status !== "added" ? linkTo("blob", { repo, ref: parent }, file.oldPath) : undefined,
+    newHref: file.newMode !== "160000" && file.status !== "deleted" ? linkTo("blob", { repo, ref: commit.sha }, file.newPath) : undefined,
+  };
 }
 
 function breadcrumbs(at: Location): Array<{ name: string; href: string }> {
@@ -48,7 +68,8 @@ function sendRaw(ctx: Context, fileName: string, content: Buffer, binary: boolea
   ctx.set("X-Content-Type-Options", "nosniff");
   if (binary) {
     ctx.type = "application/octet-stream";
-    ctx.attachment(fileName);
+    // A name that is not UTF-8 carries lone surrogates (git-text), which the header encoder refuses.
+    ctx.attachment(fileName.replace(/[\ud800-\udfff]/gu, "\ufffd"));
   } else {
     ctx.type = "text/plain; charset=utf-8";
   }
@@ -65,9 +86,9 @@ export function repoWebRoutes(services: Services): Router {
 
   router.get("/:repo", readRepo, async (ctx) => {
     const repo = await getRepo(services, ctx.params.repo!);
-    const at = await defaultLocation(services, repo.name);
+    const [at, { branches, tags }] = await Promise.all([defaultLocation(services, repo.name), listBranchesAndTags(services, repo.name)]);
     const readme = at ? await readReadme(services, at) : undefined;
-    const { branches, tags } = await listBranchesAndTags(services, repo.name);
+    const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
       repo,
       tab: "code",
@@ -80,14 +101,16 @@ export function repoWebRoutes(services: Services): Router {
         text: readme.text,
       },
       // The default branch first, then the most recently committed.
-      branches: [...branches.filter((b) => b.short === repo.defaultBranch), ...branches.filter((b) => b.short !== repo.defaultBranch)].slice(0, 10),
+      branches: [...branches.filter((b) => b.short === repo.defaultBranch), ...branches.filter((b) => b.short !== repo.defaultBranch)].slice(0, 10).map(withLinks),
+      // Without the default branch, tags may be all there is to see.
+      tags: at ? [] : tags.slice(0, 10).map(withLinks),
       branchCount: branches.length,
       tagCount: tags.length,
     });
   });
 
   router.get("/:repo/tree/{*refPath}", readRepo, async (ctx) => {
-    const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
+    const at = await resolveLocation(services, ctx.params.repo!, refPathOf(ctx));
     const { entries } = await readTreeAt(services, at);
     await ctx.render("repos/tree", {
       repo: { name: at.repo },
@@ -104,9 +127,9 @@ export function repoWebRoutes(services: Services): Router {
   });
 
   router.get("/:repo/blob/{*refPath}", readRepo, async (ctx) => {
-    const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
+    const at = await resolveLocation(services, ctx.params.repo!, refPathOf(ctx));
     const blob = await readBlobAt(services, at);
-    const fileName = at.path.split("/").pop()!;
+    const fileName = at.path.split("/").pop() || at.ref; // a tag of a blob has no path
     const tooLarge = blob.size > largeFileBytes;
     const isMarkdown = /\.(md|markdown)$/i.test(fileName) && ctx.query.plain === undefined;
     const text = blob.binary || tooLarge ? undefined : blob.content.toString("utf8");
@@ -120,7 +143,7 @@ export function repoWebRoutes(services: Services): Router {
       binary: blob.binary,
       tooLarge,
       rawHref: linkTo("raw", at, at.path),
-      historyHref: linkTo("commits", at, at.path),
+      historyHref: hasHistory(at) ? linkTo("commits", at, at.path) : undefined,
       markdown: text !== undefined && isMarkdown ? renderMarkdown(text, { blob: linkTo("blob", at), raw: linkTo("raw", at), dir: at.path.split("/").slice(0, -1).join("/") }) : undefined,
       plainHref: isMarkdown ? `${linkTo("blob", at, at.path)}?plain` : undefined,
       lines: text !== undefined && !isMarkdown ? highlightLines(text, languageOf(fileName)) : undefined,
@@ -128,14 +151,20 @@ export function repoWebRoutes(services: Services): Router {
   });
 
   router.get("/:repo/raw/{*refPath}", readRepo, async (ctx) => {
-    const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
+    const at = await resolveLocation(services, ctx.params.repo!, refPathOf(ctx));
     const blob = await readBlobAt(services, at);
-    sendRaw(ctx, at.path.split("/").pop()!, blob.content, blob.binary);
+    sendRaw(ctx, at.path.split("/").pop() || at.ref, blob.content, blob.binary);
   });
 
   router.get("/:repo/commits/{*refPath}", readRepo, async (ctx) => {
-    const at = ctx.params.refPath ? await resolveLocation(services, ctx.params.repo!, ctx.params.refPath) : await defaultLocation(services, ctx.params.repo!);
-    if (!at) throw new CookError("not_found", `${ctx.params.repo} has no commits yet`);
+    const refPath = refPathOf(ctx);
+    const at = refPath ? await resolveLocation(services, ctx.params.repo!, refPath) : await defaultLocation(services, ctx.params.repo!);
+    if (!at) {
+      // The Commits tab of a repo whose default branch does not exist yet: say so, not 404.
+      const repo = await getRepo(services, ctx.params.repo!);
+      await ctx.render("repos/commits", { repo, tab: "commits", at: undefined, commits: [], defaultBranchMissing: true });
+      return;
+    }
     const page = optionalInteger("page", ctx.query.page) ?? 0;
     const log = await readLog(services, at, page);
     const here = linkTo("commits", at, at.path);
@@ -156,7 +185,7 @@ export function repoWebRoutes(services: Services): Router {
       repo: { name: ctx.params.repo },
       tab: "commits",
       commit,
-      diff,
+      diff: { ...diff, files: diff.files.map((file) => ({ ...file, ...fileLinks(ctx.params.repo!, commit, file) })) },
       treeHref: linkTo("tree", { repo: ctx.params.repo!, ref: commit.sha }),
     });
   });
@@ -168,7 +197,7 @@ export function repoWebRoutes(services: Services): Router {
         repo: { name: ctx.params.repo },
         tab: view,
         defaultBranch: refs.defaultBranch,
-        refs: refs[view].map((ref) => ({ ...ref, href: linkTo("tree", { repo: ctx.params.repo!, ref: ref.short }) })),
+        refs: refs[view].map((ref) => ({ ...ref, ...refLinks(ctx.params.repo!, ref) })),
       });
     });
   }
