@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser } from "playwright-core";
+import { launchBrowser } from "../helpers/browser.js";
+import { startCook, type RunningCook } from "../helpers/cook.js";
+import { gitOk, makeWorkRepo, revParse } from "../helpers/git.js";
+import { abbreviate, measureOverflow } from "../helpers/page-overflow.js";
+
+// The longest names Cook accepts, none with a space where a line could break.
+const repo = `wide-repo-${"r".repeat(90)}`; // 100, the limit of a repo name
+const emptyRepo = `empty-repo-${"e".repeat(89)}`;
+const branch = `feature/${"a".repeat(150)}/${"b".repeat(90)}`; // 249 of 255, with slashes
+const tag = `v1.0-${"t".repeat(200)}`;
+const dir = `src/${"d".repeat(120)}/${"n".repeat(100)}`;
+const file = `${dir}/${"f".repeat(120)}.ts`;
+const subject = `Subject${"S".repeat(300)}`;
+const taskId = `task-${"i".repeat(59)}`; // 64, the limit of a task id
+const blockedId = `blocked-${"j".repeat(56)}`;
+const title = `Title${"T".repeat(195)}`; // 200, the limit of a title
+const eventName = `deployed-${"x".repeat(55)}`; // 64, the limit of a custom event name
+const word = (n: number) => `Unbroken${"w".repeat(n)}`;
+
+const readme = `# ${word(150)}
+
+A paragraph with ${word(300)} in it and a link to <https://example.com/${"p".repeat(200)}>.
+
+\`\`\`
+${word(400)}
+\`\`\`
+
+| ${word(80)} | ${word(80)} | ${word(80)} |
+|---|---|---|
+| a | b | c |
+`;
+
+// A phone as a phone: it honours <meta name="viewport">, and without one lays the page out 980 px wide.
+const viewports = [
+  { width: 375, height: 740, isMobile: true },
+  { width: 1280, height: 800, isMobile: false },
+];
+
+describe("page widths", () => {
+  let cook: RunningCook;
+  let browser: Browser;
+  let pages: string[];
+  let missing: string[]; // error pages
+  let codePages: string[]; // a long and a short line of code, in a file and in a diff
+
+  before(async () => {
+    const source = await makeWorkRepo([{ "README.md": readme, [file]: `export const value = "${word(600)}";\nexport const other = 1;\n` }]);
+    await gitOk(["checkout", "--quiet", "-b", branch], { cwd: source });
+    writeFileSync(join(source, file), `export const value = "${word(700)}";\n`);
+    const author = { GIT_AUTHOR_NAME: word(100), GIT_AUTHOR_EMAIL: `${"m".repeat(100)}@example.com` };
+    await gitOk(["commit", "--quiet", "--all", "-m", `${subject}\n\n${word(500)}`], { cwd: source, env: author });
+    await gitOk(["tag", "-m", word(200), tag], { cwd: source });
+    const sha = await revParse(source, branch);
+
+    [cook, browser] = await Promise.all([startCook(), launchBrowser()]);
+    for (const args of [
+      ["repo", "add", repo, `--clone=${source}`],
+      ["repo", "add", emptyRepo],
+      ["task", "create", repo, `--title=${title}`, `--id=${taskId}`, `--body=# ${word(120)}\n\n${word(300)}\n\n    ${word(300)}\n`],
+      ["events", "publish", repo, eventName, "--branch", branch, "--data", JSON.stringify({ url: `https://ci.example.com/${"u".repeat(300)}`, list: [word(200)] })],
+    ]) {
+      const result = await cook.cli(args);
+      assert.equal(result.code, 0, `cook ${args[0]} ${args[1]}: ${result.stderr}`);
+    }
+    // A task that waits on the first, with a long extra front-matter value: its page lists both ids.
+    const taskFile = join(mkdtempSync(join(tmpdir(), "cook-task-")), "task.md");
+    writeFileSync(taskFile, `---\nid: ${blockedId}\ntitle: ${title}\nrepo: ${repo}\ndepends_on: [${taskId}]\nowner: ${word(200)}\n${"k".repeat(100)}: ${word(100)}\n---\n${word(200)}\n`);
+    const blocked = await cook.cli(["task", "create", "--file", taskFile]);
+    assert.equal(blocked.code, 0, blocked.stderr);
+
+    const r = `/repos/${repo}`;
+    codePages = [`${r}/blob/main/${file}`, `${r}/commit/${sha}`];
+    missing = [`${r}/blob/${branch}/${dir}/no-such-${"z".repeat(200)}.ts`, `/tasks/${"missing-".repeat(8)}`];
+    pages = [
+      "/",
+      "/events",
+      `/events?subject=${encodeURIComponent(`cook.custom.${repo}.${eventName}`)}`,
+      "/tasks",
+      "/tasks/new",
+      `/tasks/${taskId}`,
+      `/tasks/${blockedId}`,
+      `/tasks/${taskId}/edit`,
+      "/repos",
+      r,
+      `/repos/${emptyRepo}`,
+      `${r}/tree/${branch}`,
+      `${r}/tree/${branch}/${dir}`,
+      `${r}/blob/${branch}/${file}`,
+      `${r}/blob/main/README.md`,
+      `${r}/blob/main/README.md?plain`,
+      `${r}/commits/${branch}`,
+      `${r}/commits/${branch}/${file}`,
+      ...codePages,
+      `${r}/branches`,
+      `${r}/tags`,
+      `${r}/tree/${tag}`,
+      "/branches",
+      ...missing,
+    ];
+  });
+  after(async () => {
+    await browser?.close();
+    await cook?.stop();
+  });
+
+  for (const viewport of viewports) {
+    it(`fits every page into a ${viewport.width} px wide viewport without sideways scrolling`, async () => {
+      const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, isMobile: viewport.isMobile, hasTouch: viewport.isMobile });
+      const page = await context.newPage();
+      const failures: string[] = [];
+      try {
+        for (const path of pages) {
+          const response = await page.goto(`${cook.url}${path}`);
+          const status = response?.status();
+          if (status !== (missing.includes(path) ? 404 : 200)) failures.push(`${abbreviate(path)} answered ${status}`);
+          const { scrollWidth, innerWidth, offenders } = await measureOverflow(page, viewport.width);
+          if (scrollWidth > viewport.width || innerWidth > viewport.width) {
+            failures.push(`${abbreviate(path)} is ${Math.max(scrollWidth, innerWidth)} px wide:\n    ${offenders.join("\n    ") || "(no element sticks out)"}`);
+          }
+        }
+      } finally {
+        await context.close();
+      }
+      assert.deepEqual(failures, [], `pages wider than ${viewport.width} px:\n  ${failures.join("\n  ")}`);
+    });
+  }
+
+  it("keeps lines of code whole on a phone and scrolls them inside their own block", async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    try {
+      for (const path of codePages) {
+        await page.goto(`${cook.url}${path}`);
+        const code = await page.locator("table.code").first().evaluate((table: { scrollWidth: number; clientWidth: number; querySelectorAll(s: string): ArrayLike<{ getBoundingClientRect(): { height: number } }> }) => ({
+          scrollWidth: table.scrollWidth,
+          clientWidth: table.clientWidth,
+          rowHeights: Array.from(table.querySelectorAll("tr:not(.hunk)"), (row) => Math.round(row.getBoundingClientRect().height)),
+        }));
+        assert.ok(code.clientWidth <= 375 && code.scrollWidth > 4000, `${abbreviate(path)}: the code block is ${code.clientWidth} px wide and scrolls over ${code.scrollWidth} px`);
+        assert.equal(new Set(code.rowHeights).size, 1, `${abbreviate(path)}: a 700-character line is as tall as a short one (${code.rowHeights.join(", ")} px)`);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+});
