@@ -15,17 +15,12 @@ function hasNul(value: unknown): boolean {
 
 /**
  * Refuses, with 400 and the reason, a request target that no route can use: a NUL byte (raw or
- * `%00`) in the path or in a query value, or percent-encoding that does not decode.
+ * `%00`) in the path or in a query value. Percent-encoding that is not UTF-8 is left to the
+ * routes: a file in a repo may be named by bytes that are not UTF-8 (`caf%E9.txt`).
  */
 export function requestTargetMiddleware() {
   return async (ctx: Context, next: Next) => {
-    let path: string;
-    try {
-      path = decodeURIComponent(ctx.path);
-    } catch {
-      throw new CookError("bad_request", "the URL's path is not valid percent-encoding");
-    }
-    if (path.includes(nul)) throw new CookError("bad_request", "the URL's path cannot contain a NUL character");
+    if (/%00|\0/.test(ctx.path)) throw new CookError("bad_request", "the URL's path cannot contain a NUL character");
     for (const [name, value] of Object.entries(ctx.query)) {
       if (name.includes(nul) || hasNul(value)) throw new CookError("bad_request", `query parameter '${name.replace(/\0/g, "\\0")}' cannot contain a NUL character`);
     }
