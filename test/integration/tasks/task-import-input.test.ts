@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { cleanEnv, cookBin, startCook, type CliResult, type RunningCook } from "../../helpers/cook.js";
+import { runCli, startCook, type CliResult, type RunningCook } from "../../helpers/cook.js";
 
 describe("cook task import refuses what it cannot read, with one line and exit 1", () => {
   let cook: RunningCook;
@@ -50,18 +50,7 @@ describe("cook task import refuses what it cannot read, with one line and exit 1
     chmodSync(secret, 0o000);
     // root reads any file, so as root the CLI runs as nobody, for whom the file is unreadable.
     const asNobody = process.getuid?.() === 0;
-    const result = await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(process.execPath, [cookBin, "task", "import", secret], {
-        env: cleanEnv({ COOK_SERVER: cook.url, HOME: dir }),
-        ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (chunk) => (stdout += chunk));
-      child.stderr.on("data", (chunk) => (stderr += chunk));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runCli(["task", "import", secret], { env: { COOK_SERVER: cook.url, HOME: dir }, ...(asNobody ? { uid: 65534, gid: 65534 } : {}) });
     refused(result, `cannot read ${secret}: EACCES`);
 
     writeFileSync(join(dir, "latin1.md"), Buffer.from("---\ntitle: Caf\xe9\nrepo: myapp\n---\n", "latin1"));
