@@ -43,13 +43,14 @@ export function keyText(node: unknown): string {
 
 /**
  * Whether `text` is a front-matter entry that can be written back as it is: `key:` at the start
- * of its first line, every other line indented, a comment or blank (so it cannot end the front
- * matter or swallow the next key), ending in a newline, and read on its own it gives exactly
+ * of its first line, every other line indented, a list item, a comment or blank (so it cannot end
+ * the front matter or swallow the next key), ending in a newline, and read on its own it gives exactly
  * this key and value (so it leans on no anchor elsewhere).
  */
 export function isVerbatimEntry(key: string, value: unknown, text: string): boolean {
   if (!text.endsWith("\n") || !/^[^\s#]/.test(text)) return false;
-  if (text.slice(0, -1).split("\n").slice(1).some((line) => !/^(?:[ \t#]|$)/.test(line))) return false;
+  // `- item` at the start of a line is the common way to write a list under its key.
+  if (text.slice(0, -1).split("\n").slice(1).some((line) => !/^(?:[ \t#]|-(?:[ \t]|$)|$)/.test(line))) return false;
   const doc = parseDocument(text, readOptions);
   if (doc.errors.length > 0 || !isMap(doc.contents) || doc.contents.items.length !== 1) return false;
   const pair = doc.contents.items[0]!;

@@ -109,12 +109,14 @@ describe("task documents keep what the user wrote", () => {
   });
 
   it("keeps an unknown key's YAML byte for byte and shows a large integer as its digits", () => {
-    const front = "flickr_id: 72157688988508171\nestimate: {days: 2,   hours: 0x10}   # rough\nlabels:\n  - auth     # first\n\n  - web\nnotes: |+\n  kept\n\n# a comment about notes\nsmall: 0008\n";
+    const front = "flickr_id: 72157688988508171\nestimate: {days: 2,   hours: 0x10}   # rough\nlabels:\n  - auth     # first\n\n  - web\nflush:\n- a\n-\n- b\nnotes: |+\n  kept\n\n# a comment about notes\nsmall: 0008\n";
     const text = written(front);
     const doc = parseTaskDocument(text);
     assert.equal(doc.extra.flickr_id, "72157688988508171");
     assert.deepEqual(doc.extra.estimate, { days: 2, hours: 16 });
     assert.equal(doc.extra.small, 8);
+    assert.deepEqual(doc.extra.flush, ["a", null, "b"]);
+    assert.deepEqual(Object.keys(doc.extraYaml), Object.keys(doc.extra));
     assert.equal(serializeTask(asTask(text)), text);
   });
 
