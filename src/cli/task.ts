@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { TaskInfo } from "../client/http-client.js";
@@ -7,11 +7,43 @@ import { clientFor } from "./context.js";
 import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
 
+// A task file holds at most a 1 MiB body and its front matter; reading stops past this, so a path
+// like /dev/zero is refused instead of read until memory runs out.
+const maxFileBytes = 2 * 1024 * 1024;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+function readBytes(fd: number, name: string): Buffer {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = Buffer.alloc(64 * 1024);
+    const n = readSync(fd, chunk);
+    if (n === 0) return Buffer.concat(chunks, size);
+    chunks.push(chunk.subarray(0, n));
+    size += n;
+    if (size > maxFileBytes) throw new CookError("invalid", `${name} is larger than ${maxFileBytes / 1024 / 1024} MiB; a task file is at most that`);
+  }
+}
+
+/** A file (or `-`, standard input) as UTF-8 text; anything else is refused, never replaced with U+FFFD. */
 function readText(file: string): string {
+  const name = file === "-" ? "standard input" : file;
+  let bytes: Buffer;
   try {
-    return file === "-" ? readFileSync(0, "utf8") : readFileSync(file, "utf8");
+    const fd = file === "-" ? 0 : openSync(file, "r");
+    try {
+      bytes = readBytes(fd, name);
+    } finally {
+      if (fd !== 0) closeSync(fd);
+    }
   } catch (err) {
-    throw new CookError("invalid", `cannot read ${file === "-" ? "standard input" : file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    if (err instanceof CookError) throw err;
+    throw new CookError("invalid", `cannot read ${name}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw new CookError("invalid", `${name} is not UTF-8 text`);
   }
 }
 
@@ -41,18 +73,35 @@ function changesFromSets(sets: string[], current: TaskInfo): Record<string, unkn
   return changes;
 }
 
-function markdownFiles(path: string): string[] {
-  let info;
+function statOf(path: string) {
   try {
-    info = statSync(path);
-  } catch {
-    throw new CookError("invalid", `no such file or folder: ${path}`);
+    return statSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CookError("invalid", code === "ENOENT" ? `no such file or folder: ${path}` : `cannot read ${path}: ${code ?? (err as Error).message}`);
   }
-  if (info.isFile()) return [path];
-  return readdirSync(path, { recursive: true, encoding: "utf8" })
-    .filter((name) => name.endsWith(".md"))
-    .sort()
-    .map((name) => join(path, name));
+}
+
+/**
+ * The path itself when it is not a folder (whatever it is, it is read as named: a pipe from
+ * `<(…)` too), else every .md file under it. A .md under a folder that is not a regular file (a
+ * FIFO would block the read forever, a device never end) is refused.
+ */
+function markdownFiles(path: string): string[] {
+  if (!statOf(path).isDirectory()) return [path];
+  let names: string[];
+  try {
+    names = readdirSync(path, { recursive: true, encoding: "utf8" });
+  } catch (err) {
+    throw new CookError("invalid", `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const files = names.filter((name) => name.endsWith(".md")).sort().map((name) => join(path, name));
+  return files.filter((file) => {
+    const info = statOf(file);
+    if (info.isDirectory()) return false;
+    if (!info.isFile()) throw new CookError("invalid", `${file} is not a regular file`);
+    return true;
+  });
 }
 
 export function registerTask(program: Command): void {

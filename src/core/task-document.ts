@@ -1,6 +1,7 @@
-import { LineCounter, parseDocument, YAMLParseError, isMap, isScalar, stringify } from "yaml";
+import { LineCounter, parseDocument, YAMLParseError, isMap, isNode, isScalar, isSeq } from "yaml";
 import { CookError } from "./errors.js";
-import { checkBody, checkDependsOn, checkPriority, checkStatus, checkTaskId, checkTimestamp, checkTitle, type Task, type TaskStatus } from "./task.js";
+import { isVerbatimEntry, keyText, plainValue, readOptions, scalarText, writeYaml } from "./front-matter.js";
+import { checkBody, checkDependsOn, checkPriority, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskStatus } from "./task.js";
 
 /** What a task file says; absent fields are filled in by whoever creates or updates the task. */
 export interface TaskDocument {
@@ -14,74 +15,115 @@ export interface TaskDocument {
   updatedAt?: string;
   body: string;
   extra: Record<string, unknown>;
+  /** Each extra key's entry as written, where it can be written back as it is (see Task.extraYaml). */
+  extraYaml: Record<string, string>;
 }
 
-const knownKeys = ["id", "title", "priority", "status", "repo", "depends_on", "created", "updated"];
 // Lines cook writes above the front matter to report a problem in `cook task edit`; never part of a task.
 const cookNote = /^<!-- cook: .* -->$/;
+// Only `---` at the start of a line closes the front matter, as in YAML itself: an indented one
+// is text inside a block scalar.
+const closingLine = /^---[ \t]*$/;
+const maxFrontMatterBytes = 256 * 1024;
 
 function fail(line: number, problem: string): never {
   throw new CookError("invalid", `line ${line}: ${problem}`);
 }
 
+interface Parts {
+  /** The YAML between the `---` lines, with CRLF line ends read as LF. */
+  frontMatter: string;
+  /** The line of the file the front matter starts on, counting from 1. */
+  firstLine: number;
+  /** Everything after the closing line, byte for byte, less one blank line. */
+  body: string;
+}
+
+function splitTaskFile(text: string): Parts {
+  const source = text.replace(/^\uFEFF/, "");
+  const starts = [0];
+  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
+  const line = (n: number) => source.slice(starts[n], starts[n + 1] ?? source.length).replace(/\r?\n$/, "");
+  let open = 0;
+  while (open < starts.length - 1 && cookNote.test(line(open))) open++;
+  if (line(open).trim() !== "---") fail(open + 1, "a task file starts with a '---' line, then YAML front matter, then another '---' line");
+  let close = open + 1;
+  while (close < starts.length && !closingLine.test(line(close))) close++;
+  if (close >= starts.length) fail(open + 1, "the front matter is not closed: add a '---' line after it");
+  const frontMatter = source.slice(starts[open + 1], starts[close]).replace(/\r\n/g, "\n");
+  const size = Buffer.byteLength(frontMatter);
+  if (size > maxFrontMatterBytes) fail(open + 2, `the front matter is ${size} bytes; the limit is ${maxFrontMatterBytes} (256 KiB)`);
+  const rest = starts[close + 1] === undefined ? "" : source.slice(starts[close + 1]);
+  return { frontMatter, firstLine: open + 2, body: rest.replace(/^\r?\n/, "") };
+}
+
+function dependsOnOf(node: unknown): string[] {
+  if (node === null || (isScalar(node) && node.value === null)) return [];
+  if (!isSeq(node) || !node.items.every(isScalar)) throw new CookError("invalid", "depends_on must be a list of task ids");
+  return checkDependsOn(node.items.map((item) => scalarText("depends_on", item)));
+}
+
 /**
  * Parses `---\n<yaml front matter>\n---\n<markdown body>`. Every problem names the line of the
- * file it is on.
+ * file it is on. Task fields are read as the text written (`id: 0008` is the id 0008); the body
+ * is kept byte for byte; unknown keys keep the YAML they were written in.
  */
 export function parseTaskDocument(text: string): TaskDocument {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  let start = 0;
-  while (start < lines.length && cookNote.test(lines[start]!)) start++;
-  if (lines[start]?.trim() !== "---") fail(start + 1, "a task file starts with a '---' line, then YAML front matter, then another '---' line");
-  const end = lines.findIndex((line, i) => i > start && line.trim() === "---");
-  if (end < 0) fail(start + 1, "the front matter is not closed: add a '---' line after it");
-
+  const { frontMatter, firstLine, body } = splitTaskFile(text);
   const lineCounter = new LineCounter();
-  const yaml = lines.slice(start + 1, end).join("\n");
-  const doc = parseDocument(yaml, { lineCounter, uniqueKeys: true });
-  const lineOf = (offset: number | undefined) => start + 1 + (offset === undefined ? 1 : lineCounter.linePos(offset).line);
+  const doc = parseDocument(frontMatter, { ...readOptions, lineCounter });
+  // An error at the very end (an unclosed `[`) is on the last line of the front matter, not on the closing `---`.
+  const lineOf = (offset: number | undefined) => firstLine - 1 + (offset === undefined ? 1 : lineCounter.linePos(Math.min(offset, Math.max(0, frontMatter.length - 1))).line);
   const firstError = doc.errors[0];
   if (firstError) {
     const problem = firstError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    fail(firstError instanceof YAMLParseError ? lineOf(firstError.pos[0]) : start + 2, problem);
+    fail(firstError instanceof YAMLParseError ? lineOf(firstError.pos[0]) : firstLine, problem);
   }
-  if (doc.contents !== null && !isMap(doc.contents)) fail(start + 2, "the front matter must be a set of key: value lines");
+  if (doc.contents !== null && !isMap(doc.contents)) fail(firstLine, "the front matter must be a set of key: value lines");
 
-  const result: TaskDocument = { body: lines.slice(end + 1).join("\n").replace(/^\n/, ""), extra: {} };
+  const result: TaskDocument = { body, extra: {}, extraYaml: {} };
   const items = doc.contents && isMap(doc.contents) ? doc.contents.items : [];
-  for (const pair of items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-    const line = lineOf(isScalar(pair.key) ? pair.key.range?.[0] : undefined);
-    const value = (pair.value as { toJSON?: () => unknown } | null)?.toJSON?.() ?? (isScalar(pair.value) ? pair.value.value : null);
+  // An entry runs from the start of its key's line to the start of the next key's line.
+  const entryStarts = items.map((pair) => {
+    const offset = isNode(pair.key) ? pair.key.range?.[0] : undefined;
+    return offset === undefined ? undefined : frontMatter.lastIndexOf("\n", offset - 1) + 1;
+  });
+  for (const [i, pair] of items.entries()) {
+    const key = keyText(pair.key);
+    const line = lineOf(isNode(pair.key) ? pair.key.range?.[0] : undefined);
     try {
       switch (key) {
         case "id":
-          result.id = checkTaskId(value);
+          result.id = checkTaskId(scalarText(key, pair.value));
           break;
         case "title":
-          result.title = checkTitle(value);
+          result.title = checkTitle(scalarText(key, pair.value));
           break;
         case "priority":
-          result.priority = checkPriority(value);
+          result.priority = checkPriority(scalarText(key, pair.value));
           break;
         case "status":
-          result.status = checkStatus(value);
+          result.status = checkStatus(scalarText(key, pair.value));
           break;
         case "repo":
-          if (typeof value !== "string" || value === "") fail(line, "repo must be a repo name");
-          result.repo = value;
+          result.repo = checkTaskRepo(scalarText(key, pair.value));
           break;
         case "depends_on":
-          result.dependsOn = value === null ? [] : checkDependsOn(value);
+          result.dependsOn = dependsOnOf(pair.value);
           break;
         case "created":
-          result.createdAt = checkTimestamp(value, key);
+          result.createdAt = checkTimestamp(scalarText(key, pair.value), key);
           break;
         case "updated":
-          result.updatedAt = checkTimestamp(value, key);
+          result.updatedAt = checkTimestamp(scalarText(key, pair.value), key);
           break;
-        default:
+        default: {
+          const value = plainValue(doc, pair.value);
           result.extra[key] = value;
+          const start = entryStarts[i];
+          const entry = start === undefined ? "" : frontMatter.slice(start, entryStarts[i + 1] ?? frontMatter.length);
+          if (isVerbatimEntry(key, value, entry)) result.extraYaml[key] = entry;
+        }
       }
     } catch (err) {
       if (err instanceof CookError && !err.message.startsWith("line ")) fail(line, err.message);
@@ -92,9 +134,12 @@ export function parseTaskDocument(text: string): TaskDocument {
   return result;
 }
 
-/** The task as a file: known keys first in a fixed order, then the extra keys as they came. */
+/**
+ * The task as a file: the task fields in a fixed order, then the extra keys in theirs, each as it
+ * was written when it came from a file, else fresh. Parsing the result gives the same task back.
+ */
 export function serializeTask(task: Task): string {
-  const front: Record<string, unknown> = {
+  const fields = writeYaml({
     id: task.id,
     title: task.title,
     priority: task.priority,
@@ -103,14 +148,17 @@ export function serializeTask(task: Task): string {
     depends_on: task.dependsOn,
     created: task.createdAt,
     updated: task.updatedAt,
-  };
-  for (const [key, value] of Object.entries(task.extra)) if (!knownKeys.includes(key)) front[key] = value;
+  });
+  let extras = "";
+  for (const [key, value] of Object.entries(task.extra)) {
+    if (!taskFieldKeys.includes(key)) extras += task.extraYaml[key] ?? writeYaml({ [key]: value });
+  }
   // parseTaskDocument drops one blank line after the front matter; a body that starts with one keeps it.
-  return `---\n${stringify(front, { lineWidth: 0 })}---\n${task.body.startsWith("\n") ? "\n" : ""}${task.body}`;
+  return `---\n${fields}${extras}---\n${/^\r?\n/.test(task.body) ? "\n" : ""}${task.body}`;
 }
 
 /** A note above the front matter, e.g. the reason the last edit was refused. */
 export function withNote(text: string, note: string): string {
-  const cleaned = text.split(/\r?\n/).filter((line, i, all) => !(cookNote.test(line) && all.slice(0, i).every((l) => cookNote.test(l)))).join("\n");
+  const cleaned = text.replace(/^(?:<!-- cook: .* -->(?:\r?\n|$))+/, "");
   return `<!-- cook: ${note.replace(/-->/g, "-- >").replace(/\n/g, " ")} -->\n${cleaned}`;
 }

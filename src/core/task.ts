@@ -1,5 +1,7 @@
 import { CookError } from "./errors.js";
 import { showInput } from "./show-input.js";
+import { checkRepoName } from "./names.js";
+import { parseTimestamp } from "./timestamp.js";
 
 export type TaskStatus = "open" | "in_progress" | "needs_human" | "closed";
 export const taskStatuses: readonly TaskStatus[] = ["open", "in_progress", "needs_human", "closed"];
@@ -12,6 +14,15 @@ export const priorityNames: Record<number, string> = { 0: "critical", 1: "high",
 export const defaultPriority = 2;
 export const maxPriority = 4;
 export const maxBodyBytes = 1024 * 1024;
+/** Lengths are in characters: Unicode code points, as PostgreSQL's char_length counts them. */
+export const maxTitleLength = 200;
+export const maxTaskIdLength = 64;
+export const maxRepoNameLength = 100;
+export const maxDependencies = 100;
+export const maxExtraKeyLength = 100;
+/** The extra keys together, as JSON (the API) and as the YAML written in the file. */
+export const maxExtraBytes = 64 * 1024;
+const maxExtraDepth = 32;
 
 export interface Task {
   id: string;
@@ -24,8 +35,17 @@ export interface Task {
   body: string;
   createdAt: string;
   updatedAt: string;
-  /** Front-matter keys Cook does not know, kept in their order and written back unchanged. */
+  /**
+   * Front-matter keys Cook does not know, in their order, as values (an integer too large for a
+   * JavaScript number is its digits as a string).
+   */
   extra: Record<string, unknown>;
+  /**
+   * For extra keys read from a task file: the YAML of each key's entry as it was written
+   * (`flickr_id: 72157688988508171\n`, a block with its lines), written back byte for byte. A key
+   * set through the API or `--set` has none and is written fresh from its value.
+   */
+  extraYaml: Record<string, string>;
 }
 
 export const taskIdRule = "a task id is 1-64 lowercase letters, digits and '-', starting with a letter or digit";
@@ -34,7 +54,34 @@ export function isValidTaskId(id: string): boolean {
   return /^[a-z0-9][a-z0-9-]{0,63}$/.test(id);
 }
 
+/** Characters as a user counts them: code points, so an emoji is one (UTF-16 would say two). */
+export function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * Refuses what PostgreSQL cannot store (a NUL) or would silently replace (a lone UTF-16
+ * surrogate, which is not a character). Every text of a task passes here.
+ */
+export function checkCharacters(name: string, text: string): string {
+  if (text.includes("\u0000")) throw new CookError("invalid", `${name} cannot contain a NUL character`);
+  if (/\p{Cs}/u.test(text)) throw new CookError("invalid", `${name} is not valid Unicode text (it has a lone surrogate)`);
+  return text;
+}
+
+/** Text of at most `max` characters that PostgreSQL can store. */
+export function checkText(name: string, text: string, max: number): string {
+  checkCharacters(name, text);
+  // UTF-16 units are never fewer than characters, so most texts need no counting.
+  const length = text.length <= max ? text.length : characterCount(text);
+  if (length > max) throw new CookError("invalid", `${name} is ${length} characters; the limit is ${max}`);
+  return text;
+}
+
 export function checkTaskId(id: unknown): string {
+  if (typeof id === "string") checkText("a task id", id, maxTaskIdLength);
   if (typeof id !== "string" || !isValidTaskId(id)) throw new CookError("invalid", `${showInput(id)} is not a valid task id: ${taskIdRule}`);
   return id;
 }
@@ -55,14 +102,19 @@ export function slugify(title: string): string {
 export function checkTitle(title: unknown): string {
   if (typeof title !== "string" || title.trim() === "") throw new CookError("invalid", "title is required and cannot be empty");
   if (/[\r\n]/.test(title)) throw new CookError("invalid", "title must be a single line");
-  if (title.length > 200) throw new CookError("invalid", `title is ${title.length} characters; the limit is 200`);
-  return title.trim();
+  return checkText("title", title.trim(), maxTitleLength);
+}
+
+/** A repo name by the forge's rule; whether the repo exists is the service's question. */
+export function checkTaskRepo(repo: unknown): string {
+  if (typeof repo !== "string" || repo === "") throw new CookError("invalid", "repo must be a repo name");
+  return checkRepoName(checkText("repo", repo, maxRepoNameLength));
 }
 
 export function checkPriority(priority: unknown): number {
   const value = typeof priority === "string" && /^\d+$/.test(priority) ? Number(priority) : priority;
   if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > maxPriority) {
-    throw new CookError("invalid", `priority must be an integer from 0 (critical) to ${maxPriority} (someday), got ${JSON.stringify(priority)}`);
+    throw new CookError("invalid", `priority must be an integer from 0 (critical) to ${maxPriority} (someday), got ${typeof value === "number" && typeof priority === "string" ? priority : JSON.stringify(priority)}`);
   }
   return value;
 }
@@ -78,28 +130,53 @@ export function checkBody(body: unknown): string {
   if (typeof body !== "string") throw new CookError("invalid", "body must be text");
   const size = Buffer.byteLength(body);
   if (size > maxBodyBytes) throw new CookError("too_large", `body is ${size} bytes; the limit is ${maxBodyBytes} (1 MiB)`);
-  return body;
+  return checkCharacters("body", body);
 }
 
 export function checkDependsOn(value: unknown): string[] {
   if (!Array.isArray(value) || value.some((id) => typeof id !== "string")) throw new CookError("invalid", "depends_on must be a list of task ids");
   const ids = [...new Set(value as string[])];
+  if (ids.length > maxDependencies) throw new CookError("invalid", `depends_on names ${ids.length} tasks; the limit is ${maxDependencies}`);
   ids.forEach(checkTaskId);
   return ids;
 }
 
+/** An ISO 8601 / YAML timestamp as `2018-09-19T15:19:29.000Z`; without a zone it is UTC. */
 export function checkTimestamp(value: unknown, name: string): string {
-  const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : undefined;
-  if (!date || Number.isNaN(date.getTime())) throw new CookError("invalid", `${name} must be a date and time, got ${JSON.stringify(value)}`);
+  const date = typeof value === "string" ? parseTimestamp(value) : undefined;
+  if (!date) throw new CookError("invalid", `${name} must be a date and time like 2018-09-19 15:19:29 (UTC) or 2018-09-19T15:19:29+02:00, got ${JSON.stringify(value)}`);
   return date.toISOString();
 }
 
-const reservedKeys = ["id", "title", "priority", "status", "repo", "depends_on", "created", "updated"];
+/** The front-matter keys that are task fields, in the order a task file lists them. */
+export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "status", "repo", "depends_on", "created", "updated"];
 
-/** Extra front-matter keys: a plain object, none of them shadowing a field Cook owns. */
+/** Every text in a JSON value, keys included, is storable; nesting is bounded so walking it cannot overflow. */
+function checkExtraValue(key: string, value: unknown, depth: number): void {
+  if (typeof value === "string") checkCharacters(`extra '${key}'`, value);
+  else if (value !== null && typeof value === "object") {
+    if (depth > maxExtraDepth) throw new CookError("invalid", `extra '${key}' nests deeper than ${maxExtraDepth} levels`);
+    for (const [inner, item] of Object.entries(value)) {
+      checkCharacters(`extra '${key}'`, inner);
+      checkExtraValue(key, item, depth + 1);
+    }
+  } else if (typeof value !== "number" && typeof value !== "boolean") {
+    throw new CookError("invalid", `extra '${key}' must be JSON: text, a number, true/false, null, a list or an object`);
+  }
+}
+
+/**
+ * Extra front-matter keys: a plain object of JSON values, none of them shadowing a field Cook
+ * owns, keys of at most 100 characters, 64 KiB in all.
+ */
 export function checkExtra(extra: unknown): Record<string, unknown> {
   if (extra === null || typeof extra !== "object" || Array.isArray(extra)) throw new CookError("invalid", "extra must be an object of front-matter keys");
-  const clash = Object.keys(extra).find((key) => reservedKeys.includes(key));
-  if (clash) throw new CookError("invalid", `extra cannot hold '${clash}': it is a task field`);
+  for (const [key, value] of Object.entries(extra)) {
+    if (taskFieldKeys.includes(key)) throw new CookError("invalid", `extra cannot hold '${key}': it is a task field`);
+    checkText("an extra key", key, maxExtraKeyLength);
+    checkExtraValue(key, value, 1);
+  }
+  const size = Buffer.byteLength(JSON.stringify(extra));
+  if (size > maxExtraBytes) throw new CookError("invalid", `extra is ${size} bytes as JSON; the limit is ${maxExtraBytes} (64 KiB)`);
   return extra as Record<string, unknown>;
 }

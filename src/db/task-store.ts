@@ -11,12 +11,13 @@ interface TaskRow {
   depends_on: string[];
   body: string;
   extra: Record<string, unknown>;
+  extra_yaml: Record<string, string>;
   created_at: Date;
   updated_at: Date;
   [key: string]: unknown;
 }
 
-const columns = "id, repo, title, priority, status, depends_on, body, extra, created_at, updated_at";
+const columns = "id, repo, title, priority, status, depends_on, body, extra, extra_yaml, created_at, updated_at";
 
 function toTask(row: TaskRow): Task {
   return {
@@ -30,6 +31,7 @@ function toTask(row: TaskRow): Task {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     extra: row.extra,
+    extraYaml: row.extra_yaml,
   };
 }
 
@@ -40,8 +42,8 @@ function isUniqueViolation(err: unknown): boolean {
 export async function insertTask(q: Queryable, task: Task): Promise<Task> {
   try {
     const rows = await q.query<TaskRow>(
-      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${columns}`,
-      [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), task.createdAt, task.updatedAt],
+      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${columns}`,
+      [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.createdAt, task.updatedAt],
     );
     return toTask(rows[0]!);
   } catch (err) {
@@ -52,9 +54,9 @@ export async function insertTask(q: Queryable, task: Task): Promise<Task> {
 
 export async function updateTaskRow(q: Queryable, task: Task): Promise<Task> {
   const rows = await q.query<TaskRow>(
-    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, depends_on = $6, body = $7, extra = $8, updated_at = $9
+    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, depends_on = $6, body = $7, extra = $8, extra_yaml = $9, updated_at = $10
      WHERE id = $1 RETURNING ${columns}`,
-    [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), task.updatedAt],
+    [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.updatedAt],
   );
   if (!rows[0]) throw new CookError("not_found", `no task '${task.id}'`);
   return toTask(rows[0]);

@@ -1,5 +1,6 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
+import { checkExtraYaml } from "../core/front-matter.js";
 import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
 import type { Tx } from "../db/db.js";
 import { findTask, idsWithPrefix, insertTask } from "../db/task-store.js";
@@ -17,6 +18,8 @@ export interface NewTask {
   createdAt?: unknown;
   updatedAt?: unknown;
   extra?: unknown;
+  /** Each extra key's YAML as written in a task file; checked to read back as its value. */
+  extraYaml?: unknown;
 }
 
 /** `fix-login`, or `fix-login-2`, `-3` … when taken. */
@@ -39,6 +42,7 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
     id = await freeId(tx, title, taken);
   }
   const now = new Date().toISOString();
+  const extra = input.extra === undefined ? {} : checkExtra(input.extra);
   return {
     id,
     title,
@@ -49,7 +53,8 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
     body: checkBody(input.body ?? ""),
     createdAt: input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created"),
     updatedAt: input.updatedAt === undefined ? (input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created")) : checkTimestamp(input.updatedAt, "updated"),
-    extra: input.extra === undefined ? {} : checkExtra(input.extra),
+    extra,
+    extraYaml: checkExtraYaml(extra, input.extraYaml),
   };
 }
 

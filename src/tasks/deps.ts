@@ -1,6 +1,6 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
-import { showInput } from "../core/show-input.js";
+import { checkTaskRepo } from "../core/task.js";
 import { describeCycle, findCycle } from "../core/task-graph.js";
 import type { Db, Tx } from "../db/db.js";
 import { dependencyClosure, existingTaskIds, lockTaskGraph } from "../db/task-store.js";
@@ -16,8 +16,9 @@ export interface TaskDeps {
 }
 
 export function checkRepo(dataDir: string, repo: unknown): string {
-  if (typeof repo !== "string" || !repoExists(dataDir, repo)) throw new CookError("invalid", `no repo named ${showInput(repo)}; a task belongs to an existing repo`);
-  return repo;
+  const name = checkTaskRepo(repo);
+  if (!repoExists(dataDir, name)) throw new CookError("invalid", `no repo named '${name}'; a task belongs to an existing repo`);
+  return name;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { CookError } from "../core/errors.js";
-import type { Task, TaskStatus } from "../core/task.js";
+import { checkCharacters, type Task, type TaskStatus } from "../core/task.js";
 import type { Db } from "../db/db.js";
 import { allTasks, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
 
@@ -23,6 +23,7 @@ export interface TaskDetail {
 }
 
 export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
+  checkCharacters("a task id", id);
   const task = await findTask(deps.db, id);
   if (!task) throw new CookError("not_found", `no task '${id}'`);
   return task;
@@ -34,11 +35,16 @@ export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskD
   return { task, dependsOn, blockedBy: dependsOn.filter((d) => d.status !== "closed").map((d) => d.id), blocks, branches: [] };
 }
 
+// A filter goes into a query: PostgreSQL cannot even compare text holding a NUL.
+const checkFilter = (filter: Pick<TaskFilter, "repo">) => filter.repo !== undefined && checkCharacters("repo", filter.repo);
+
 export async function listTasks(deps: { db: Db }, filter: TaskFilter): Promise<ListedTask[]> {
+  checkFilter(filter);
   return listTaskRows(deps.db, filter);
 }
 
 export async function countTasks(deps: { db: Db }, filter: Pick<TaskFilter, "repo" | "priority">): Promise<Record<TaskStatus, number>> {
+  checkFilter(filter);
   return countTasksByStatus(deps.db, filter);
 }
 

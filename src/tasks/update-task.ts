@@ -1,6 +1,7 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
-import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
+import { checkExtraYaml } from "../core/front-matter.js";
+import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
 import { checkTransition } from "../core/task-status.js";
 import { findTask, updateTaskRow } from "../db/task-store.js";
@@ -11,15 +12,27 @@ import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./
 export type TaskChanges = Omit<NewTask, "id" | "createdAt" | "updatedAt">;
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** An extra key given a new value is written fresh; one left as it was keeps the YAML it was written in. */
+function keptExtraYaml(current: Task, extra: Record<string, unknown>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, text] of Object.entries(current.extraYaml)) {
+    if (Object.hasOwn(extra, key) && sameJson(extra[key], current.extra[key])) kept[key] = text;
+  }
+  return kept;
+}
 
 /**
  * Applies changes to a task in one transaction with its events: `updated` naming the changed
  * fields, and `status` (from → to) when the status moved — through the transitions of core.
  */
 export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
+  checkCharacters("a task id", id);
   return deps.db.transaction(async (tx) => {
     const current = await findTask(tx, id, { forUpdate: true });
     if (!current) throw new CookError("not_found", `no task '${id}'`);
+    const extra = changes.extra === undefined ? current.extra : checkExtra(changes.extra);
     const next: Task = {
       ...current,
       title: changes.title === undefined ? current.title : checkTitle(changes.title),
@@ -28,11 +41,12 @@ export async function updateTask(deps: TaskDeps, id: string, changes: TaskChange
       repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
       dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
       body: changes.body === undefined ? current.body : checkBody(changes.body),
-      extra: changes.extra === undefined ? current.extra : checkExtra(changes.extra),
+      extra,
+      extraYaml: changes.extraYaml === undefined ? keptExtraYaml(current, extra) : checkExtraYaml(extra, changes.extraYaml),
     };
     const changed: string[] = (["title", "priority", "repo", "body"] as const).filter((field) => next[field] !== current[field]);
     if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
-    if (JSON.stringify(next.extra) !== JSON.stringify(current.extra)) changed.push("extra");
+    if (!sameJson(next.extra, current.extra) || !sameJson(next.extraYaml, current.extraYaml)) changed.push("extra");
     const statusMoved = next.status !== current.status;
     // "Close" on a closed task is a mistake worth reporting; an edit that leaves the status alone is not.
     if (options.statusMustMove && !statusMoved) checkTransition(id, current.status, next.status);
@@ -55,7 +69,7 @@ export async function replaceTaskDocument(deps: TaskDeps, id: string, text: stri
   return updateTask(
     deps,
     id,
-    { title: doc.title ?? "", priority: doc.priority, status: doc.status, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra },
+    { title: doc.title ?? "", priority: doc.priority, status: doc.status, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra, extraYaml: doc.extraYaml },
     actor,
   );
 }

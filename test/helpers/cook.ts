@@ -24,10 +24,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `cook` CLI. */
-export function runCli(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Runs the real `cook` CLI, as another user when `uid`/`gid` are given (the test must run as root). */
+export function runCli(args: string[], options: { env?: Record<string, string | undefined>; input?: string; timeoutMs?: number; uid?: number; gid?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cookBin, ...args], { env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [cookBin, ...args], { env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"], uid: options.uid, gid: options.gid });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk) => (stdout += chunk));

@@ -50,12 +50,16 @@ describe("task documents", () => {
       createdAt: "2026-01-02T03:04:05.678Z",
       updatedAt: "2026-02-03T04:05:06.789Z",
       extra: { zeta: 1, alpha: ["x", { y: true }], "key with spaces": null },
+      extraYaml: {},
     };
     const text = serializeTask(task);
     const doc = parseTaskDocument(text);
     assert.deepEqual(
       { ...doc },
-      { id: task.id, title: task.title, priority: 0, status: "needs_human", repo: "r", dependsOn: ["b", "c"], createdAt: task.createdAt, updatedAt: task.updatedAt, body: task.body, extra: task.extra },
+      {
+        id: task.id, title: task.title, priority: 0, status: "needs_human", repo: "r", dependsOn: ["b", "c"], createdAt: task.createdAt, updatedAt: task.updatedAt, body: task.body, extra: task.extra,
+        extraYaml: { zeta: "zeta: 1\n", alpha: "alpha:\n  - x\n  - y: true\n", "key with spaces": "key with spaces: null\n" },
+      },
     );
     assert.deepEqual(Object.keys(doc.extra), ["zeta", "alpha", "key with spaces"]);
     assert.equal(serializeTask({ ...task, ...doc } as Task), text);
@@ -79,5 +83,86 @@ describe("task documents", () => {
     assert.equal(noted.match(/<!-- cook:/g)?.length, 1);
     assert.equal(parseTaskDocument(noted).title, "Fix login redirect loop");
     assert.equal(problem(withNote("---\npriority: 9\n---\n", "error: x")), "line 3: priority must be an integer from 0 (critical) to 4 (someday), got 9");
+  });
+});
+
+/** A task file in the order serializeTask writes, so exporting it must give back the same bytes. */
+const written = (front: string, body = "Body.\n") =>
+  `---\nid: t\ntitle: T\npriority: 2\nstatus: open\nrepo: r\ndepends_on: []\ncreated: 2026-01-02T03:04:05.678Z\nupdated: 2026-01-02T03:04:05.678Z\n${front}---\n${body}`;
+const asTask = (text: string): Task => {
+  const doc = parseTaskDocument(text);
+  return { priority: 2, status: "open", dependsOn: [], createdAt: "2026-01-02T03:04:05.678Z", updatedAt: "2026-01-02T03:04:05.678Z", ...doc } as Task;
+};
+
+describe("task documents keep what the user wrote", () => {
+  it("ends the front matter only at a '---' at the start of a line, not one inside a block scalar", () => {
+    const doc = parseTaskDocument("---\ntitle: Block\nnotes: |\n  first\n  ---\n  after\nowner: ana\n---   \nthe body\n---\nstill the body\n");
+    assert.deepEqual(doc.extra, { notes: "first\n---\nafter\n", owner: "ana" });
+    assert.equal(doc.title, "Block");
+    assert.equal(doc.body, "the body\n---\nstill the body\n");
+  });
+
+  it("writes values holding '---', '...' and other YAML syntax so that they read back exactly", () => {
+    const extra = { notes: "a\n---\nb\n...\n", indented: "  lead\n---", marker: "---", end: "...", hash: "# x", colon: "a: b" };
+    const text = serializeTask({ ...asTask(written("")), extra, extraYaml: {} });
+    assert.deepEqual(parseTaskDocument(text).extra, extra);
+  });
+
+  it("keeps an unknown key's YAML byte for byte and shows a large integer as its digits", () => {
+    const front = "flickr_id: 72157688988508171\nestimate: {days: 2,   hours: 0x10}   # rough\nlabels:\n  - auth     # first\n\n  - web\nflush:\n- a\n-\n- b\nnotes: |+\n  kept\n\n# a comment about notes\nsmall: 0008\n";
+    const text = written(front);
+    const doc = parseTaskDocument(text);
+    assert.equal(doc.extra.flickr_id, "72157688988508171");
+    assert.deepEqual(doc.extra.estimate, { days: 2, hours: 16 });
+    assert.equal(doc.extra.small, 8);
+    assert.deepEqual(doc.extra.flush, ["a", null, "b"]);
+    assert.deepEqual(Object.keys(doc.extraYaml), Object.keys(doc.extra));
+    assert.equal(serializeTask(asTask(text)), text);
+  });
+
+  it("writes an extra key fresh when it cannot stand on its own", () => {
+    const doc = parseTaskDocument("---\ntitle: x\nbase: &b 1\ncopy: *b\n---\n");
+    assert.deepEqual(doc.extra, { base: 1, copy: 1 });
+    assert.deepEqual(doc.extraYaml, { base: "base: &b 1\n" });
+    assert.equal(parseTaskDocument(serializeTask(asTask("---\ntitle: x\nbase: &b 1\ncopy: *b\n---\n"))).extra.copy, 1);
+  });
+
+  it("reads task fields as the text written, never as a number, boolean or null", () => {
+    const read = (field: string, value: string) => (parseTaskDocument(`---\n${field === "title" ? "" : "title: t\n"}${field}: ${value}\n---\n`) as unknown as Record<string, unknown>)[field === "depends_on" ? "dependsOn" : field];
+    assert.equal(read("id", "42"), "42");
+    assert.equal(read("id", "0008"), "0008");
+    for (const title of ["2024", "yes", "1e3", "0x10", "true", "null", "~", "12345678901234567890", "-.inf"]) assert.equal(read("title", title), title);
+    assert.equal(read("title", '"2024"'), "2024");
+    assert.equal(read("repo", "2024"), "2024");
+    assert.deepEqual(read("depends_on", "[0008, 42]"), ["0008", "42"]);
+    assert.equal(read("priority", "02"), 2);
+    assert.equal(problem("---\ntitle: t\npriority: 0x2\n---\n"), 'line 3: priority must be an integer from 0 (critical) to 4 (someday), got "0x2"');
+    assert.equal(problem("---\ntitle: [a]\n---\n"), "line 2: title must be a single value, not a list");
+    assert.equal(problem("---\ntitle:\n---\n"), "line 2: title is required and cannot be empty");
+    const text = serializeTask(asTask(written("").replace("id: t", "id: 0008").replace("title: T", 'title: "2024"')));
+    assert.match(text, /^id: "0008"\ntitle: "2024"\n/m);
+    assert.deepEqual([parseTaskDocument(text).id, parseTaskDocument(text).title], ["0008", "2024"]);
+  });
+
+  it("reads a date-time without a zone as UTC, whatever the zone of the machine", () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "America/Los_Angeles";
+    try {
+      const doc = parseTaskDocument("---\ntitle: t\ncreated: 2018-09-19 15:19:29\nupdated: 2018-09-19T17:19:29.25+02:00\n---\n");
+      assert.deepEqual([doc.createdAt, doc.updatedAt], ["2018-09-19T15:19:29.000Z", "2018-09-19T15:19:29.250Z"]);
+      assert.equal(parseTaskDocument("---\ntitle: t\ncreated: 2018-09-19\n---\n").createdAt, "2018-09-19T00:00:00.000Z");
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+    for (const bad of ["2018-02-30", "March 7, 2020", "2018-09-19 24:00:00", "0000-01-01", "2018-09-19T10:00+25:00"]) {
+      assert.match(problem(`---\ntitle: t\ncreated: ${bad}\n---\n`), /^line 3: created must be a date and time like 2018-09-19 15:19:29 \(UTC\)/, bad);
+    }
+  });
+
+  it("keeps the body byte for byte: CRLF, a leading blank line, a lone CR", () => {
+    const doc = parseTaskDocument("---\r\ntitle: t\r\nowner: ana\r\n---\r\n\r\n\r\nline one\r\nline\rtwo");
+    assert.deepEqual([doc.title, doc.extra.owner, doc.body], ["t", "ana", "\r\nline one\r\nline\rtwo"]);
+    assert.equal(parseTaskDocument(serializeTask({ ...asTask("---\ntitle: t\n---\n"), body: "\r\nx" })).body, "\r\nx");
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkPriority, checkTitle, slugify, checkBody } from "../../../src/core/task.js";
+import { checkBody, checkDependsOn, checkExtra, checkPriority, checkTaskId, checkTaskRepo, checkTitle, slugify } from "../../../src/core/task.js";
 import { blockedBy, describeCycle, findCycle } from "../../../src/core/task-graph.js";
 import { canMove, checkTransition } from "../../../src/core/task-status.js";
 
@@ -18,6 +18,33 @@ describe("task rules", () => {
     assert.equal(checkPriority("3"), 3);
     assert.throws(() => checkPriority(5), { code: "invalid" });
     assert.throws(() => checkBody("x".repeat(1024 * 1024 + 1)), { code: "too_large" });
+  });
+
+  it("counts lengths in characters as a user sees them, not UTF-16 units", () => {
+    assert.equal(checkTitle("😀".repeat(101)), "😀".repeat(101));
+    assert.equal(checkTitle("é".repeat(200)), "é".repeat(200));
+    assert.throws(() => checkTitle("😀".repeat(201)), { code: "invalid", message: "title is 201 characters; the limit is 200" });
+    assert.throws(() => checkTaskId("a".repeat(65)), { code: "invalid", message: "a task id is 65 characters; the limit is 64" });
+    assert.throws(() => checkTaskRepo("r".repeat(101)), { code: "invalid", message: "repo is 101 characters; the limit is 100" });
+    assert.throws(() => checkExtra({ ["k".repeat(101)]: 1 }), { code: "invalid", message: "an extra key is 101 characters; the limit is 100" });
+    assert.throws(() => checkExtra({ notes: "x".repeat(64 * 1024) }), { code: "invalid", message: "extra is 65548 bytes as JSON; the limit is 65536 (64 KiB)" });
+    assert.throws(() => checkDependsOn(Array.from({ length: 101 }, (_, i) => `t${i}`)), { code: "invalid", message: "depends_on names 101 tasks; the limit is 100" });
+  });
+
+  it("refuses a NUL character or a lone surrogate in every text of a task", () => {
+    const nul = (fn: () => unknown, message: string) => assert.throws(fn, { code: "invalid", message });
+    nul(() => checkTitle("a\u0000b"), "title cannot contain a NUL character");
+    nul(() => checkBody("a\u0000b"), "body cannot contain a NUL character");
+    nul(() => checkTaskId("a\u0000"), "a task id cannot contain a NUL character");
+    nul(() => checkDependsOn(["ok", "b\u0000"]), "a task id cannot contain a NUL character");
+    nul(() => checkTaskRepo("r\u0000"), "repo cannot contain a NUL character");
+    nul(() => checkExtra({ "k\u0000": 1 }), "an extra key cannot contain a NUL character");
+    nul(() => checkExtra({ k: { deep: ["\u0000"] } }), "extra 'k' cannot contain a NUL character");
+    nul(() => checkExtra({ k: { "\u0000": 1 } }), "extra 'k' cannot contain a NUL character");
+    nul(() => checkTitle("a\ud800b"), "title is not valid Unicode text (it has a lone surrogate)");
+    let deep: unknown = 1;
+    for (let i = 0; i < 40; i++) deep = [deep];
+    nul(() => checkExtra({ k: deep }), "extra 'k' nests deeper than 32 levels");
   });
 
   it("allows only the defined status transitions", () => {
