@@ -6,6 +6,7 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { isValidRepoName } from "../core/names.js";
 import { spawnGitRpc } from "../git/rpc.js";
+import { parseGitPath } from "./git-path.js";
 import { repoDir } from "./paths.js";
 import { repoExists } from "./repos.js";
 
@@ -19,7 +20,6 @@ export interface SmartHttpDeps {
   uploadPackBodyLimit?: number;
 }
 
-const gitPath = /^\/([^/]+)\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 // gitprotocol-http: Git-Protocol is colon-separated key=value pairs; anything else is not passed to git.
 const gitProtocolHeader = /^[0-9a-zA-Z]+=[0-9a-zA-Z]+(:[0-9a-zA-Z]+=[0-9a-zA-Z]+)*$/;
 const noCache = {
@@ -35,16 +35,10 @@ interface GitRequest {
 }
 
 function parseGitRequest(ctx: Context): GitRequest | undefined {
-  const match = gitPath.exec(ctx.path);
-  if (!match) return undefined;
-  let repo: string;
-  try {
-    repo = decodeURIComponent(match[1]!);
-  } catch {
-    return undefined;
-  }
-  if (repo.endsWith(".git")) repo = repo.slice(0, -4);
-  if (match[2] === "info/refs") {
+  const path = parseGitPath(ctx.path);
+  if (!path) return undefined;
+  const { repo, endpoint } = path;
+  if (endpoint === "info/refs") {
     const service = ctx.query.service;
     if (service !== "git-upload-pack" && service !== "git-receive-pack") {
       throw new CookError("forbidden", "the dumb HTTP protocol is not supported: use a git client that speaks smart HTTP");
@@ -52,8 +46,8 @@ function parseGitRequest(ctx: Context): GitRequest | undefined {
     if (ctx.method !== "GET" && ctx.method !== "HEAD") throw new CookError("bad_request", "info/refs is fetched with GET");
     return { repo, service, advertise: true };
   }
-  if (ctx.method !== "POST") throw new CookError("bad_request", `${match[2]} takes a POST`);
-  return { repo, service: match[2] as GitService, advertise: false };
+  if (ctx.method !== "POST") throw new CookError("bad_request", `${endpoint} takes a POST`);
+  return { repo, service: endpoint, advertise: false };
 }
 
 /**
@@ -107,7 +101,6 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
   return async (ctx: Context, next: Next) => {
     const request = parseGitRequest(ctx);
     if (!request) return next();
-    ctx.state.git = true;
     const actor = authorize(ctx.state.actor as Actor | undefined, request);
     if (request.service === "git-receive-pack" && actor.scope !== "admin" && actor.scope !== "user" && !actor.scope.startsWith("agent:")) {
       throw new CookError("forbidden", "this token may not push");

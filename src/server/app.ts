@@ -1,6 +1,8 @@
 import { bodyParser } from "@koa/bodyparser";
 import Koa from "koa";
+import type Router from "@koa/router";
 import { CookError } from "../core/errors.js";
+import { isServerRouteName } from "../core/names.js";
 import type { LiveStreams } from "./live/sse.js";
 import { authMiddleware } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
@@ -55,9 +57,23 @@ export function createApp(services: Services, live: LiveStreams): Koa {
     }),
   );
 
-  for (const router of [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)]) {
+  const routers = [hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
+  checkRouteNames([health, ...routers]);
+  for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }
   return app;
+}
+
+/**
+ * `/<repo>/info/refs` is git's unless its first segment is a server route name, and repos cannot
+ * take those names: a route outside that list would be shadowed by a repo of its name.
+ */
+function checkRouteNames(routers: Router[]): void {
+  for (const layer of routers.flatMap((router) => router.stack)) {
+    // Middleware layers of a prefixed router carry their prefix as a pattern: `/repos(?:\/|$)`.
+    const first = /^\/([^/(?:{*]*)/.exec(String(layer.path))?.[1] ?? "";
+    if (first !== "" && !isServerRouteName(first)) throw new Error(`route ${String(layer.path)} is not under a server route name: add '${first}' to serverRouteNames`);
+  }
 }
