@@ -16,6 +16,27 @@ export function checkRepoName(name: unknown): string {
 }
 
 /**
+ * The first path segments of the server's own pages and API. A repo is also served at
+ * `/<repo>/info/refs` (git tries that when cloned without `.git`), so a repo must not take one of
+ * these names, and a request under one of them is never git's. Compared case-insensitively, as
+ * the router matches paths.
+ */
+export const serverRouteNames: readonly string[] = ["api", "branches", "events", "healthz", "internal", "public", "repos", "tasks"];
+
+export function isServerRouteName(name: string): boolean {
+  return serverRouteNames.includes(name.toLowerCase());
+}
+
+/** checkRepoName, plus the rule for new repos: not a server route name (an existing one stays reachable at `<name>.git`). */
+export function checkNewRepoName(name: unknown): string {
+  const valid = checkRepoName(name);
+  if (isServerRouteName(valid)) {
+    throw new CookError("invalid", `'${valid}' cannot be a repo name: /${valid.toLowerCase()} is one of the factory's own pages, so the repo's URL without .git could not reach it`);
+  }
+  return valid;
+}
+
+/**
  * A branch name as git accepts it, at most 255 bytes of UTF-8 (git-check-ref-format with --branch rules), checked without
  * spawning git: no `..`, no control characters or ` ~^:?*[\`, no `@{`, no component starting with
  * `.` or ending with `.lock`, no leading or trailing `/`, not `@`.

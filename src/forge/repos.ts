@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import type { ImportFrom } from "../core/import-source.js";
-import { checkRepoName, isValidBranchName, isValidRepoName } from "../core/names.js";
+import { checkNewRepoName, isValidBranchName, isValidRepoName } from "../core/names.js";
 import type { Db } from "../db/db.js";
 import type { EventLog } from "../events/event-log.js";
 import { newEvent } from "../events/event.js";
@@ -83,7 +83,7 @@ export async function listRepos(deps: RepoDeps): Promise<Repo[]> {
  * records its event, so a half-made repo is never listed or served.
  */
 async function materialise(deps: RepoDeps, name: string, build: (tmpDir: string) => Promise<void>, event: "created" | "imported", actor: Actor, data: object): Promise<Repo> {
-  checkRepoName(name);
+  checkNewRepoName(name);
   const reposDir = reposDirOf(deps.dataDir);
   mkdirSync(reposDir, { recursive: true });
   const finalDir = repoDir(deps.dataDir, name);

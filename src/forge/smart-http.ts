@@ -1,12 +1,12 @@
 import { dirname } from "node:path";
-import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import type { Context, Next } from "koa";
 import type { Actor } from "../core/actor.js";
 import { authorize } from "../core/authorization.js";
 import { CookError } from "../core/errors.js";
 import { isValidRepoName } from "../core/names.js";
 import { spawnGitRpc } from "../git/rpc.js";
+import { parseGitPath } from "./git-path.js";
+import { bodyError, readLimited, requestBody } from "./git-request-body.js";
 import { repoDir } from "./paths.js";
 import { repoExists } from "./repos.js";
 
@@ -20,7 +20,6 @@ export interface SmartHttpDeps {
   uploadPackBodyLimit?: number;
 }
 
-const gitPath = /^\/([^/]+)\/(info\/refs|git-upload-pack|git-receive-pack)$/;
 // gitprotocol-http: Git-Protocol is colon-separated key=value pairs; anything else is not passed to git.
 const gitProtocolHeader = /^[0-9a-zA-Z]+=[0-9a-zA-Z]+(:[0-9a-zA-Z]+=[0-9a-zA-Z]+)*$/;
 const noCache = {
@@ -36,16 +35,10 @@ interface GitRequest {
 }
 
 function parseGitRequest(ctx: Context): GitRequest | undefined {
-  const match = gitPath.exec(ctx.path);
-  if (!match) return undefined;
-  let repo: string;
-  try {
-    repo = decodeURIComponent(match[1]!);
-  } catch {
-    return undefined;
-  }
-  if (repo.endsWith(".git")) repo = repo.slice(0, -4);
-  if (match[2] === "info/refs") {
+  const path = parseGitPath(ctx.path);
+  if (!path) return undefined;
+  const { repo, endpoint } = path;
+  if (endpoint === "info/refs") {
     const service = ctx.query.service;
     if (service !== "git-upload-pack" && service !== "git-receive-pack") {
       throw new CookError("forbidden", "the dumb HTTP protocol is not supported: use a git client that speaks smart HTTP");
@@ -53,38 +46,12 @@ function parseGitRequest(ctx: Context): GitRequest | undefined {
     if (ctx.method !== "GET" && ctx.method !== "HEAD") throw new CookError("bad_request", "info/refs is fetched with GET");
     return { repo, service, advertise: true };
   }
-  if (ctx.method !== "POST") throw new CookError("bad_request", `${match[2]} takes a POST`);
-  return { repo, service: match[2] as GitService, advertise: false };
+  if (ctx.method !== "POST") throw new CookError("bad_request", `${endpoint} takes a POST`);
+  return { repo, service: endpoint, advertise: false };
 }
 
 function pktLine(text: string): string {
   return (text.length + 4).toString(16).padStart(4, "0") + text;
-}
-
-async function readLimited(body: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new CookError("too_large", `request body is over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function requestBody(ctx: Context, service: GitService): Readable {
-  const expected = `application/x-${service}-request`;
-  if (ctx.get("Content-Type") !== expected) {
-    throw new CookError("unsupported_media_type", `${service} takes Content-Type ${expected}, not '${ctx.get("Content-Type") || "none"}'`);
-  }
-  const encoding = ctx.get("Content-Encoding").toLowerCase();
-  if (encoding === "gzip" || encoding === "x-gzip") {
-    const gunzip = createGunzip();
-    ctx.req.on("error", (err) => gunzip.destroy(err));
-    return ctx.req.pipe(gunzip);
-  }
-  if (encoding && encoding !== "identity") throw new CookError("unsupported_media_type", `Content-Encoding '${encoding}' is not supported`);
-  return ctx.req;
 }
 
 /** git smart HTTP (gitprotocol-http, gitprotocol-v2): a thin layer over `git upload-pack|receive-pack --stateless-rpc`. */
@@ -129,15 +96,25 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
     const res = ctx.res;
     ctx.respond = false;
     ctx.status = 200;
-    res.writeHead(200, {
-      ...noCache,
-      "Content-Type": `application/x-${request.service}-${request.advertise ? "advertisement" : "result"}`,
-    });
+    const headers = { ...noCache, "Content-Type": `application/x-${request.service}-${request.advertise ? "advertisement" : "result"}` };
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // While a streamed body is still coming, the headers wait, so a body that breaks (gzip that is
+    // not gzip) is answered 400 rather than as a cut-off 200. Once it is in they go at once: a
+    // client with an idle timeout (Node's default agent: 5 s) must not wait on the hooks for them.
+    if (input && !buffered) input.once("end", () => res.flushHeaders());
+    else res.flushHeaders();
     if (request.advertise && !/(^|:)version=2(:|$)/.test(protocol)) {
       res.write(`${pktLine(`# service=${request.service}\n`)}0000`);
     }
 
-    const finished = new Promise<void>((resolve) => {
+    const finished = new Promise<void>((resolve, reject) => {
+      input?.on("error", (err) => {
+        killGroup();
+        if (res.headersSent) return void res.destroy();
+        child.stdout.unpipe(res);
+        ctx.respond = true;
+        reject(bodyError(err));
+      });
       res.on("close", () => {
         if (!res.writableFinished) killGroup();
         resolve();
@@ -153,10 +130,8 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
 
     child.stdout.pipe(res);
     if (buffered) child.stdin.end(buffered);
-    else if (input) {
-      input.on("error", () => killGroup());
-      input.pipe(child.stdin);
-    } else child.stdin.end();
+    else if (input) input.pipe(child.stdin);
+    else child.stdin.end();
     ctx.req.on("aborted", killGroup);
 
     await finished;

@@ -12,7 +12,11 @@ export interface GitRpc {
  * handler, in its own process group so that killing it leaves no helper process behind.
  */
 export function spawnGitRpc(service: "upload-pack" | "receive-pack", gitDir: string, options: { advertise: boolean; env: NodeJS.ProcessEnv }): GitRpc {
-  const args = [service, "--stateless-rpc", ...(options.advertise ? ["--advertise-refs"] : []), gitDir];
+  // While hooks run or a pack is prepared git may say nothing for seconds; clients with an idle
+  // timeout (isomorphic-git on Node's default agent: 5 s) then hang up and the push is lost. A
+  // keepalive packet (side-band clients) every second of silence keeps them waiting.
+  const keepalive = ["-c", "receive.keepAlive=1", "-c", "uploadpack.keepAlive=1"];
+  const args = [...keepalive, service, "--stateless-rpc", ...(options.advertise ? ["--advertise-refs"] : []), gitDir];
   const child = spawn("git", args, { env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"], detached: true });
   return {
     child,

@@ -3,6 +3,7 @@ import type Router from "@koa/router";
 import Koa from "koa";
 import type nunjucks from "nunjucks";
 import { CookError } from "../core/errors.js";
+import { isServerRouteName } from "../core/names.js";
 import type { LiveStreams } from "./live/sse.js";
 import { allowedHostNames, allowedHostsMiddleware } from "./middleware/allowed-hosts.js";
 import { authMiddleware, unguardedRoutes } from "./middleware/auth.js";
@@ -79,5 +80,18 @@ export function createRouters(services: Services, live: LiveStreams, views: nunj
   const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
+  checkRouteNames(routers);
   return routers;
+}
+
+/**
+ * `/<repo>/info/refs` is git's unless its first segment is a server route name, and repos cannot
+ * take those names: a route outside that list would be shadowed by a repo of its name.
+ */
+function checkRouteNames(routers: Router[]): void {
+  for (const layer of routers.flatMap((router) => router.stack)) {
+    // Middleware layers of a prefixed router carry their prefix as a pattern: `/repos(?:\/|$)`.
+    const first = /^\/([^/(?:{*]*)/.exec(String(layer.path))?.[1] ?? "";
+    if (first !== "" && !isServerRouteName(first)) throw new Error(`route ${String(layer.path)} is not under a server route name: add '${first}' to serverRouteNames`);
+  }
 }

@@ -6,15 +6,20 @@ import { CookError } from "../../core/errors.js";
 import type { Db } from "../../db/db.js";
 import { findTokenBySecret } from "../../db/token-store.js";
 
-/** The token in `Authorization: Bearer <token>` or, for git and browsers, Basic with the token as password. */
-export function secretFromHeader(header: string): string | undefined {
-  const [kind, value] = header.trim().split(/\s+/, 2);
-  if (!value) return undefined;
-  if (/^bearer$/i.test(kind!)) return value;
+/**
+ * The token in `Authorization: Bearer <token>` or, for git and browsers, Basic with the token as
+ * password: the secret; `null` when the header carries no credentials (an empty Bearer, or Basic
+ * with an empty password — what clients send for `http://me@host/repo.git` before they ask their
+ * credential helper, and only if they are told 401); undefined when it cannot be read.
+ */
+export function secretFromHeader(header: string): string | null | undefined {
+  const [kind, value = ""] = header.trim().split(/\s+/, 2);
+  if (/^bearer$/i.test(kind!)) return value || null;
   if (/^basic$/i.test(kind!)) {
     const decoded = Buffer.from(value, "base64").toString("utf8");
     const colon = decoded.indexOf(":");
-    return colon >= 0 ? decoded.slice(colon + 1) || undefined : undefined;
+    if (colon < 0) return value === "" ? null : undefined;
+    return decoded.slice(colon + 1) || null;
   }
   return undefined;
 }
@@ -31,8 +36,8 @@ export function authMiddleware(deps: { db: Db; required: boolean }) {
   return async (ctx: Context, next: Next) => {
     const header = ctx.get("Authorization");
     let actor: Actor | undefined;
-    if (header) {
-      const secret = secretFromHeader(header);
+    const secret = header ? secretFromHeader(header) : null;
+    if (secret !== null) {
       const token = secret ? await findTokenBySecret(deps.db, secret) : undefined;
       if (!token) throw new CookError("forbidden", "the token is not valid: it is unknown, revoked or malformed");
       actor = { name: token.name, scope: token.scope };

@@ -1,5 +1,6 @@
 import type { Context, Next } from "koa";
 import { CookError, httpStatusOf, type ErrorCode } from "../../core/errors.js";
+import { parseGitPath } from "../../forge/git-path.js";
 
 export function wantsJson(ctx: Context): boolean {
   return ctx.path.startsWith("/api/") || ctx.path === "/api" || ctx.path === "/healthz" || (!ctx.accepts("html") && Boolean(ctx.accepts("json")));
@@ -42,10 +43,11 @@ export function errorMiddleware() {
       if (!known) ctx.state.log?.error({ err, path: ctx.path, method: ctx.method }, "unhandled error");
       ctx.status = httpStatusOf(code);
       if (code === "unauthenticated") ctx.set("WWW-Authenticate", 'Basic realm="cook"');
-      if (ctx.state.git) {
-        // A git client prints only the status; curl and people reading logs get the reason.
+      if (parseGitPath(ctx.path)) {
+        // Whatever refused it (auth, host check, the handler), a git URL is answered for git clients:
+        // they print only the status; curl and people reading logs get the reason on one line.
         ctx.type = "text/plain";
-        ctx.body = `${message}\n`;
+        ctx.body = `${message.replace(/\s*\n\s*/g, " ")}\n`;
       } else if (wantsJson(ctx)) {
         ctx.body = { error: { code, message } };
       } else if (ctx.render) {

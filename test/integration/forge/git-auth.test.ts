@@ -85,4 +85,68 @@ describe("git over HTTP with auth required", () => {
     assert.notEqual(otherRepo.code, 0);
     assert.match(otherRepo.stderr, /not found|404/);
   });
+
+  it("answers a user name with an empty password, an empty Bearer and empty Basic with 401, so git asks its credential helper", async () => {
+    const headers = { "me:": `Basic ${Buffer.from("me:").toString("base64")}`, ":": `Basic ${Buffer.from(":").toString("base64")}`, "empty Basic": "Basic ", "empty Bearer": "Bearer " };
+    for (const [what, authorization] of Object.entries(headers)) {
+      for (const path of ["/guarded.git/info/refs?service=git-upload-pack", "/guarded/info/refs?service=git-receive-pack", "/api/tasks"]) {
+        const response = await fetch(`${cook.url}${path}`, { headers: { Authorization: authorization, Accept: "text/html" } });
+        assert.equal(response.status, 401, `${what} ${path}`);
+        assert.match(response.headers.get("www-authenticate") ?? "", /^Basic /, `${what} ${path}`);
+      }
+    }
+
+    const helperLog = join(tempDir(), "asked");
+    const helper = `!f() { test "$1" = get || exit 0; echo asked >> '${helperLog}'; printf 'username=me\\npassword=%s\\n' '${admin}'; }; f`;
+    const dir = join(tempDir(), "c");
+    await gitOk(["-c", `credential.helper=${helper}`, "clone", "--quiet", cook.url.replace("http://", "http://me@") + "/guarded.git", dir]);
+    assert.equal(readFileSync(helperLog, "utf8"), "asked\n");
+  });
+
+  it("answers git's refusals in plain text, even to a browser", async () => {
+    for (const [path, headers, status] of [
+      ["/guarded.git/info/refs?service=git-upload-pack", {}, 401],
+      ["/guarded.git/info/refs?service=git-upload-pack", { Authorization: "Bearer cook_not-a-token" }, 403],
+      ["/guarded/git-upload-pack", { Authorization: `Basic ${Buffer.from(`me:${agent}`).toString("base64")}` }, 400],
+      ["/other.git/info/refs?service=git-upload-pack", { Authorization: `Basic ${Buffer.from(`me:${agent}`).toString("base64")}` }, 404],
+    ] as const) {
+      const response = await fetch(`${cook.url}${path}`, { headers: { Accept: "text/html", ...headers } });
+      assert.equal(response.status, status, path);
+      assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", path);
+      assert.match(await response.text(), /^[^<\n]+\n$/, path);
+    }
+  });
+});
+
+describe("git over HTTP on a trusted localhost server", () => {
+  let cook: RunningCook;
+
+  before(async () => {
+    cook = await startCook();
+    const seed = await makeWorkRepo([{ "README.md": "trusted\n" }]);
+    assert.equal((await cook.cli(["repo", "add", "open", `--clone=${seed}`])).code, 0);
+  });
+  after(() => cook?.stop());
+
+  it("takes a user name with an empty password, or empty credentials, as no credentials: the local user", async () => {
+    for (const authorization of [`Basic ${Buffer.from("me:").toString("base64")}`, `Basic ${Buffer.from(":").toString("base64")}`, "Bearer ", "Basic "]) {
+      for (const path of ["/open.git/info/refs?service=git-upload-pack", "/open/info/refs?service=git-receive-pack", "/api/repos"]) {
+        const response = await fetch(`${cook.url}${path}`, { headers: { Authorization: authorization } });
+        assert.equal(response.status, 200, `${authorization} ${path}`);
+        await response.arrayBuffer();
+      }
+    }
+    // Clients that send the URL's user name up front (isomorphic-git, dulwich) do just this.
+    const dir = join(tempDir(), "c");
+    await gitOk(["-c", "http.extraHeader=Authorization: Basic bWU6", "clone", "--quiet", cook.url.replace("http://", "http://me@") + "/open.git", dir]);
+    await gitOk(["checkout", "--quiet", "-b", "mine"], { cwd: dir });
+    await gitOk(["commit", "--quiet", "--allow-empty", "-m", "mine"], { cwd: dir });
+    await gitOk(["-c", "http.extraHeader=Authorization: Basic bWU6", "push", "--quiet", "origin", "mine"], { cwd: dir });
+    assert.equal((await lsRemote(`${cook.url}/open.git`))["refs/heads/mine"], await revParse(dir, "HEAD"));
+  });
+
+  it("still refuses a token that is not valid", async () => {
+    const response = await fetch(`${cook.url}/open.git/info/refs?service=git-upload-pack`, { headers: { Authorization: `Basic ${Buffer.from("me:cook_not-a-token").toString("base64")}` } });
+    assert.equal(response.status, 403);
+  });
 });

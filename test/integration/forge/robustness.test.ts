@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { connect } from "node:net";
+import { gzipSync } from "node:zlib";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -87,5 +88,60 @@ describe("smart HTTP under bad input", () => {
     assert.equal((await fetch(`${cook.url}/healthz`)).status, 200);
     const again = join(tempDir(), "again");
     await gitOk(["clone", "--quiet", "--no-checkout", `${cook.url}/big.git`, again]);
+  });
+
+  it("answers a gzip body that is not gzip, or is cut short, with 400 and the reason, and leaves no git process behind", async () => {
+    // Ref update commands with no flush after them: git waits for the rest, which never comes.
+    const pkt = (line: string) => (line.length + 4).toString(16).padStart(4, "0") + line;
+    const commands = Array.from({ length: 2000 }, (_, i) => pkt(`${"0".repeat(40)} ${randomBytes(20).toString("hex")} refs/heads/b${i}\0 report-status\n`)).join("");
+    const cutShort = (text: string) => gzipSync(text).subarray(0, Math.floor(gzipSync(text).length / 2));
+    const cases = [
+      { service: "git-upload-pack", body: Buffer.from("this is not gzip"), reason: /request body is not valid gzip \(Content-Encoding: gzip\): incorrect header check/ },
+      { service: "git-upload-pack", body: cutShort("0032want 0000000000000000000000000000000000000000\n".repeat(2000)), reason: /request body is not valid gzip \(Content-Encoding: gzip\): unexpected end of file/ },
+      { service: "git-receive-pack", body: Buffer.from("this is not gzip"), reason: /request body is not valid gzip \(Content-Encoding: gzip\): incorrect header check/ },
+      { service: "git-receive-pack", body: cutShort(commands), reason: /request body is not valid gzip \(Content-Encoding: gzip\): unexpected end of file/ },
+    ];
+    for (const { service, body, reason } of cases) {
+      const response = await fetch(`${cook.url}/big.git/${service}`, {
+        method: "POST",
+        headers: { "Content-Type": `application/x-${service}-request`, "Content-Encoding": "gzip", Accept: "text/html" },
+        body,
+      });
+      const what = `${service} ${String(reason)}`;
+      assert.equal(response.status, 400, what);
+      assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", what);
+      assert.match(await response.text(), reason, what);
+    }
+    await eventually(() => (gitDescendants(cook.child.pid!).length === 0 ? true : undefined), 10_000, "git processes to go away");
+  });
+
+  it("answers a gzip body that inflates past the upload-pack limit with 413", async () => {
+    const bomb = gzipSync(Buffer.alloc(65 * 1024 * 1024));
+    const response = await fetch(`${cook.url}/big.git/git-upload-pack`, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-git-upload-pack-request", "Content-Encoding": "gzip", Accept: "text/html" },
+      body: bomb,
+    });
+    assert.equal(response.status, 413);
+    assert.equal(await response.text(), `request body is over ${64 * 1024 * 1024} bytes\n`);
+  });
+
+  it("answers every refusal on a git URL in one line of plain text, even to a browser", async () => {
+    const refusals: Array<[string, RequestInit, number]> = [
+      ["/big.git/info/refs", {}, 403],
+      ["/big.git/info/refs?service=git-upload-pack", { method: "POST" }, 400],
+      ["/big.git/git-upload-pack", {}, 400],
+      ["/big.git/info/refs?service=git-upload-pack", { headers: { "Git-Protocol": "version=2;x" } }, 400],
+      ["/big.git/info/refs?service=git-upload-pack", { headers: { Authorization: "Bearer cook_not-a-token" } }, 403],
+      ["/nope.git/info/refs?service=git-upload-pack", {}, 404],
+      ["/nope/git-upload-pack", { method: "POST" }, 404],
+      ["/big.git/git-receive-pack", { method: "POST", headers: { "Content-Type": "text/html" }, body: "<p>" }, 415],
+    ];
+    for (const [path, init, status] of refusals) {
+      const response = await fetch(`${cook.url}${path}`, { ...init, headers: { Accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", ...(init.headers as Record<string, string>) } });
+      assert.equal(response.status, status, path);
+      assert.equal(response.headers.get("content-type"), "text/plain; charset=utf-8", path);
+      assert.match(await response.text(), /^[^<\n]+\n$/, path);
+    }
   });
 });
