@@ -17,6 +17,9 @@ const concurrency = process.env.COOK_TEST_CONCURRENCY || String(Math.max(2, avai
 // A test that hangs (a stream that never delivers, a server that never exits) fails after this
 // long instead of holding the whole run until CI gives up on it.
 const perTestTimeoutMs = process.env.COOK_TEST_TIMEOUT_MS || "120000";
+// Every seeded test server copies one embedded database; made here once, not by many files at once.
+const { preparePgliteTemplate } = await import("../dist/test/helpers/cook.js");
+await preparePgliteTemplate();
 const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", `--test-concurrency=${concurrency}`, `--test-timeout=${perTestTimeoutMs}`, ...suites], {
   stdio: "inherit",
   env,

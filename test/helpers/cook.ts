@@ -3,6 +3,7 @@ import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } fr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { packageRoot } from "../../src/config/package-root.js";
+import { templateDatabaseName } from "./database.js";
 
 export const cookBin = join(packageRoot(), "dist", "src", "cli", "main.js");
 
@@ -46,10 +47,15 @@ export function runCli(args: string[], options: { env?: Record<string, string | 
   });
 }
 
-// A PGlite data dir takes seconds of CPU to initialise; tests copy one made earlier instead.
-const pgliteTemplate = join(tmpdir(), `cook-test-pglite-${process.version}`);
+// A PGlite data dir takes seconds of CPU to initialise; tests copy one made earlier instead. Its
+// name changes with the migrations, so a copy never lacks one (a skipped migration is silent).
+const pgliteTemplate = join(tmpdir(), `cook-test-pglite-${process.version}-${templateDatabaseName().slice(-16)}`);
 
-async function seedDataDir(dataDir: string): Promise<void> {
+/**
+ * Makes the embedded database every seeded test server starts from, once. scripts/run-tests.mjs
+ * calls it before the test files start, so they do not each initialise one at the same time.
+ */
+export async function preparePgliteTemplate(): Promise<void> {
   if (!existsSync(join(pgliteTemplate, "db"))) {
     const building = mkdtempSync(join(tmpdir(), "cook-pglite-build-"));
     const server = await startCook({ env: { COOK_DATA_DIR: building }, seed: false });
@@ -61,6 +67,10 @@ async function seedDataDir(dataDir: string): Promise<void> {
       rmSync(building, { recursive: true, force: true }); // another test file built it first
     }
   }
+}
+
+async function seedDataDir(dataDir: string): Promise<void> {
+  await preparePgliteTemplate();
   cpSync(join(pgliteTemplate, "db"), join(dataDir, "db"), { recursive: true });
 }
 
@@ -103,7 +113,7 @@ export async function startCook(options: StartOptions = {}): Promise<RunningCook
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`cook serve did not start in 30 s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`cook serve did not start in 60 s:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk;
       const match = /"url":"(http:\/\/[^"]+)"[^\n]*"msg":"listening"/.exec(output);
