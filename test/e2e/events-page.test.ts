@@ -63,12 +63,16 @@ describe("Events page", () => {
     await page.goto(`${cook.url}/events`);
     await page.waitForFunction(() => Boolean((globalThis as { htmx?: unknown }).htmx));
     const payload = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>';
-    const published = await cook.cli(["events", "publish", "shop", "xss", "--branch", payload, "--data", JSON.stringify({ note: payload }), "--json"]);
+    // A branch name may hold markup too: git refuses spaces in one, not `<`, `>`, `=` or quotes.
+    const branchPayload = "<img/src=x/onerror=document.title='pwned'>";
+    const published = await cook.cli(["events", "publish", "shop", "xss", "--branch", branchPayload, "--data", JSON.stringify({ note: payload }), "--json"]);
+    assert.equal(published.code, 0, published.stderr);
     const event = JSON.parse(published.stdout) as { id: number };
     const row = page.locator(`#event-${event.id}`);
     await row.waitFor({ timeout: 10_000 });
     await row.locator("summary").click();
     assert.match((await row.textContent()) ?? "", /<script>document\.title/);
+    assert.match((await row.textContent()) ?? "", /<img\/src=x\/onerror/);
     assert.equal(await page.locator("#event-rows img").count(), 0);
     assert.notEqual(await page.title(), "pwned");
   });

@@ -63,7 +63,7 @@ agent = "codex"
     const config = loadServerConfig({}, { HOME: home, XDG_DATA_HOME: join(dir, "xdg-data") });
     assert.deepEqual(coreSettings(config), {
       file: undefined,
-      server: { host: "127.0.0.1", port: 7420, dataDir: join(dir, "xdg-data", "cook") },
+      server: { host: "127.0.0.1", port: 7420, dataDir: join(dir, "xdg-data", "cook"), publicUrl: undefined, allowedHosts: [] },
       auth: { required: false },
       databaseUrl: undefined,
       natsUrl: undefined,
@@ -82,7 +82,7 @@ agent = "codex"
     const config = loadServerConfig({ config: file }, { HOME: home });
     assert.deepEqual(coreSettings(config), {
       file,
-      server: { host: "0.0.0.0", port: 8080, dataDir: "/srv/cook" },
+      server: { host: "0.0.0.0", port: 8080, dataDir: "/srv/cook", publicUrl: undefined, allowedHosts: [] },
       auth: { required: true },
       databaseUrl: "postgres://cook@db:5432/cook",
       natsUrl: "nats://nats:4222",
@@ -174,7 +174,7 @@ agent = "codex"
   it("refuses unknown sections and keys, listing what is allowed", async () => {
     const file = await configFile(`[server]\nhots = "0.0.0.0"\n\n[databse]\nurl = "postgres://x"\n`);
     const message = problemsOf(() => loadServerConfig({ config: file }, { HOME: home }));
-    assert.ok(message.includes(`${file}: [server] hots: unknown key (expected one of host, port, data_dir)`), message);
+    assert.ok(message.includes(`${file}: [server] hots: unknown key (expected one of host, port, data_dir, public_url, allowed_hosts)`), message);
     assert.ok(message.includes(`${file}: unknown section [databse]`), message);
   });
 
@@ -189,7 +189,7 @@ agent = "codex"
     const problems = message.split("; ");
     assert.deepEqual(problems, [
       `${file}: [server] port: expected an integer, got "x"`,
-      `${file}: [server] bogus: unknown key (expected one of host, port, data_dir)`,
+      `${file}: [server] bogus: unknown key (expected one of host, port, data_dir, public_url, allowed_hosts)`,
       `${file}: [nats] url: expected a nats:// URL, got "http://nats"`,
       `COOK_DATABASE_URL: expected a postgres:// URL, got "mysql://db"`,
       `COOK_NATS_URL: expected a nats:// URL, got "localhost:4222"`,

@@ -70,7 +70,7 @@ describe("smart HTTP under bad input", () => {
       assert.doesNotMatch(await response.text(), /root:|# service/, path);
     }
     const raw = await new Promise<string>((resolve) => {
-      const socket = connect(Number(new URL(cook.url).port), "127.0.0.1", () => socket.write("GET /../../etc/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      const socket = connect(Number(new URL(cook.url).port), "127.0.0.1", () => socket.write("GET /../../etc/info/refs?service=git-upload-pack HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
       let data = "";
       socket.on("data", (chunk: Buffer) => (data += chunk));
       socket.on("end", () => resolve(data));

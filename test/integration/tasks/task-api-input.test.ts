@@ -32,18 +32,19 @@ describe("the task API refuses text PostgreSQL cannot store and text past its li
     const task = { repo: "myapp", title: "ok" };
     unprocessable(await call("POST", "/api/tasks", { ...task, title: "a\u0000b" }), "title cannot contain a NUL character");
     unprocessable(await call("POST", "/api/tasks", { ...task, body: "a\u0000b" }), "body cannot contain a NUL character");
-    unprocessable(await call("POST", "/api/tasks", { ...task, id: "a\u0000" }), "a task id cannot contain a NUL character");
+    unprocessable(await call("POST", "/api/tasks", { ...task, id: "a\u0000" }), "id cannot contain a NUL character");
     unprocessable(await call("POST", "/api/tasks", { ...task, repo: "my\u0000app" }), "repo cannot contain a NUL character");
-    unprocessable(await call("POST", "/api/tasks", { ...task, dependsOn: ["existing\u0000"] }), "a task id cannot contain a NUL character");
-    unprocessable(await call("POST", "/api/tasks", { ...task, extra: { "own\u0000er": "x" } }), "an extra key cannot contain a NUL character");
-    unprocessable(await call("POST", "/api/tasks", { ...task, extra: { owner: ["x\u0000"] } }), "extra 'owner' cannot contain a NUL character");
+    unprocessable(await call("POST", "/api/tasks", { ...task, dependsOn: ["existing\u0000"] }), "dependsOn[0] cannot contain a NUL character");
+    unprocessable(await call("POST", "/api/tasks", { ...task, extra: { "own\u0000er": "x" } }), "a field name cannot contain a NUL character");
+    unprocessable(await call("POST", "/api/tasks", { ...task, extra: { owner: ["x\u0000"] } }), "extra.owner[0] cannot contain a NUL character");
     unprocessable(await call("PATCH", "/api/tasks/existing", { title: "a\u0000b" }), "title cannot contain a NUL character");
-    unprocessable(await call("PATCH", "/api/tasks/existing", { extra: { owner: "\u0000" } }), "extra 'owner' cannot contain a NUL character");
-    unprocessable(await call("PUT", "/api/tasks/existing/markdown", { markdown: "---\ntitle: ok\n---\nbody \u0000" }), "body cannot contain a NUL character");
+    unprocessable(await call("PATCH", "/api/tasks/existing", { extra: { owner: "\u0000" } }), "extra.owner cannot contain a NUL character");
+    unprocessable(await call("PUT", "/api/tasks/existing/markdown", { markdown: "---\ntitle: ok\n---\nbody \u0000" }), "markdown cannot contain a NUL character");
     unprocessable(await call("POST", "/api/tasks", { markdown: '---\ntitle: "a\\0b"\nrepo: myapp\n---\n' }), "line 2: title cannot contain a NUL character");
     unprocessable(await call("POST", "/api/tasks/import", { files: [{ name: "x.md", text: '---\ntitle: x\nrepo: myapp\nowner: "\\0"\n---\n' }] }), "x.md: extra 'owner' cannot contain a NUL character");
-    unprocessable(await call("GET", "/api/tasks/existing%00"), "a task id cannot contain a NUL character");
-    unprocessable(await call("GET", "/api/tasks?repo=my%00app"), "repo cannot contain a NUL character");
+    const badTarget = await call("GET", "/api/tasks/existing%00");
+    assert.deepEqual([badTarget.status, badTarget.body.error], [400, { code: "bad_request", message: "the URL's path cannot contain a NUL character" }]);
+    unprocessable(await call("GET", "/api/tasks?repo=my%00app"), "query parameter 'repo' cannot contain a NUL character");
     assert.deepEqual(await tasks(), before);
   });
 
