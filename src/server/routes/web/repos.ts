@@ -4,6 +4,7 @@ import { CookError } from "../../../core/errors.js";
 import {
   defaultLocation,
   listBranchesAndTags,
+  openRawBlobAt,
   readBlobAt,
   readCommit,
   readCommitDiff,
@@ -12,15 +13,14 @@ import {
   readTreeAt,
   resolveLocation,
   type Location,
+  type RawBlob,
 } from "../../../forge/browse.js";
 import { getRepo, listRepos } from "../../../forge/repos.js";
 import { requireActor } from "../../middleware/auth.js";
 import { optionalInteger } from "../../params.js";
-import { highlightLines, languageOf } from "../../render/highlight.js";
-import { renderMarkdown } from "../../render/markdown.js";
+import { countLines } from "../../render/highlight.js";
+import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
-
-const largeFileBytes = 1024 * 1024;
 
 const encodePath = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 
@@ -42,16 +42,17 @@ function cloneUrl(ctx: Context, repo: string): string {
 }
 
 /** Viewing code never runs it: raw files are served as text or as attachments, never as HTML. */
-function sendRaw(ctx: Context, fileName: string, content: Buffer, binary: boolean): void {
+function sendRaw(ctx: Context, fileName: string, blob: RawBlob): void {
   ctx.set("Content-Security-Policy", "default-src 'none'; sandbox");
   ctx.set("X-Content-Type-Options", "nosniff");
-  if (binary) {
+  if (blob.binary) {
     ctx.type = "application/octet-stream";
     ctx.attachment(fileName);
   } else {
     ctx.type = "text/plain; charset=utf-8";
   }
-  ctx.body = content;
+  ctx.body = blob.stream;
+  ctx.length = blob.size;
 }
 
 export function repoWebRoutes(services: Services): Router {
@@ -68,7 +69,7 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", async (ctx) => {
     const repo = await getRepo(services, ctx.params.repo!);
     const at = await defaultLocation(services, repo.name);
-    const readme = at ? await readReadme(services, at) : undefined;
+    const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const { branches, tags } = await listBranchesAndTags(services, repo.name);
     await ctx.render("repos/home", {
       repo,
@@ -78,7 +79,10 @@ export function repoWebRoutes(services: Services): Router {
       treeHref: at ? linkTo("tree", at) : undefined,
       readme: readme && {
         name: readme.name,
-        html: /\.(md|markdown)$/i.test(readme.name) ? renderMarkdown(readme.text, { blob: linkTo("blob", at!), raw: linkTo("raw", at!), dir: "" }) : undefined,
+        size: readme.size,
+        tooLarge: readme.text === undefined,
+        rawHref: linkTo("raw", at!, readme.name),
+        html: readme.text !== undefined && /\.(md|markdown)$/i.test(readme.name) ? await services.render.markdown(readme.text, { blob: linkTo("blob", at!), raw: linkTo("raw", at!), dir: "" }) : undefined,
         text: readme.text,
       },
       // The default branch first, then the most recently committed.
@@ -107,11 +111,13 @@ export function repoWebRoutes(services: Services): Router {
 
   router.get("/:repo/blob/{*refPath}", async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
-    const blob = await readBlobAt(services, at);
+    const blob = await readBlobAt(services, at, renderLimits.displayBytes);
     const fileName = at.path.split("/").pop()!;
-    const tooLarge = blob.size > largeFileBytes;
     const isMarkdown = /\.(md|markdown)$/i.test(fileName) && ctx.query.plain === undefined;
-    const text = blob.binary || tooLarge ? undefined : blob.content.toString("utf8");
+    const text = blob.content && !blob.binary ? blob.content.toString("utf8") : undefined;
+    const lineCount = text === undefined ? undefined : countLines(text);
+    const tooLarge = blob.content === undefined || lineCount! > renderLimits.displayLines;
+    const shown = text === undefined || tooLarge ? undefined : text;
     await ctx.render("repos/blob", {
       repo: { name: at.repo },
       tab: "code",
@@ -119,20 +125,20 @@ export function repoWebRoutes(services: Services): Router {
       crumbs: breadcrumbs(at),
       fileName,
       size: blob.size,
+      lineCount,
       binary: blob.binary,
       tooLarge,
       rawHref: linkTo("raw", at, at.path),
       historyHref: linkTo("commits", at, at.path),
-      markdown: text !== undefined && isMarkdown ? renderMarkdown(text, { blob: linkTo("blob", at), raw: linkTo("raw", at), dir: at.path.split("/").slice(0, -1).join("/") }) : undefined,
+      markdown: shown !== undefined && isMarkdown ? await services.render.markdown(shown, { blob: linkTo("blob", at), raw: linkTo("raw", at), dir: at.path.split("/").slice(0, -1).join("/") }) : undefined,
       plainHref: isMarkdown ? `${linkTo("blob", at, at.path)}?plain` : undefined,
-      lines: text !== undefined && !isMarkdown ? highlightLines(text, languageOf(fileName)) : undefined,
+      code: shown !== undefined && !isMarkdown ? await services.render.code(shown, fileName) : undefined,
     });
   });
 
   router.get("/:repo/raw/{*refPath}", async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, ctx.params.refPath ?? "");
-    const blob = await readBlobAt(services, at);
-    sendRaw(ctx, at.path.split("/").pop()!, blob.content, blob.binary);
+    sendRaw(ctx, at.path.split("/").pop()!, await openRawBlobAt(services, at));
   });
 
   router.get("/:repo/commits/{*refPath}", async (ctx) => {

@@ -10,7 +10,6 @@ import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.
 import { closeTask, reopenTask, updateTask } from "../../../tasks/update-task.js";
 import { requireActor } from "../../middleware/auth.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
-import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
 
 type Form = Record<string, string | undefined>;
@@ -101,7 +100,7 @@ export function taskWebRoutes(services: Services): Router {
     const view = {
       ...detail,
       priorityNames,
-      bodyHtml: renderMarkdown(detail.task.body),
+      bodyHtml: await services.render.markdown(detail.task.body),
       liveUrl: await liveUrl(services, `cook.task.*.${encodeToken(detail.task.id)}.>`),
     };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
