@@ -116,8 +116,8 @@ export function repoWebRoutes(services: Services): Router {
     const isMarkdown = /\.(md|markdown)$/i.test(fileName) && ctx.query.plain === undefined;
     const text = blob.content && !blob.binary ? blob.content.toString("utf8") : undefined;
     const lineCount = text === undefined ? undefined : countLines(text);
-    const tooLarge = blob.content === undefined || lineCount! > renderLimits.displayLines;
-    const shown = text === undefined || tooLarge ? undefined : text;
+    const tooLarge = blob.content === undefined || (lineCount ?? 0) > renderLimits.displayLines;
+    const shown = tooLarge ? undefined : text;
     await ctx.render("repos/blob", {
       repo: { name: at.repo },
       tab: "code",
