@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
-import { escapeHtml, languageOf } from "./highlight.js";
+import { escapeHtml } from "./code-rows.js";
+import { languageOf } from "./highlight.js";
 import { renderLimits } from "./limits.js";
 import { markdownNesting, type LinkBase } from "./markdown.js";
 

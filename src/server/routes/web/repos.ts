@@ -18,7 +18,7 @@ import {
 import { getRepo, listRepos } from "../../../forge/repos.js";
 import { requireActor } from "../../middleware/auth.js";
 import { optionalInteger } from "../../params.js";
-import { countLines } from "../../render/highlight.js";
+import { countLines } from "../../render/code-rows.js";
 import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
 
