@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { escapeHtml } from "./code-rows.js";
@@ -23,7 +22,11 @@ export interface Renderer {
 }
 
 export interface RendererOptions {
-  /** Worker threads at most (default: the cores, between 2 and 4). */
+  /**
+   * Worker threads at most (default 4, whatever the cores): a slow input holds a thread for its
+   * whole budget, mostly while other work waits for none of its CPU; with 2 threads, one pathological
+   * page at a time kept ordinary pages waiting for a free (often freshly started) worker.
+   */
   threads?: number;
   /** Time a job may run once a worker has started it. */
   budgetMs?: number;
@@ -47,7 +50,7 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
   const pool = new Piscina({
     filename: new URL("./render-worker.js", import.meta.url).href,
     minThreads: 0,
-    maxThreads: options.threads ?? Math.min(4, Math.max(2, availableParallelism())),
+    maxThreads: options.threads ?? 4,
     idleTimeout: 60_000,
     // A runaway input may allocate as well as spin: the worker dies, not the server.
     resourceLimits: { maxOldGenerationSizeMb: 256 },
