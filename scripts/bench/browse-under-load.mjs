@@ -93,30 +93,33 @@ try {
 
   log("\nunder load: a 100 MB download and the pathological pages, over and over, while the other pages are measured");
   let loading = true;
+  let loadError;
+  // A failed load loop ends the measurement (and, through `finally`, the server) instead of crashing the run.
+  const background = (work) => work.catch((err) => ((loadError ??= err), (loading = false)));
   const downloads = [];
   const pathological = [];
-  const downloader = (async () => {
+  const downloader = background((async () => {
     while (loading) {
       const d = await download(`${server.url}/repos/big/raw/main/big.txt`);
       if (d.status !== 200 || d.bytes !== bigBytes) throw new Error(`the download answered ${d.status} with ${d.bytes} bytes`);
       downloads.push(d);
     }
-  })();
-  const renderer = (async () => {
+  })());
+  const renderer = background((async () => {
     for (let i = 0; loading; i++) {
       const path = i % 2 === 0 ? "/repos/big/blob/main/lib.rs" : "/repos/big/blob/main/slow.md";
       const r = await timed(path);
       const notice = /<p class="notice">([^<]*)/.exec(r.body)?.[1] ?? "(none: rendered in full)";
       pathological.push({ path, ms: r.ms, notice });
     }
-  })();
+  })());
   await sleep(1000); // both under way
   const cpuBefore = processCpuMs(server.pid).self;
   const loadStarted = performance.now();
   const underLoad = [];
   const wall = [];
   const byPage = new Map(others.map((path) => [path, []]));
-  for (let i = 0; i < loadRequests; i++) {
+  for (let i = 0; i < loadRequests && loading; i++) {
     const path = others[i % others.length];
     const r = await timed(path);
     underLoad.push(r.ms);
@@ -127,6 +130,7 @@ try {
   const cpuShare = (processCpuMs(server.pid).self - cpuBefore) / 1000 / loadSeconds;
   loading = false;
   await Promise.all([downloader, renderer]);
+  if (loadError) throw loadError;
   const load = summary(underLoad);
   const loadWall = summary(wall);
   const mbps = downloads.reduce((a, d) => a + d.bytes, 0) / 2 ** 20 / (downloads.reduce((a, d) => a + d.ms, 0) / 1000);
