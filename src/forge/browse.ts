@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { CookError } from "../core/errors.js";
 import { isValidBranchName } from "../core/names.js";
 import type { CatFile, ObjectInfo } from "../git/cat-file.js";
@@ -112,30 +113,61 @@ export async function readTreeAt(deps: BrowseDeps, at: Location): Promise<TreeLi
 
 export interface Blob {
   size: number;
+  /** Whether the first 8000 bytes hold a NUL (git's rule); false when the content was not read. */
   binary: boolean;
-  content: Buffer;
+  /** Undefined when the blob is larger than the caller's limit: it was never read. */
+  content: Buffer | undefined;
 }
 
-export async function readBlobAt(deps: BrowseDeps, at: Location): Promise<Blob> {
+/** The blob at a location, by `info` alone: its id and size, without reading it. Throws not_found. */
+async function statBlobAt(deps: BrowseDeps, at: Location): Promise<{ sha: string; size: number }> {
   const reader = deps.git.reader(requireRepo(deps.dataDir, at.repo));
   const found = await objectAt(reader, at);
   if (!found) throw new CookError("not_found", `no such file: ${at.path || "(root)"}`);
   if (found.type !== "blob") throw new CookError("not_found", `${at.path || at.ref} is a folder, not a file`);
-  const object = await reader.read(found.sha);
-  if (!object) throw new CookError("not_found", `no such file: ${at.path}`);
-  return { size: object.size, binary: looksBinary(object.content), content: object.content };
+  return found;
+}
+
+/** A blob's content when it is at most `maxBytes`; a larger one is sized by `info` and never read. */
+async function readBlobUnder(deps: BrowseDeps, repo: string, sha: string, size: number, maxBytes: number): Promise<Blob> {
+  if (size > maxBytes) return { size, binary: false, content: undefined };
+  const object = await deps.git.reader(requireRepo(deps.dataDir, repo)).read(sha);
+  if (!object) throw new CookError("not_found", `blob ${sha} is gone from ${repo}`);
+  return { size, binary: looksBinary(object.content), content: object.content };
+}
+
+/** The file at a location; its content only when it is at most `maxBytes` (the page shows no more). */
+export async function readBlobAt(deps: BrowseDeps, at: Location, maxBytes: number): Promise<Blob> {
+  const { sha, size } = await statBlobAt(deps, at);
+  return readBlobUnder(deps, at.repo, sha, size, maxBytes);
+}
+
+export interface RawBlob {
+  size: number;
+  binary: boolean;
+  /** The content, from a git process of its own; destroy it to stop (see git/blob-stream.ts). */
+  stream: Readable;
+}
+
+/** The file at a location as a stream, for downloads of any size; binary is judged on the first 8000 bytes. */
+export async function openRawBlobAt(deps: BrowseDeps, at: Location): Promise<RawBlob> {
+  const { sha, size } = await statBlobAt(deps, at);
+  const { head, stream } = await deps.git.streamBlob(requireRepo(deps.dataDir, at.repo), sha, 8000);
+  return { size, binary: looksBinary(head), stream };
 }
 
 const readmeNames = /^readme(\.(md|markdown|txt|rst))?$/i;
 
-/** The README at the root of a commit, if any (markdown preferred). */
-export async function readReadme(deps: BrowseDeps, at: Location): Promise<{ name: string; text: string } | undefined> {
+/** The README at the root of a commit, if any (markdown preferred); `text` is undefined when it is over `maxBytes`. */
+export async function readReadme(deps: BrowseDeps, at: Location, maxBytes: number): Promise<{ name: string; size: number; text: string | undefined } | undefined> {
   const { entries } = await readTreeAt(deps, { ...at, path: "" });
   const candidates = entries.filter((e) => e.type === "blob" && readmeNames.test(e.name)).sort((a, b) => Number(/\.(md|markdown)$/i.test(b.name)) - Number(/\.(md|markdown)$/i.test(a.name)));
   const chosen = candidates[0];
   if (!chosen) return undefined;
-  const blob = await deps.git.reader(requireRepo(deps.dataDir, at.repo)).read(chosen.sha);
-  return blob ? { name: chosen.name, text: blob.content.toString("utf8") } : undefined;
+  const info = await deps.git.reader(requireRepo(deps.dataDir, at.repo)).info(chosen.sha);
+  if (!info) return undefined;
+  const blob = await readBlobUnder(deps, at.repo, chosen.sha, info.size, maxBytes);
+  return { name: chosen.name, size: info.size, text: blob.content?.toString("utf8") };
 }
 
 export async function readCommit(deps: BrowseDeps, repo: string, sha: string): Promise<Commit> {

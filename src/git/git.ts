@@ -1,3 +1,4 @@
+import { streamBlob, type BlobStream } from "./blob-stream.js";
 import { CatFile } from "./cat-file.js";
 import { gitText, runGit, type GitResult, type RunGitOptions } from "./run-git.js";
 
@@ -7,6 +8,8 @@ export interface Git {
   reader(gitDir: string): CatFile;
   run(gitDir: string, args: string[], options?: RunGitOptions): Promise<GitResult>;
   text(gitDir: string, args: string[], options?: RunGitOptions): Promise<string>;
+  /** A blob streamed by its own git process, not the shared reader (see blob-stream.ts). */
+  streamBlob(gitDir: string, sha: string, peekBytes: number): Promise<BlobStream>;
   /** Drops the reader of a repository that moved or went away. */
   forget(gitDir: string): void;
   close(): void;
@@ -37,6 +40,7 @@ export function createGit(options: { idleMs?: number } = {}): Git {
     },
     run: (gitDir, args, runOptions = {}) => runGit(args, { ...runOptions, gitDir }),
     text: (gitDir, args, runOptions = {}) => gitText(args, { ...runOptions, gitDir }),
+    streamBlob,
     forget(gitDir) {
       readers.get(gitDir)?.close();
       readers.delete(gitDir);

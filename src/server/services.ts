@@ -12,6 +12,7 @@ import { loadHookSecret } from "../forge/hooks.js";
 import { refreshHooks } from "../forge/repos.js";
 import { createGit, type Git } from "../git/git.js";
 import type { Logger } from "./logger.js";
+import { createRenderer, type Renderer } from "./render/renderer.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -23,6 +24,8 @@ export interface Services {
   readonly relay: OutboxRelay;
   readonly events: EventLog;
   readonly git: Git;
+  /** Highlighting and markdown, in worker threads with limits (render/renderer.ts). */
+  readonly render: Renderer;
   readonly dataDir: string;
   /** Hooks call back here; known once the server listens. */
   readonly hooks: { url(): string; secret: string; setUrl(url: string): void };
@@ -60,6 +63,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   relay.start();
 
   const git = createGit();
+  const render = createRenderer({ onGiveUp: (job, reason) => log.warn({ job, reason }, "render gave up; shown as plain text") });
   const dataDir = config.server.dataDir;
   const refreshed = refreshHooks({ dataDir });
   if (refreshed > 0) log.info({ repos: refreshed }, "installed current hooks into repos");
@@ -74,6 +78,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     relay,
     events,
     git,
+    render,
     dataDir,
     hooks: {
       url: () => hookUrl,
@@ -82,6 +87,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     },
     async close() {
       git.close();
+      await render.close();
       await relay.stop();
       await bus.close();
       await db.close();

@@ -98,7 +98,7 @@ describe("code browser", () => {
     await page.goto(`${cook.url}/repos/demo/blob/main/assets/logo.bin`);
     assert.match((await page.locator(".notice").textContent()) ?? "", /Binary file, not shown/);
     await page.goto(`${cook.url}/repos/demo/blob/main/data/big.txt`);
-    assert.match((await page.locator(".notice").textContent()) ?? "", /too large to show \(1\.5 MiB\)/);
+    assert.match((await page.locator(".notice").textContent()) ?? "", /too large to display \(1\.5 MiB\)/);
     assert.equal(await page.locator("table.code").count(), 0);
   });
 

@@ -1,4 +1,5 @@
 import hljs from "highlight.js";
+import { escapeHtml, splitLines } from "./code-rows.js";
 
 const byFileName: Record<string, string> = {
   dockerfile: "dockerfile",
@@ -19,18 +20,14 @@ export function languageOf(fileName: string): string | undefined {
   return hljs.getLanguage(ext) ? ext : undefined;
 }
 
-const escapes: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => escapes[c]!);
-
 /**
- * Source as one HTML string per line, highlighted when the language is known and the file small
- * enough. highlight.js spans can cross line ends (block comments, template strings); each line
- * closes the spans still open and the next reopens them, so every line stands alone.
+ * Source as one HTML string per line, highlighted when the language is given (the caller bounds
+ * the size: see renderer.ts). highlight.js spans can cross line ends (block comments, template
+ * strings); each line closes the spans still open and the next reopens them, so every line stands alone.
  */
-export function highlightLines(text: string, language: string | undefined, maxHighlightBytes = 256 * 1024): string[] {
-  const lines = text.replace(/\r\n/g, "\n").replace(/\n$/, "").split("\n");
-  if (!language || text.length > maxHighlightBytes) return lines.map(escapeHtml);
-  const html = hljs.highlight(text.replace(/\r\n/g, "\n").replace(/\n$/, ""), { language, ignoreIllegals: true }).value;
+export function highlightLines(text: string, language: string | undefined): string[] {
+  if (!language) return splitLines(text).map(escapeHtml);
+  const html = hljs.highlight(splitLines(text).join("\n"), { language, ignoreIllegals: true }).value;
   const out: string[] = [];
   const open: string[] = [];
   let line = "";

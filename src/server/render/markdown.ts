@@ -56,3 +56,22 @@ export function renderMarkdown(text: string, links?: LinkBase): string {
     },
   });
 }
+
+// A line's leading run of container markers: `>` (blockquote) and list bullets or numbers.
+const containerRun = /^(?:[ \t]*(?:>|[-*+](?=[ \t])|\d{1,9}[.)](?=[ \t])))+/gm;
+const containerMarker = />|[-*+]|\d{1,9}[.)]/g;
+
+/**
+ * The deepest blockquote/list nesting a line of `text` opens, estimated in one linear pass before
+ * parsing: markers at the start of a line, plus one level per two columns of indentation before
+ * them (the least a nested list item needs).
+ */
+export function markdownNesting(text: string): number {
+  let deepest = 0;
+  for (const match of text.matchAll(containerRun)) {
+    const run = match[0];
+    const indent = /^[ \t]*/.exec(run)![0].replace(/\t/g, "    ").length;
+    deepest = Math.max(deepest, Math.floor(indent / 2) + (run.match(containerMarker)?.length ?? 0));
+  }
+  return deepest;
+}

@@ -5,6 +5,7 @@ import {
   defaultLocation,
   hasHistory,
   listBranchesAndTags,
+  openRawBlobAt,
   readBlobAt,
   readCommit,
   readLog,
@@ -12,6 +13,7 @@ import {
   readTreeAt,
   resolveLocation,
   type Location,
+  type RawBlob,
 } from "../../../forge/browse.js";
 import { readCommitDiff, type FileDiff } from "../../../forge/commit-diff.js";
 import type { Ref } from "../../../git/refs.js";
@@ -19,12 +21,10 @@ import { getRepo, listRepos } from "../../../forge/repos.js";
 import { permit } from "../../middleware/auth.js";
 import { repoParam } from "../../route-resources.js";
 import { optionalInteger } from "../../params.js";
-import { highlightLines, languageOf } from "../../render/highlight.js";
-import { renderMarkdown } from "../../render/markdown.js";
+import { countLines } from "../../render/code-rows.js";
+import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
 import { decodeUrlPath, linkTo } from "./repo-links.js";
-
-const largeFileBytes = 1024 * 1024;
 
 /**
  * The `<ref>/<path>` of a request as git-text: from the raw URL, because the router's decoding
@@ -63,17 +63,18 @@ function cloneUrl(ctx: Context, repo: string): string {
 }
 
 /** Viewing code never runs it: raw files are served as text or as attachments, never as HTML. */
-function sendRaw(ctx: Context, fileName: string, content: Buffer, binary: boolean): void {
+function sendRaw(ctx: Context, fileName: string, blob: RawBlob): void {
   ctx.set("Content-Security-Policy", "default-src 'none'; sandbox");
   ctx.set("X-Content-Type-Options", "nosniff");
-  if (binary) {
+  if (blob.binary) {
     ctx.type = "application/octet-stream";
     // A name that is not UTF-8 carries lone surrogates (git-text), which the header encoder refuses.
     ctx.attachment(fileName.replace(/[\ud800-\udfff]/gu, "\ufffd"));
   } else {
     ctx.type = "text/plain; charset=utf-8";
   }
-  ctx.body = content;
+  ctx.body = blob.stream;
+  ctx.length = blob.size;
 }
 
 export function repoWebRoutes(services: Services): Router {
@@ -87,7 +88,7 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     const repo = await getRepo(services, ctx.params.repo!);
     const [at, { branches, tags }] = await Promise.all([defaultLocation(services, repo.name), listBranchesAndTags(services, repo.name)]);
-    const readme = at ? await readReadme(services, at) : undefined;
+    const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
       repo,
@@ -97,7 +98,10 @@ export function repoWebRoutes(services: Services): Router {
       treeHref: at ? linkTo("tree", at) : undefined,
       readme: readme && {
         name: readme.name,
-        html: /\.(md|markdown)$/i.test(readme.name) ? renderMarkdown(readme.text, { blob: linkTo("blob", at!), raw: linkTo("raw", at!), dir: "" }) : undefined,
+        size: readme.size,
+        tooLarge: readme.text === undefined,
+        rawHref: linkTo("raw", at!, readme.name),
+        html: readme.text !== undefined && /\.(md|markdown)$/i.test(readme.name) ? await services.render.markdown(readme.text, { blob: linkTo("blob", at!), raw: linkTo("raw", at!), dir: "" }) : undefined,
         text: readme.text,
       },
       // The default branch first, then the most recently committed.
@@ -128,11 +132,13 @@ export function repoWebRoutes(services: Services): Router {
 
   router.get("/:repo/blob/{*refPath}", readRepo, async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, refPathOf(ctx));
-    const blob = await readBlobAt(services, at);
+    const blob = await readBlobAt(services, at, renderLimits.displayBytes);
     const fileName = at.path.split("/").pop() || at.ref; // a tag of a blob has no path
-    const tooLarge = blob.size > largeFileBytes;
     const isMarkdown = /\.(md|markdown)$/i.test(fileName) && ctx.query.plain === undefined;
-    const text = blob.binary || tooLarge ? undefined : blob.content.toString("utf8");
+    const text = blob.content && !blob.binary ? blob.content.toString("utf8") : undefined;
+    const lineCount = text === undefined ? undefined : countLines(text);
+    const tooLarge = blob.content === undefined || (lineCount ?? 0) > renderLimits.displayLines;
+    const shown = tooLarge ? undefined : text;
     await ctx.render("repos/blob", {
       repo: { name: at.repo },
       tab: "code",
@@ -140,20 +146,20 @@ export function repoWebRoutes(services: Services): Router {
       crumbs: breadcrumbs(at),
       fileName,
       size: blob.size,
+      lineCount,
       binary: blob.binary,
       tooLarge,
       rawHref: linkTo("raw", at, at.path),
       historyHref: hasHistory(at) ? linkTo("commits", at, at.path) : undefined,
-      markdown: text !== undefined && isMarkdown ? renderMarkdown(text, { blob: linkTo("blob", at), raw: linkTo("raw", at), dir: at.path.split("/").slice(0, -1).join("/") }) : undefined,
+      markdown: shown !== undefined && isMarkdown ? await services.render.markdown(shown, { blob: linkTo("blob", at), raw: linkTo("raw", at), dir: at.path.split("/").slice(0, -1).join("/") }) : undefined,
       plainHref: isMarkdown ? `${linkTo("blob", at, at.path)}?plain` : undefined,
-      lines: text !== undefined && !isMarkdown ? highlightLines(text, languageOf(fileName)) : undefined,
+      code: shown !== undefined && !isMarkdown ? await services.render.code(shown, fileName) : undefined,
     });
   });
 
   router.get("/:repo/raw/{*refPath}", readRepo, async (ctx) => {
     const at = await resolveLocation(services, ctx.params.repo!, refPathOf(ctx));
-    const blob = await readBlobAt(services, at);
-    sendRaw(ctx, at.path.split("/").pop() || at.ref, blob.content, blob.binary);
+    sendRaw(ctx, at.path.split("/").pop() || at.ref, await openRawBlobAt(services, at));
   });
 
   router.get("/:repo/commits/{*refPath}", readRepo, async (ctx) => {

@@ -12,7 +12,6 @@ import { agentRepoOf } from "../../../core/authorization.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
-import { renderMarkdown } from "../../render/markdown.js";
 import type { Services } from "../../services.js";
 
 type Form = Record<string, string | undefined>;
@@ -101,7 +100,7 @@ export function taskWebRoutes(services: Services): Router {
     const view = {
       ...detail,
       priorityNames,
-      bodyHtml: renderMarkdown(detail.task.body),
+      bodyHtml: await services.render.markdown(detail.task.body),
       liveUrl: await liveUrl(services, `cook.task.*.${encodeToken(detail.task.id)}.>`),
     };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
