@@ -21,6 +21,13 @@ export const renderLimits = {
   markdownNesting: 32,
   /** Time one render may run in its worker before it is stopped and the page falls back to plain text. */
   budgetMs: 1500,
+  /**
+   * Inputs up to this size (every ordinary page: a README, a source file of a few thousand lines)
+   * render in their own lane of workers, which large inputs never occupy.
+   */
+  quickBytes: 64 * 1024,
+  /** The quick lane's budget: highlight.js and marked do a 64 KiB input in well under 100 ms. */
+  quickBudgetMs: 1000,
   /** Time one render may wait for a worker (all busy with slow inputs, or starting) before the page falls back. */
   waitMs: 10_000,
 } as const;

@@ -23,41 +23,53 @@ export interface Renderer {
 
 export interface RendererOptions {
   /**
-   * Worker threads at most (default 4, whatever the cores): a slow input holds a thread for its
-   * whole budget, mostly while other work waits for none of its CPU; with 2 threads, one pathological
-   * page at a time kept ordinary pages waiting for a free (often freshly started) worker.
+   * Worker threads of each lane at most (default 2): a slow input holds a thread for its whole
+   * budget, mostly while other work waits for none of its CPU.
    */
   threads?: number;
-  /** Time a job may run once a worker has started it. */
+  /** Time a job of the heavy lane (inputs over `quickBytes`) may run once a worker has started it. */
   budgetMs?: number;
+  /** Time a job of the quick lane may run: an input that small and still this slow is pathological. */
+  quickBudgetMs?: number;
   /** Time a job may wait for a worker (all busy, or one still starting) before it is given up. */
   waitMs?: number;
   /** Told of every job that ran out of time or failed, for the log. */
   onGiveUp?: (job: "code" | "markdown", reason: string) => void;
 }
 
+type Lane = { pool: Piscina; budgetMs: number };
+
 /**
- * A pool of worker threads (piscina) running render-worker.ts. A job that overruns its budget is
- * aborted, which terminates its worker (piscina replaces it): highlight.js and marked are
- * synchronous, so stopping the thread is the only way to stop them. The budget runs from the moment
- * the worker starts the job, not from the request: a worker's start-up (loading highlight.js takes
- * 0.2 s, over 2 s on a loaded machine) must not turn every first page into plain text. Workers start
- * on first use and leave after a minute idle, so an idle server holds none.
+ * Two pools of worker threads (piscina) running render-worker.ts, one lane for small inputs (every
+ * ordinary page) and one for large ones: a slow large file then never makes an ordinary page wait
+ * for a thread, or for a freshly started one. The quick lane keeps one worker warm once used. A job
+ * that overruns its budget is aborted, which terminates its worker (piscina replaces it):
+ * highlight.js and marked are synchronous, so stopping the thread is the only way to stop them.
+ * The budget runs from the moment the worker starts the job, not from the request: a worker's
+ * start-up (loading highlight.js takes 0.2 s, over 2 s on a loaded machine) must not turn every
+ * first page into plain text. Heavy workers leave after a minute idle.
  */
 export function createRenderer(options: RendererOptions = {}): Renderer {
-  const budgetMs = options.budgetMs ?? renderLimits.budgetMs;
   const waitMs = options.waitMs ?? renderLimits.waitMs;
-  const pool = new Piscina({
-    filename: new URL("./render-worker.js", import.meta.url).href,
-    minThreads: 0,
-    maxThreads: options.threads ?? 4,
-    idleTimeout: 60_000,
-    // A runaway input may allocate as well as spin: the worker dies, not the server.
-    resourceLimits: { maxOldGenerationSizeMb: 256 },
-  });
+  const pool = (minThreads: number) =>
+    new Piscina({
+      filename: new URL("./render-worker.js", import.meta.url).href,
+      minThreads,
+      maxThreads: options.threads ?? 2,
+      idleTimeout: 60_000,
+      // A runaway input may allocate as well as spin: the worker dies, not the server.
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+    });
+  let quickPool: Piscina | undefined;
+  let heavyPool: Piscina | undefined;
+  // Pools are made on first use, so an idle server that never renders holds no threads.
+  const laneFor = (text: string): Lane =>
+    Buffer.byteLength(text) <= renderLimits.quickBytes
+      ? { pool: (quickPool ??= pool(1)), budgetMs: options.quickBudgetMs ?? renderLimits.quickBudgetMs }
+      : { pool: (heavyPool ??= pool(0)), budgetMs: options.budgetMs ?? renderLimits.budgetMs };
 
-  /** Runs one job within the budget; undefined (and onGiveUp told) if it failed or ran out of time. */
-  async function run<T>(name: "code" | "markdown", job: object): Promise<T | undefined> {
+  /** Runs one job within its lane's budget; undefined (and onGiveUp told) if it failed or ran out of time. */
+  async function run<T>(lane: Lane, name: "code" | "markdown", job: object): Promise<T | undefined> {
     const controller = new AbortController();
     let reason = `no worker was free within ${waitMs} ms`;
     let timer = setTimeout(() => controller.abort(), waitMs);
@@ -65,11 +77,11 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
     const { port1: started, port2: startedInWorker } = new MessageChannel();
     started.once("message", () => {
       clearTimeout(timer);
-      reason = `over the ${budgetMs} ms budget`;
-      timer = setTimeout(() => controller.abort(), budgetMs);
+      reason = `over the ${lane.budgetMs} ms budget`;
+      timer = setTimeout(() => controller.abort(), lane.budgetMs);
     });
     try {
-      return (await pool.run({ ...job, started: startedInWorker }, { name, signal: controller.signal, transferList: [startedInWorker] })) as T;
+      return (await lane.pool.run({ ...job, started: startedInWorker }, { name, signal: controller.signal, transferList: [startedInWorker] })) as T;
     } catch (err) {
       options.onGiveUp?.(name, controller.signal.aborted ? reason : (err as Error).message);
       return undefined;
@@ -84,11 +96,12 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
   return {
     async code(text, fileName) {
       const language = Buffer.byteLength(text) <= renderLimits.highlightBytes ? languageOf(fileName) : undefined;
+      const lane = laneFor(text);
       if (language) {
-        const rows = await run<string>("code", { text, language });
+        const rows = await run<string>(lane, "code", { text, language });
         if (rows !== undefined) return { rows };
       }
-      const rows = await run<string>("code", { text, language: undefined });
+      const rows = await run<string>(lane, "code", { text, language: undefined });
       if (rows === undefined) return undefined;
       return language ? { rows, note: "Highlighting took too long; shown as plain text." } : { rows };
     },
@@ -96,12 +109,12 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
     async markdown(text, links) {
       if (Buffer.byteLength(text) > renderLimits.markdownBytes) return plainMarkdown(text, "Too large to render as markdown; shown as plain text.");
       if (markdownNesting(text) > renderLimits.markdownNesting) return plainMarkdown(text, "Nested too deeply to render as markdown; shown as plain text.");
-      const html = await run<string>("markdown", { text, links });
+      const html = await run<string>(laneFor(text), "markdown", { text, links });
       return html ?? plainMarkdown(text, "Could not be rendered as markdown in time; shown as plain text.");
     },
 
     async close() {
-      await pool.close({ force: true });
+      await Promise.all([quickPool?.close({ force: true }), heavyPool?.close({ force: true })]);
     },
   };
 }
