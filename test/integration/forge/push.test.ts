@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
-import { git, gitOk, lsRemote, revParse, tempDir } from "../../helpers/git.js";
+import { git, gitOk, lsRemote, makeWorkRepo, revParse, tempDir } from "../../helpers/git.js";
 
 interface PushEvent {
   id: number;
@@ -148,6 +148,30 @@ describe("push over smart HTTP", () => {
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /remote: cook: push through the cook server/);
     assert.equal((await lsRemote(url))["refs/heads/bypass"], undefined);
+  });
+
+  it("lets a push create the default branch after other branches came first, and protects it from then on", async () => {
+    assert.equal((await cook.cli(["repo", "add", "late"])).code, 0);
+    const lateUrl = `${cook.url}/late.git`;
+    const late = await makeWorkRepo([{ "a.txt": "a" }]);
+    await gitOk(["push", "--quiet", lateUrl, "main:refs/heads/feature"], { cwd: late });
+    assert.deepEqual(Object.keys(await lsRemote(lateUrl)), ["refs/heads/feature"]);
+
+    const created = await git(["push", lateUrl, "main"], { cwd: late });
+    assert.equal(created.code, 0, created.stderr);
+    const mainHead = await revParse(late, "main");
+    assert.equal((await lsRemote(lateUrl))["refs/heads/main"], mainHead);
+    const clone = join(tempDir(), "late");
+    const cloned = await git(["clone", lateUrl, clone]);
+    assert.equal(cloned.code, 0, cloned.stderr);
+    assert.doesNotMatch(cloned.stderr, /remote HEAD refers to nonexistent ref/);
+    assert.equal(await revParse(clone, "HEAD"), mainHead);
+
+    await gitOk(["commit", "--quiet", "--allow-empty", "-m", "direct"], { cwd: late });
+    const again = await git(["push", lateUrl, "main"], { cwd: late });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /remote: cook: branch 'main' is protected: it moves only by merging/);
+    assert.equal((await lsRemote(lateUrl))["refs/heads/main"], mainHead);
   });
 
   it("lets exactly one of two racing pushes to a branch win, leaving a sound repository", async () => {
