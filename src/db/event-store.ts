@@ -36,6 +36,30 @@ export async function insertEvent(tx: Queryable, event: NewEvent): Promise<Event
   return toEvent(rows[0]!);
 }
 
+/**
+ * Appends several events in one statement, ids in the given order, under the same lock as
+ * insertEvent: a push that moves 10,000 refs announces each without 10,000 round trips. Returns
+ * nothing: reading 10,000 rows back took as long as writing them.
+ */
+export async function insertEvents(tx: Queryable, events: readonly NewEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await tx.query(
+    `INSERT INTO events (subject, type, repo, branch, data)
+     SELECT subject, type, repo, branch, data::jsonb
+     FROM (SELECT pg_advisory_xact_lock($1)) AS append_lock,
+       unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(subject, type, repo, branch, data, n)
+     ORDER BY n`,
+    [
+      appendLockKey,
+      events.map((e) => e.subject),
+      events.map((e) => e.type),
+      events.map((e) => e.repo),
+      events.map((e) => e.branch ?? null),
+      events.map((e) => (e.data === undefined ? null : JSON.stringify(e.data))),
+    ],
+  );
+}
+
 export async function listUnpublished(q: Queryable, limit: number, afterId = 0): Promise<Event[]> {
   const rows = await q.query<EventRow>(`SELECT ${columns} FROM events WHERE published_at IS NULL AND id > $2 ORDER BY id LIMIT $1`, [limit, afterId]);
   return rows.map(toEvent);

@@ -9,12 +9,25 @@ export interface RecordedRefUpdate {
   pushOptions: string[];
 }
 
-export async function insertRefUpdate(q: Queryable, update: RecordedRefUpdate): Promise<number> {
-  const rows = await q.query<{ id: number }>(
-    "INSERT INTO ref_updates (repo, ref, old_sha, new_sha, pusher, push_options) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-    [update.repo, update.ref, update.oldSha, update.newSha, update.pusher, JSON.stringify(update.pushOptions)],
+/** What one push moved: git's `<old> <new> <ref>` lines, by whom, with which push options. */
+export interface PushRecord {
+  repo: string;
+  pusher: string;
+  pushOptions: string[];
+  updates: ReadonlyArray<{ ref: string; oldSha: string; newSha: string }>;
+}
+
+/** Records the ref updates of one push in one statement, in the push's order. */
+export async function insertRefUpdates(q: Queryable, push: PushRecord): Promise<void> {
+  if (push.updates.length === 0) return;
+  // One statement over arrays, not a round trip per ref: a push may move 10,000 refs.
+  await q.query(
+    `INSERT INTO ref_updates (repo, ref, old_sha, new_sha, pusher, push_options)
+     SELECT $1, ref, old_sha, new_sha, $2, $3::jsonb
+     FROM unnest($4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS u(ref, old_sha, new_sha, n)
+     ORDER BY n`,
+    [push.repo, push.pusher, JSON.stringify(push.pushOptions), push.updates.map((u) => u.ref), push.updates.map((u) => u.oldSha), push.updates.map((u) => u.newSha)],
   );
-  return rows[0]!.id;
 }
 
 export async function listRefUpdates(q: Queryable, repo: string, limit = 100): Promise<Array<RecordedRefUpdate & { id: number; createdAt: string }>> {

@@ -11,8 +11,8 @@ export interface RefUpdate {
 export interface PushContext {
   repo: string;
   defaultBranch: string;
-  /** No branch exists yet: the first push may create the default branch. */
-  repoIsEmpty: boolean;
+  /** Whether refs/heads/<defaultBranch> exists; while it does not, a push may create it. */
+  defaultBranchExists: boolean;
   actor: Actor;
   rules: Pick<ServerConfig["forge"], "protectedBranches" | "tagCreators" | "tagUpdates">;
 }
@@ -37,8 +37,9 @@ function checkBranch(push: PushContext, update: RefUpdate, branch: string): stri
   const isProtected = branch === push.defaultBranch || push.rules.protectedBranches.some((pattern) => branchPatternMatches(pattern, branch));
   if (!isProtected) return undefined;
   if (update.newSha === zeroSha) return `branch '${branch}' is protected and cannot be deleted`;
-  // The very first push to an empty repo is how its default branch comes into being.
-  if (push.repoIsEmpty && branch === push.defaultBranch && update.oldSha === zeroSha) return undefined;
+  // A push is how the default branch comes into being, also when other branches were pushed first
+  // (else HEAD would point nowhere for good); once it exists, only a merge moves it.
+  if (!push.defaultBranchExists && branch === push.defaultBranch && update.oldSha === zeroSha) return undefined;
   return `branch '${branch}' is protected: it moves only by merging a branch whose gates passed; push to another branch`;
 }
 

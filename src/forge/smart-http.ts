@@ -1,4 +1,3 @@
-import { dirname } from "node:path";
 import type { Context, Next } from "koa";
 import type { Actor } from "../core/actor.js";
 import { authorize } from "../core/authorization.js";
@@ -78,7 +77,6 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
       ...(protocol ? { GIT_PROTOCOL: protocol } : {}),
       ...(request.service === "git-receive-pack"
         ? {
-            PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
             COOK_HOOK_URL: deps.hooks.url(),
             COOK_HOOK_SECRET: deps.hooks.secret,
             COOK_REPO: request.repo,

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import type { ObjectType } from "./cat-file.js";
 import type { Git } from "./git.js";
 import { decodeGitText } from "./git-text.js";
@@ -53,10 +55,15 @@ export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["
 
 /** The branch HEAD names (the default branch), even in an empty repository. */
 export async function headBranch(git: Git, gitDir: string): Promise<string> {
+  // HEAD of a bare repo is a symref file, `ref: refs/heads/<branch>` (gitrepository-layout): reading
+  // it saves a git process, which costs 7–10 ms when spawned from the server. Anything else is git's to say.
+  const head = await readFile(join(gitDir, "HEAD"), "utf8").catch(() => "");
+  const match = /^ref: refs\/heads\/(\S+)\n?$/.exec(head);
+  if (match) return match[1]!;
   return (await git.text(gitDir, ["symbolic-ref", "--short", "HEAD"])).trim();
 }
 
-/** Whether the repository has any branch at all (an empty repo has none); one ref is enough to know. */
-export async function hasAnyBranch(git: Git, gitDir: string): Promise<boolean> {
-  return (await git.text(gitDir, ["for-each-ref", "--count=1", "--format=%(refname)", "refs/heads/"])).trim() !== "";
+/** Whether refs/heads/<branch> exists, asked of the repo's long-lived reader rather than a new git process. */
+export async function branchExists(git: Git, gitDir: string, branch: string): Promise<boolean> {
+  return (await git.reader(gitDir).info(`refs/heads/${branch}`)) !== undefined;
 }

@@ -91,13 +91,13 @@ export function httpGet(url, { requestId, timeoutMs = 30_000 } = {}) {
  * `cook serve` on a port picked beforehand, logging at info: every request's log line (with its
  * server time "ms") is kept and can be looked up by request id.
  */
-export async function startCook({ dataDir, timeoutMs = 60_000, nodeArgs = [] }) {
+export async function startCook({ dataDir, timeoutMs = 60_000, nodeArgs = [], env: extraEnv = {}, cli = cliPath }) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {};
   for (const [key, value] of Object.entries(clientEnv())) if (!key.startsWith("COOK_")) env[key] = value;
-  const child = spawn(process.execPath, [...nodeArgs, cliPath, "serve", "--port", String(port)], {
-    env: { ...env, COOK_DATA_DIR: dataDir, COOK_LOG_LEVEL: "info" },
+  const child = spawn(process.execPath, [...nodeArgs, cli, "serve", "--port", String(port)], {
+    env: { ...env, ...extraEnv, COOK_DATA_DIR: dataDir, COOK_LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const requests = [];
@@ -156,6 +156,48 @@ export async function startCook({ dataDir, timeoutMs = 60_000, nodeArgs = [] }) 
       clearTimeout(timer);
     },
   };
+}
+
+/**
+ * `count` commits on refs/heads/<branch> on top of `base` in the repo at `work`, edited like code:
+ * each changes one to three text files of base's tree, inserting 20–60 lines taken from another file
+ * and deleting a few. Seeded, so a seed gives the same commits on every run; a new seed, new objects.
+ */
+export async function makeCommits(work, branch, base, count, seed) {
+  const files = (await git(["ls-tree", "-r", "-l", base], { cwd: work })).stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split("\t"))
+    .filter(([meta, path]) => /^100644 blob/.test(meta) && Number(meta.trim().split(/\s+/)[3]) < 64 * 1024 && /\.(ts|mjs|js|md|njk|css|sql|json)$/.test(path))
+    .map(([, path]) => path);
+  const contents = new Map();
+  for (const path of files) contents.set(path, (await git(["show", `${base}:${path}`], { cwd: work })).stdout.split("\n"));
+  let state = (seed * 2654435761) >>> 0 || 1;
+  const random = (n) => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return (state >>> 0) % n;
+  };
+  let stream = "";
+  for (let i = 0; i < count; i++) {
+    const message = `change ${i} of round ${seed}`;
+    stream += `commit refs/heads/${branch}\ncommitter Bench <bench@example.com> ${1_700_000_000 + seed * 1000 + i} +0000\n`;
+    stream += `data ${message.length}\n${message}\n${i === 0 ? `from ${base}\n` : ""}`;
+    for (let edit = 0, edits = 1 + random(3); edit < edits; edit++) {
+      const path = files[random(files.length)];
+      const donor = contents.get(files[random(files.length)]);
+      const lines = [...contents.get(path)];
+      const at = random(lines.length + 1);
+      const take = 20 + random(41);
+      const from = random(Math.max(1, donor.length - take));
+      lines.splice(at, Math.min(random(4), lines.length - at), ...donor.slice(from, from + take));
+      contents.set(path, lines);
+      const text = lines.join("\n");
+      stream += `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
+    }
+  }
+  await git(["fast-import", "--quiet"], { cwd: work, input: stream });
 }
 
 /** `cook <args>` against a server. */

@@ -6,6 +6,7 @@ import {
   countUnpublished,
   getEventCursor,
   insertEvent,
+  insertEvents,
   instanceId,
   lastPublishedEventId,
   listEvents,
@@ -14,6 +15,7 @@ import {
   setEventCursor,
 } from "../../../src/db/event-store.js";
 import { migrate, readMigrations } from "../../../src/db/migrate.js";
+import { insertRefUpdates, listRefUpdates } from "../../../src/db/ref-update-store.js";
 import { openPostgres } from "../../../src/db/postgres.js";
 import { newEvent, type Event } from "../../../src/events/event.js";
 import { patternToRegex, subjects } from "../../../src/events/subjects.js";
@@ -90,6 +92,23 @@ for (const kind of storeKinds) {
       assert.deepEqual([...ids].sort((a, b) => a - b), ids);
       assert.equal(new Set(ids).size, ids.length);
       assert.deepEqual((await eventsOf(db, repo)).map((event) => (event.data as { n: number }).n), [0, 1, 2, 3, 4]);
+    });
+
+    it("appends a batch of events in one call, ids in the batch's order, fields and JSON data intact", async () => {
+      const repo = uniqueRepo();
+      const first = await append(repo, subjects.repo(repo, "created"));
+      const batch = [
+        newEvent(subjects.branch(repo, "b/0", "created"), repo, { branch: "b/0", data: { n: 0, text: "日本 \"q\"\n" } }),
+        newEvent(subjects.tag(repo, "v1", "created"), repo),
+        ...Array.from({ length: 300 }, (_, n) => newEvent(subjects.branch(repo, `b/${n + 1}`, "created"), repo, { branch: `b/${n + 1}`, data: { n: n + 1 } })),
+      ];
+      await db.transaction((tx) => insertEvents(tx, batch));
+      await db.transaction((tx) => insertEvents(tx, []));
+
+      const [again, ...stored] = await eventsOf(db, repo);
+      assert.deepEqual(again, first);
+      assert.deepEqual(stored.map(({ id: _id, timestamp: _t, ...rest }) => rest), batch);
+      assert.ok(stored.every((event, i) => event.id > (i === 0 ? first.id : stored[i - 1]!.id)), "ids increase along the batch");
     });
 
     it("markPublished takes exactly the given events out of the unpublished list", async () => {
@@ -194,6 +213,17 @@ for (const kind of storeKinds) {
       const id = await instanceId(db);
       assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       assert.equal(await instanceId(db), id);
+    });
+
+    it("records a push's ref updates in one call, in the push's order", async () => {
+      const repo = uniqueRepo();
+      const sha = (n: number) => n.toString(16).padStart(40, "0");
+      const updates = Array.from({ length: 250 }, (_, n) => ({ ref: `refs/heads/b/${n}`, oldSha: sha(0), newSha: sha(n + 1) }));
+      await db.transaction((tx) => insertRefUpdates(tx, { repo, pusher: "ana", pushOptions: ["ci.skip", "note=日本"], updates }));
+      await insertRefUpdates(db, { repo, pusher: "ana", pushOptions: [], updates: [] });
+      const recorded = (await listRefUpdates(db, repo, 1000)).reverse();
+      assert.deepEqual(recorded.map(({ id: _id, createdAt: _at, ...rest }) => rest), updates.map((u) => ({ repo, ...u, pusher: "ana", pushOptions: ["ci.skip", "note=日本"] })));
+      assert.ok(recorded.every((row, i) => i === 0 || row.id > recorded[i - 1]!.id), "ids increase in the push's order");
     });
   });
 }

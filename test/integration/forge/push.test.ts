@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
-import { git, gitOk, lsRemote, revParse, tempDir } from "../../helpers/git.js";
+import { git, gitOk, lsRemote, makeWorkRepo, revParse, tempDir } from "../../helpers/git.js";
+import { eventually } from "../../helpers/wait.js";
 
 interface PushEvent {
   id: number;
@@ -144,10 +145,59 @@ describe("push over smart HTTP", () => {
   it("refuses a push made straight into the repository on disk, bypassing the server", async () => {
     await gitOk(["checkout", "--quiet", "-b", "bypass", "main"], { cwd: work });
     await commit("bypass");
-    const result = await git(["push", join(cook.dataDir, "repos", "shop.git"), "bypass"], { cwd: work });
+    const onDisk = join(cook.dataDir, "repos", "shop.git");
+    const result = await git(["push", onDisk, "bypass"], { cwd: work });
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /remote: cook: push through the cook server/);
+
+    // The hook's settings come from the pusher's environment here: a guessed secret or a dead server refuses too.
+    const guessed = await git(["push", onDisk, "bypass"], { cwd: work, env: { COOK_HOOK_URL: cook.url, COOK_HOOK_SECRET: "guessed", COOK_REPO: "shop", COOK_PUSHER: '{"name":"x","scope":"admin"}' } });
+    assert.notEqual(guessed.code, 0);
+    assert.match(guessed.stderr, /remote: cook: not a hook of this server/);
+    const unreachable = await git(["push", onDisk, "bypass"], { cwd: work, env: { COOK_HOOK_URL: "http://127.0.0.1:9", COOK_HOOK_SECRET: "x" } });
+    assert.notEqual(unreachable.code, 0);
+    assert.match(unreachable.stderr, /remote: cook: cannot reach the cook server at http:\/\/127\.0\.0\.1:9 to check this push/);
     assert.equal((await lsRemote(url))["refs/heads/bypass"], undefined);
+  });
+
+  it("records and announces every ref of a push that moves hundreds of refs, in the push's order", async () => {
+    const before = await lastEventId();
+    const head = await revParse(work, "HEAD");
+    const names = Array.from({ length: 300 }, (_, n) => `many/${String(n).padStart(3, "0")}`);
+    await gitOk(["update-ref", "--stdin"], { cwd: work, input: names.map((name) => `create refs/heads/${name} ${head}\n`).join("") });
+    await gitOk(["push", "--quiet", "-o", "batch", "origin", ...names.map((name) => `refs/heads/${name}`)], { cwd: work });
+
+    const events = await eventually(async () => {
+      const page = (await (await fetch(`${cook.url}/api/events?after=${before}&limit=1000&subject=cook.branch.shop.>`)).json()) as { events: PushEvent[] };
+      return page.events.length >= names.length ? page.events : undefined;
+    });
+    assert.deepEqual(events.map((e) => [e.type, e.branch, e.data.newSha, e.data.pushOptions]), names.map((name) => ["branch.created", name, head, ["batch"]]));
+    const refs = await lsRemote(url);
+    assert.ok(names.every((name) => refs[`refs/heads/${name}`] === head));
+  });
+
+  it("lets a push create the default branch after other branches came first, and protects it from then on", async () => {
+    assert.equal((await cook.cli(["repo", "add", "late"])).code, 0);
+    const lateUrl = `${cook.url}/late.git`;
+    const late = await makeWorkRepo([{ "a.txt": "a" }]);
+    await gitOk(["push", "--quiet", lateUrl, "main:refs/heads/feature"], { cwd: late });
+    assert.deepEqual(Object.keys(await lsRemote(lateUrl)), ["refs/heads/feature"]);
+
+    const created = await git(["push", lateUrl, "main"], { cwd: late });
+    assert.equal(created.code, 0, created.stderr);
+    const mainHead = await revParse(late, "main");
+    assert.equal((await lsRemote(lateUrl))["refs/heads/main"], mainHead);
+    const clone = join(tempDir(), "late");
+    const cloned = await git(["clone", lateUrl, clone]);
+    assert.equal(cloned.code, 0, cloned.stderr);
+    assert.doesNotMatch(cloned.stderr, /remote HEAD refers to nonexistent ref/);
+    assert.equal(await revParse(clone, "HEAD"), mainHead);
+
+    await gitOk(["commit", "--quiet", "--allow-empty", "-m", "direct"], { cwd: late });
+    const again = await git(["push", lateUrl, "main"], { cwd: late });
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /remote: cook: branch 'main' is protected: it moves only by merging/);
+    assert.equal((await lsRemote(lateUrl))["refs/heads/main"], mainHead);
   });
 
   it("lets exactly one of two racing pushes to a branch win, leaving a sound repository", async () => {

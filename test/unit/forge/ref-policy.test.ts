@@ -12,15 +12,17 @@ const agent: Actor = { name: "bot", scope: "agent:shop/agent/fix" };
 const rules = { protectedBranches: ["release/*", "hotfix/**"], tagCreators: "user" as const, tagUpdates: false };
 
 function push(actor: Actor, updates: RefUpdate[], overrides: Partial<PushContext> = {}) {
-  return checkPush({ repo: "shop", defaultBranch: "main", repoIsEmpty: false, actor, rules, ...overrides }, updates);
+  return checkPush({ repo: "shop", defaultBranch: "main", defaultBranchExists: true, actor, rules, ...overrides }, updates);
 }
 const create = (ref: string): RefUpdate => ({ oldSha: zeroSha, newSha: a, ref });
 const update = (ref: string): RefUpdate => ({ oldSha: a, newSha: b, ref });
 const remove = (ref: string): RefUpdate => ({ oldSha: a, newSha: zeroSha, ref });
 
 describe("ref policy", () => {
-  it("lets the first push to an empty repo create the default branch, and nothing move it afterwards", () => {
-    assert.deepEqual(push(user, [create("refs/heads/main")], { repoIsEmpty: true }), { allowed: true });
+  it("lets a push create the default branch while it does not exist, and nothing move it afterwards", () => {
+    assert.deepEqual(push(user, [create("refs/heads/main")], { defaultBranchExists: false }), { allowed: true });
+    assert.deepEqual(push(user, [create("refs/heads/feature"), create("refs/heads/main")], { defaultBranchExists: false }), { allowed: true });
+    assert.equal(push(agent, [create("refs/heads/main")], { defaultBranchExists: false }).allowed, false, "an agent token still pushes only its branch");
     assert.equal(push(user, [create("refs/heads/main")]).allowed, false);
     assert.equal(push(admin, [update("refs/heads/main")]).allowed, false);
     assert.deepEqual(push(admin, [remove("refs/heads/main")]), { allowed: false, reason: "branch 'main' is protected and cannot be deleted" });
@@ -28,7 +30,7 @@ describe("ref policy", () => {
 
   it("protects configured branch patterns like the default branch", () => {
     assert.equal(push(user, [update("refs/heads/release/1.0")]).allowed, false);
-    assert.equal(push(user, [create("refs/heads/release/2.0")], { repoIsEmpty: true }).allowed, false);
+    assert.equal(push(user, [create("refs/heads/release/2.0")], { defaultBranchExists: false }).allowed, false);
     assert.equal(push(user, [update("refs/heads/hotfix/a/b")]).allowed, false);
     assert.equal(push(user, [update("refs/heads/release-notes")]).allowed, true);
     assert.equal(push(user, [update("refs/heads/release/1.0/extra")]).allowed, true);
@@ -52,12 +54,12 @@ describe("ref policy", () => {
     assert.equal(push(user, [create("refs/tags/v1")]).allowed, true);
     assert.equal(push(user, [update("refs/tags/v1")]).allowed, false);
     assert.equal(push(user, [remove("refs/tags/v1")]).allowed, false);
-    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", repoIsEmpty: false, actor: user, rules: { ...rules, tagUpdates: true } }, [update("refs/tags/v1")]).allowed, true);
+    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", defaultBranchExists: true, actor: user, rules: { ...rules, tagUpdates: true } }, [update("refs/tags/v1")]).allowed, true);
     const adminsOnly = { ...rules, tagCreators: "admin" as const };
-    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", repoIsEmpty: false, actor: user, rules: adminsOnly }, [create("refs/tags/v1")]).allowed, false);
-    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", repoIsEmpty: false, actor: admin, rules: adminsOnly }, [create("refs/tags/v1")]).allowed, true);
+    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", defaultBranchExists: true, actor: user, rules: adminsOnly }, [create("refs/tags/v1")]).allowed, false);
+    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", defaultBranchExists: true, actor: admin, rules: adminsOnly }, [create("refs/tags/v1")]).allowed, true);
     const nobody = { ...rules, tagCreators: "nobody" as const };
-    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", repoIsEmpty: false, actor: admin, rules: nobody }, [create("refs/tags/v1")]).allowed, false);
+    assert.equal(checkPush({ repo: "shop", defaultBranch: "main", defaultBranchExists: true, actor: admin, rules: nobody }, [create("refs/tags/v1")]).allowed, false);
   });
 
   it("refuses the whole push when one ref breaks a rule, naming that ref", () => {
