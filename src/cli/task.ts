@@ -3,6 +3,7 @@ import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { TaskInfo } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
+import { setOwn } from "../core/show-input.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
@@ -66,7 +67,7 @@ function changesFromSets(sets: string[], current: TaskInfo): Record<string, unkn
     else {
       extra ??= { ...current.extra };
       if (value === "") delete extra[key];
-      else extra[key] = value;
+      else setOwn(extra, key, value);
     }
   }
   if (extra) changes.extra = extra;

@@ -1,5 +1,6 @@
 import { LineCounter, parseDocument, YAMLParseError, isMap, isNode, isScalar, isSeq } from "yaml";
 import { CookError } from "./errors.js";
+import { setOwn } from "./show-input.js";
 import { isVerbatimEntry, keyText, plainValue, readOptions, scalarText, writeYaml } from "./front-matter.js";
 import { checkBody, checkDependsOn, checkPriority, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskStatus } from "./task.js";
 
@@ -119,10 +120,10 @@ export function parseTaskDocument(text: string): TaskDocument {
           break;
         default: {
           const value = plainValue(doc, pair.value);
-          result.extra[key] = value;
+          setOwn(result.extra, key, value);
           const start = entryStarts[i];
           const entry = start === undefined ? "" : frontMatter.slice(start, entryStarts[i + 1] ?? frontMatter.length);
-          if (isVerbatimEntry(key, value, entry)) result.extraYaml[key] = entry;
+          if (isVerbatimEntry(key, value, entry)) setOwn(result.extraYaml, key, entry);
         }
       }
     } catch (err) {
@@ -151,7 +152,7 @@ export function serializeTask(task: Task): string {
   });
   let extras = "";
   for (const [key, value] of Object.entries(task.extra)) {
-    if (!taskFieldKeys.includes(key)) extras += task.extraYaml[key] ?? writeYaml({ [key]: value });
+    if (!taskFieldKeys.includes(key)) extras += Object.hasOwn(task.extraYaml, key) ? task.extraYaml[key] : writeYaml({ [key]: value });
   }
   // parseTaskDocument drops one blank line after the front matter; a body that starts with one keeps it.
   return `---\n${fields}${extras}---\n${/^\r?\n/.test(task.body) ? "\n" : ""}${task.body}`;

@@ -1,5 +1,6 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
+import { setOwn } from "../core/show-input.js";
 import { checkExtraYaml } from "../core/front-matter.js";
 import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
@@ -18,7 +19,7 @@ const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringif
 function keptExtraYaml(current: Task, extra: Record<string, unknown>): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [key, text] of Object.entries(current.extraYaml)) {
-    if (Object.hasOwn(extra, key) && sameJson(extra[key], current.extra[key])) kept[key] = text;
+    if (Object.hasOwn(extra, key) && sameJson(extra[key], current.extra[key])) setOwn(kept, key, text);
   }
   return kept;
 }

@@ -165,4 +165,16 @@ describe("task documents keep what the user wrote", () => {
     assert.deepEqual([doc.title, doc.extra.owner, doc.body], ["t", "ana", "\r\nline one\r\nline\rtwo"]);
     assert.equal(parseTaskDocument(serializeTask({ ...asTask("---\ntitle: t\n---\n"), body: "\r\nx" })).body, "\r\nx");
   });
+
+  it("keeps extra keys named like Object.prototype's members as plain keys (found by the round-trip property test)", () => {
+    const file = "---\ntitle: t\nvalueOf: {}\ntoString: x\n__proto__: {polluted: true}\nconstructor: 1\nhasOwnProperty: 2\n---\n";
+    const doc = parseTaskDocument(file);
+    assert.deepEqual(Object.keys(doc.extra), ["valueOf", "toString", "__proto__", "constructor", "hasOwnProperty"]);
+    assert.equal(Object.getPrototypeOf(doc.extra), Object.prototype);
+    assert.equal((doc.extra as { polluted?: unknown }).polluted, undefined);
+    const written = serializeTask({ ...asTask("---\ntitle: t\n---\n"), extra: { valueOf: {}, toString: "x" }, extraYaml: {} });
+    assert.match(written, /^valueOf: \{\}$/m);
+    assert.doesNotMatch(written, /native code/);
+    assert.deepEqual(parseTaskDocument(written).extra, { valueOf: {}, toString: "x" });
+  });
 });
