@@ -86,8 +86,8 @@ export function repoWebRoutes(services: Services): Router {
   });
 
   router.get("/:repo", readRepo, async (ctx) => {
-    const repo = await getRepo(services, ctx.params.repo!);
-    const [at, { branches, tags }] = await Promise.all([defaultLocation(services, repo.name), listBranchesAndTags(services, repo.name)]);
+    // Each of these runs git (a process spawn costs tens of ms on a busy machine): all at once.
+    const [repo, at, { branches, tags }] = await Promise.all([getRepo(services, ctx.params.repo!), defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
