@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import type { Command } from "commander";
 import type { TaskInfo } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
-import { setOwn } from "../core/show-input.js";
+import { setOwn } from "../core/own-keys.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 import { parseIntegerOption } from "./parse.js";

@@ -1,6 +1,6 @@
 import { LineCounter, parseDocument, YAMLParseError, isMap, isNode, isScalar, isSeq } from "yaml";
 import { CookError } from "./errors.js";
-import { setOwn } from "./show-input.js";
+import { setOwn } from "./own-keys.js";
 import { isVerbatimEntry, keyText, plainValue, readOptions, scalarText, writeYaml } from "./front-matter.js";
 import { checkBody, checkDependsOn, checkPriority, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskStatus } from "./task.js";
 

@@ -1,6 +1,6 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
-import { setOwn } from "../core/show-input.js";
+import { setOwn } from "../core/own-keys.js";
 import { checkExtraYaml } from "../core/front-matter.js";
 import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
