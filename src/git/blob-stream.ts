@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { setPriority } from "node:os";
 import { Readable } from "node:stream";
 import { gitEnv } from "./run-git.js";
 
@@ -20,6 +21,15 @@ export async function streamBlob(gitDir: string, sha: string, peekBytes: number)
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   };
   child.on("error", () => {}); // a failed spawn ends stdout; the short response tells the client
+  // A bulk download yields the CPU to the pages people are waiting on: git inflating 100 MB at
+  // full speed took a core that page requests then queued for (scripts/bench/browse-under-load.mjs).
+  if (child.pid) {
+    try {
+      setPriority(child.pid, 10);
+    } catch {
+      // Not allowed to change priorities here: the download runs at normal priority.
+    }
+  }
   const chunks = child.stdout[Symbol.asyncIterator]();
 
   // The head decides the response headers (binary or text), so it is read before the body is sent.

@@ -1,7 +1,20 @@
 // Runs in the render pool's worker threads (see renderer.ts): the CPU-heavy half of a page, where a
 // slow input costs a worker, not the event loop every other request waits on.
-import type { MessagePort } from "node:worker_threads";
+import { setPriority } from "node:os";
+import { workerData, type MessagePort } from "node:worker_threads";
 import type { LinkBase } from "./markdown.js";
+
+// Workers of the heavy lane (large inputs, the slow ones) run at a lower priority than the event
+// loop and the quick lane, so the pages people wait on get the CPU first. On Linux a thread's nice
+// value is its own (setpriority(2), pid 0 = the calling thread); elsewhere this may lower the whole
+// process, which only costs the renders speed.
+if (typeof (workerData as { nice?: unknown } | undefined)?.nice === "number") {
+  try {
+    setPriority((workerData as { nice: number }).nice);
+  } catch {
+    // Not allowed here: the worker runs at normal priority.
+  }
+}
 
 /** Every job says when it starts: the renderer's time budget runs from then. */
 interface Job {

@@ -51,9 +51,10 @@ type Lane = { pool: Piscina; budgetMs: number };
  */
 export function createRenderer(options: RendererOptions = {}): Renderer {
   const waitMs = options.waitMs ?? renderLimits.waitMs;
-  const pool = (minThreads: number) =>
+  const pool = (minThreads: number, nice: number) =>
     new Piscina({
       filename: new URL("./render-worker.js", import.meta.url).href,
+      workerData: { nice },
       minThreads,
       maxThreads: options.threads ?? 2,
       idleTimeout: 60_000,
@@ -65,8 +66,8 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
   // Pools are made on first use, so an idle server that never renders holds no threads.
   const laneFor = (text: string): Lane =>
     Buffer.byteLength(text) <= renderLimits.quickBytes
-      ? { pool: (quickPool ??= pool(1)), budgetMs: options.quickBudgetMs ?? renderLimits.quickBudgetMs }
-      : { pool: (heavyPool ??= pool(0)), budgetMs: options.budgetMs ?? renderLimits.budgetMs };
+      ? { pool: (quickPool ??= pool(1, 0)), budgetMs: options.quickBudgetMs ?? renderLimits.quickBudgetMs }
+      : { pool: (heavyPool ??= pool(0, 10)), budgetMs: options.budgetMs ?? renderLimits.budgetMs };
 
   /** Runs one job within its lane's budget; undefined (and onGiveUp told) if it failed or ran out of time. */
   async function run<T>(lane: Lane, name: "code" | "markdown", job: object): Promise<T | undefined> {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { createRouters } from "../../../src/server/app.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { makeWorkRepo, revParse } from "../../helpers/git.js";
+import { eventually } from "../../helpers/wait.js";
 
 type Actor = "nobody" | "agent" | "user" | "admin";
 /** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
@@ -149,11 +150,19 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const published = await fetch(`${cook.url}/api/events`, { method: "POST", headers: asAdmin, body: JSON.stringify({ repo, name: "marker" }) });
       assert.equal(published.status, 201);
     }
+    // Both markers published (the log shows what the outbox relay has sent), as an admin sees them.
+    await eventually(async () => {
+      const all = (await (await fetch(`${cook.url}/api/events?subject=cook.custom.*.marker`, { headers: asAdmin })).json()) as { events: unknown[] };
+      return all.events.length === 2 || undefined;
+    }, 10_000, "both markers in the log");
     const log = (await (await fetch(`${cook.url}/api/events?limit=1000`, { headers: { Authorization: `Bearer ${secrets.agent}` } })).json()) as { events: Array<{ repo: string }> };
     assert.ok(log.events.length > 0);
     assert.deepEqual([...new Set(log.events.map((e) => e.repo))], ["own"]);
-    const page = await (await fetch(`${cook.url}/events`, { headers: { Authorization: `Bearer ${secrets.agent}` } })).text();
-    assert.match(page, /cook\.custom\.own\.marker/);
+    // The log shows events once the outbox relay has published them, a moment after the commit.
+    const page = await eventually(async () => {
+      const html = await (await fetch(`${cook.url}/events`, { headers: { Authorization: `Bearer ${secrets.agent}` } })).text();
+      return /cook\.custom\.own\.marker/.test(html) ? html : undefined;
+    }, 10_000, "the agent's repo's event on the Events page");
     assert.doesNotMatch(page, /cook\.custom\.other\.marker|cook\.repo\.other/);
   });
 

@@ -86,8 +86,10 @@ export function repoWebRoutes(services: Services): Router {
   });
 
   router.get("/:repo", readRepo, async (ctx) => {
-    // Each of these runs git (a process spawn costs tens of ms on a busy machine): all at once.
-    const [repo, at, { branches, tags }] = await Promise.all([getRepo(services, ctx.params.repo!), defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
+    // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
+    // the rest are reads through the repo's cat-file.
+    const [at, { branches, tags, defaultBranch }] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
+    const repo = { name: ctx.params.repo!, defaultBranch };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
@@ -198,7 +200,7 @@ export function repoWebRoutes(services: Services): Router {
 
   for (const view of ["branches", "tags"] as const) {
     router.get(`/:repo/${view}`, readRepo, async (ctx) => {
-      const refs = await listBranchesAndTags(services, (await getRepo(services, ctx.params.repo!)).name);
+      const refs = await listBranchesAndTags(services, ctx.params.repo!);
       await ctx.render(`repos/${view}`, {
         repo: { name: ctx.params.repo },
         tab: view,
