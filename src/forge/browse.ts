@@ -207,7 +207,8 @@ export async function readLog(deps: BrowseDeps, at: Location, page: number, perP
   const spec = pathspecOf(at.path);
   if (!spec) throw new CookError("invalid", "git cannot list the history of a path that is not UTF-8 and has a line break in it");
   const args = ["--literal-pathspecs", "rev-list", `--max-count=${perPage + 1}`, `--skip=${page * perPage}`, at.commit, ...spec.args];
-  const ids = (await deps.git.text(gitDir, args, { input: spec.input })).split("\n").filter(Boolean);
+  // at.commit is a full sha here (resolved from the ref), so the answer can be remembered.
+  const ids = (await deps.git.immutableText(gitDir, args, { input: spec.input })).split("\n").filter(Boolean);
   const reader = deps.git.reader(gitDir);
   const commits = await Promise.all(ids.slice(0, perPage).map(async (id) => parseCommit(id, (await reader.read(id))!.content)));
   return { commits, hasMore: ids.length > perPage };

@@ -61,7 +61,8 @@ function eventFor(repo: string, update: RefUpdate, data: object) {
 
 /** post-receive: records every ref the push moved and announces each with its own event, in one transaction. */
 export async function recordPush(deps: HookDeps, call: HookCall): Promise<number> {
-  requireRepo(deps.dataDir, call.repo);
+  // The refs have moved (post-receive runs after the update): ref listings remembered for pages go.
+  deps.git.refsMoved(requireRepo(deps.dataDir, call.repo));
   const pusher = call.pusher.name;
   const { pushOptions } = call;
   const events = call.updates.flatMap((update) => eventFor(call.repo, update, { ref: update.ref, oldSha: update.oldSha, newSha: update.newSha, pusher, pushOptions }) ?? []);

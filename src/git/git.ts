@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { streamBlob, type BlobStream } from "./blob-stream.js";
 import { CatFile } from "./cat-file.js";
 import { gitText, runGit, type GitResult, type RunGitOptions } from "./run-git.js";
@@ -8,6 +9,21 @@ export interface Git {
   reader(gitDir: string): CatFile;
   run(gitDir: string, args: string[], options?: RunGitOptions): Promise<GitResult>;
   text(gitDir: string, args: string[], options?: RunGitOptions): Promise<string>;
+  /**
+   * `text`, remembered: only for commands whose output depends on nothing but object ids (a
+   * history walk from a commit sha, a diff of two trees), which can never change. At most 16 MiB
+   * of answers are kept, least recently used dropped first; a failed command is not kept.
+   */
+  immutableText(gitDir: string, args: string[], options?: RunGitOptions): Promise<string>;
+  /**
+   * `run`'s output for a command that lists refs (for-each-ref), remembered until the repo's refs
+   * move — `refsMoved`, which the post-receive hook calls for every push and `run` calls after any
+   * command not known to only read — or for `refListingMs` (default 5 s) at most, a safety net for
+   * refs moved by hand on the disk. Concurrent asks share one git process.
+   */
+  refListing(gitDir: string, args: string[]): Promise<Buffer>;
+  /** Forgets the remembered ref listings of a repository whose refs moved. */
+  refsMoved(gitDir: string): void;
   /** A blob streamed by its own git process, not the shared reader (see blob-stream.ts). */
   streamBlob(gitDir: string, sha: string, peekBytes: number): Promise<BlobStream>;
   /** Drops the reader of a repository that moved or went away. */
@@ -15,8 +31,18 @@ export interface Git {
   close(): void;
 }
 
-export function createGit(options: { idleMs?: number } = {}): Git {
+// Subcommands that never move a ref: running them leaves remembered ref listings valid.
+const readOnlyCommands = new Set(["cat-file", "diff", "diff-tree", "for-each-ref", "log", "ls-tree", "merge-base", "rev-list", "rev-parse", "show"]);
+const subcommandOf = (args: string[]) => args.find((arg) => !arg.startsWith("-"));
+
+export function createGit(options: { idleMs?: number; refListingMs?: number } = {}): Git {
+  const refListings = new Map<string, Map<string, { at: number; out: Promise<Buffer> }>>();
+  const refListingMs = options.refListingMs ?? 5000;
+  const refsMoved = (gitDir: string) => void refListings.delete(gitDir);
   const readers = new Map<string, CatFile>();
+  // A page of history costs a git process (tens of ms on a busy machine); the answer for a commit
+  // sha is the same forever. lru-cache bounds it by size, which a Map would not.
+  const answers = new LRUCache<string, string>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (text, key) => text.length + key.length + 1 });
   const idleMs = options.idleMs ?? 60_000;
   // Readers of repositories nobody is browsing are closed, so an idle server holds no git processes.
   const sweeper = setInterval(() => {
@@ -38,10 +64,38 @@ export function createGit(options: { idleMs?: number } = {}): Git {
       }
       return reader;
     },
-    run: (gitDir, args, runOptions = {}) => runGit(args, { ...runOptions, gitDir }),
+    async run(gitDir, args, runOptions = {}) {
+      try {
+        return await runGit(args, { ...runOptions, gitDir });
+      } finally {
+        if (!readOnlyCommands.has(subcommandOf(args) ?? "")) refsMoved(gitDir);
+      }
+    },
+    refListing(gitDir, args) {
+      let listings = refListings.get(gitDir);
+      if (!listings) refListings.set(gitDir, (listings = new Map()));
+      const key = JSON.stringify(args);
+      const known = listings.get(key);
+      if (known && Date.now() - known.at < refListingMs) return known.out;
+      const out = runGit(args, { gitDir }).then((result) => result.stdout);
+      const entry = { at: Date.now(), out };
+      listings.set(key, entry);
+      out.catch(() => listings.get(key) === entry && listings.delete(key));
+      return out;
+    },
+    refsMoved,
     text: (gitDir, args, runOptions = {}) => gitText(args, { ...runOptions, gitDir }),
+    async immutableText(gitDir, args, runOptions = {}) {
+      const key = JSON.stringify([gitDir, args, runOptions.input?.toString() ?? ""]);
+      const known = answers.get(key);
+      if (known !== undefined) return known;
+      const text = await gitText(args, { ...runOptions, gitDir });
+      answers.set(key, text);
+      return text;
+    },
     streamBlob,
     forget(gitDir) {
+      refsMoved(gitDir);
       readers.get(gitDir)?.close();
       readers.delete(gitDir);
     },
