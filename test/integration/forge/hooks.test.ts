@@ -1,34 +1,53 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { packageRoot } from "../../../src/config/package-root.js";
+import pg from "pg";
 import { startCook } from "../../helpers/cook.js";
-import { git, gitOk, makeWorkRepo, tempDir } from "../../helpers/git.js";
+import { createTestDatabase } from "../../helpers/database.js";
+import { eventually } from "../../helpers/wait.js";
+import { git, gitOk, makeWorkRepo } from "../../helpers/git.js";
 
 describe("repo hooks", () => {
   it("keep the hook secret off every command line while a push is checked and recorded", async () => {
-    // A `cat` in front of the real one: while a hook reads its input, it records every process's
-    // command line, as `ps` would show them to any user of the machine.
-    const bin = tempDir("cook-ps-");
-    const log = join(bin, "ps.log");
-    const realCat = execFileSync("sh", ["-c", "command -v cat"], { encoding: "utf8" }).trim();
-    const snapshot = `for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f"; echo; done >> '${log}' 2>/dev/null`;
-    writeFileSync(join(bin, "cat"), `#!/bin/sh\n${snapshot}\nexec '${realCat}' "$@"\n`, { mode: 0o755 });
-    const cook = await startCook({ env: { PATH: `${bin}:${process.env.PATH ?? ""}` } });
+    // The post-receive hook waits for the server to record the push; with the events table locked
+    // it waits as long as the test likes, so every process's command line (what `ps` shows any
+    // user of the machine) can be read while it runs.
+    const database = await createTestDatabase();
+    const cook = await startCook({ env: { COOK_DATABASE_URL: database.url } });
+    const locker = new pg.Client({ connectionString: database.url });
+    await locker.connect();
     try {
       assert.equal((await cook.cli(["repo", "add", "quiet"])).code, 0);
       const work = await makeWorkRepo([{ "a.txt": "a" }]);
-      await gitOk(["push", "--quiet", `${cook.url}/quiet.git`, "main", "main:refs/heads/side"], { cwd: work });
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+      const pushed = gitOk(["push", "--quiet", `${cook.url}/quiet.git`, "main", "main:refs/heads/side"], { cwd: work });
+      const commandLines = () =>
+        readdirSync("/proc")
+          .filter((entry) => /^\d+$/.test(entry))
+          .map((pid) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+            } catch {
+              return ""; // the process ended while we looked
+            }
+          });
+      const seen = await eventually(() => {
+        const lines = commandLines();
+        return lines.some((line) => line.includes("hooks/post-receive")) ? lines : undefined;
+      }, 20_000, "the post-receive hook, waiting for the server");
+      await locker.query("COMMIT");
+      await pushed;
 
       const secret = readFileSync(join(cook.dataDir, "hook-secret"), "utf8").trim();
-      const seen = readFileSync(log, "utf8");
-      assert.match(seen, /hooks\/pre-receive/);
-      assert.match(seen, /hooks\/post-receive/);
-      assert.ok(!seen.includes(secret), seen);
+      assert.ok(seen.some((line) => line.includes("receive-pack")), "git receive-pack was running too");
+      assert.deepEqual(seen.filter((line) => line.includes(secret)), []);
     } finally {
+      await locker.end();
       await cook.stop();
+      await database.drop();
     }
   });
 
