@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../config/package-root.js";
 import { UnreachableError } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
+import { registerBranch } from "./branch.js";
 import { registerEvents } from "./events.js";
 import { printLine } from "./output.js";
 import { registerRepo } from "./repo.js";
@@ -23,6 +24,7 @@ registerServe(program);
 registerStatus(program);
 registerRepo(program);
 registerTask(program);
+registerBranch(program);
 registerEvents(program);
 registerToken(program);
 

@@ -2,6 +2,8 @@ import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
 import type { Event } from "../events/event.js";
 import type { Task } from "../core/task.js";
+import type { Branch, Environment } from "../core/branch.js";
+import type { BranchDetail, BranchSummary } from "../branches/read-branches.js";
 import { readSse } from "./sse-reader.js";
 
 /** The server did not answer at all (CLI exit code 3), as opposed to answering with an error. */
@@ -63,7 +65,14 @@ export interface TokenInfo {
   revokedAt?: string;
 }
 
+/** A branch as the API lists it (branches/read-branches.ts BranchSummary). */
+export type BranchInfo = BranchSummary;
+export type BranchDetailInfo = BranchDetail;
+
 type QueryParams = Record<string, string | number | undefined>;
+
+/** Encodes a branch reference for a `*ref` path: each `/`-separated part on its own. */
+const refPath = (ref: string) => ref.split("/").map(encodeURIComponent).join("/");
 
 /** The typed HTTP API of a cook server; every error comes back as a CookError. */
 export class CookClient {
@@ -123,6 +132,55 @@ export class CookClient {
 
   async importTasks(files: Array<{ name: string; text: string }>): Promise<TaskInfo[]> {
     return (await this.request<{ tasks: TaskInfo[] }>("POST", "/api/tasks/import", { body: { files } })).tasks;
+  }
+
+  async listBranches(filter: { repo?: string; status?: string; task?: string } = {}): Promise<BranchInfo[]> {
+    return (await this.request<{ branches: BranchInfo[] }>("GET", "/api/branches", { query: filter })).branches;
+  }
+
+  createBranch(input: { repo: string; name?: string; task?: string; base?: string; env?: string }): Promise<{ branch: Branch; environment: Environment | undefined }> {
+    return this.request("POST", "/api/branches", { body: input });
+  }
+
+  async adoptBranch(input: { repo: string; name: string; task?: string }): Promise<Branch> {
+    return (await this.request<{ branch: Branch }>("POST", "/api/branches/adopt", { body: input })).branch;
+  }
+
+  /** A brn_ id, a name, or `<repo>/<name>`; `repo` settles a name two repos share. */
+  async getBranch(ref: string, repo?: string): Promise<BranchDetailInfo> {
+    return (await this.request<{ branch: BranchDetailInfo }>("GET", `/api/branches/${refPath(ref)}`, { query: { repo } })).branch;
+  }
+
+  async abandonBranch(id: string): Promise<Branch> {
+    return (await this.request<{ branch: Branch }>("POST", `/api/branches/${encodeURIComponent(id)}/abandon`, { body: {} })).branch;
+  }
+
+  async collectGarbage(remove: boolean): Promise<Array<{ path: string; repo: string }>> {
+    return (await this.request<{ orphans: Array<{ path: string; repo: string }> }>("POST", "/api/branches/gc", { body: { remove } })).orphans;
+  }
+
+  /**
+   * Runs argv in a branch's environment, handing its output over as it comes; resolves with the
+   * exit code. Refusals (no environment…) throw CookError before any output.
+   */
+  async execInBranch(id: string, argv: string[], output: { stdout(chunk: Buffer): void; stderr(chunk: Buffer): void }, signal?: AbortSignal): Promise<number> {
+    const response = await this.fetch(`/api/branches/${encodeURIComponent(id)}/exec`, { method: "POST", body: { argv }, accept: "application/x-ndjson", signal });
+    if (!response.ok) throw await this.errorFrom(response);
+    let buffered = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      buffered += decoder.decode(chunk, { stream: true });
+      let newline: number;
+      while ((newline = buffered.indexOf("\n")) >= 0) {
+        const frame = JSON.parse(buffered.slice(0, newline)) as { stdout?: string; stderr?: string; exit?: number; error?: string };
+        buffered = buffered.slice(newline + 1);
+        if (frame.stdout !== undefined) output.stdout(Buffer.from(frame.stdout, "base64"));
+        if (frame.stderr !== undefined) output.stderr(Buffer.from(frame.stderr, "base64"));
+        if (frame.error !== undefined) throw new CookError("internal", frame.error);
+        if (frame.exit !== undefined) return frame.exit;
+      }
+    }
+    throw new CookError("unavailable", "the server ended the command's output without its exit code");
   }
 
   async listTokens(): Promise<TokenInfo[]> {

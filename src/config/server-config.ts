@@ -41,6 +41,16 @@ export interface ServerConfig {
     /** Who may import a repo from where (`cook repo add --clone`); see ImportFrom. */
     readonly importFrom: ImportFrom;
   };
+  /** Branch environments (src/environments/deps.ts EnvironmentSettings). */
+  readonly environments: {
+    /** TCP ports handed out in per-environment blocks, inclusive. */
+    readonly portRange: { readonly first: number; readonly last: number };
+    /** PostgreSQL URL allowed to CREATE DATABASE, for cook.toml `databases`; default: the factory's own PostgreSQL, if it has one. */
+    readonly databaseUrl: string | undefined;
+    readonly databaseTemplate: string | undefined;
+    /** Folder `copy` paths are copied from; `{repo}` becomes the repo's name. */
+    readonly copyFrom: string | undefined;
+  };
 }
 
 export type TagCreators = "user" | "admin" | "nobody";
@@ -71,6 +81,12 @@ const rules: SectionRules = {
     tag_creators: { type: "string", check: (v: string) => (["user", "admin", "nobody"].includes(v) ? undefined : "one of user, admin, nobody") },
     tag_updates: { type: "boolean" },
     import_from: { type: "string", check: (v: string) => (importFromValues.includes(v as ImportFrom) ? undefined : `one of ${importFromValues.join(", ")}`) },
+  },
+  environments: {
+    port_range: { type: "string", check: (v: string) => (portRangeOf(v) ? undefined : "a range of TCP ports like 20000-29999 (first ≤ last, 1024-65535)") },
+    database_url: { type: "string", check: (v: string) => (/^postgres(ql)?:\/\//.test(v) ? undefined : "a postgres:// URL") },
+    database_template: { type: "string", check: (v: string) => (/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v) ? undefined : "a database name") },
+    copy_from: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute folder path; {repo} is replaced by the repo's name") },
   },
   defaults: {
     branch: { type: "string", check: (v: string) => (v.trim() ? undefined : "a branch name") },
@@ -141,8 +157,22 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       tagUpdates: (sectionOf(doc, "forge").tag_updates as boolean | undefined) ?? false,
       importFrom: (str(sectionOf(doc, "forge"), "import_from") as ImportFrom | undefined) ?? "public",
     },
+    environments: {
+      portRange: portRangeOf(str(sectionOf(doc, "environments"), "port_range") ?? "20000-29999")!,
+      databaseUrl: str(sectionOf(doc, "environments"), "database_url") ?? (env.COOK_DATABASE_URL || str(sectionOf(doc, "database"), "url") || undefined),
+      databaseTemplate: str(sectionOf(doc, "environments"), "database_template"),
+      copyFrom: str(sectionOf(doc, "environments"), "copy_from"),
+    },
   };
   return deepFreeze(config);
+}
+
+/** `20000-29999` → {first, last}; undefined when it is not a range of unprivileged ports. */
+function portRangeOf(text: string): { first: number; last: number } | undefined {
+  const match = /^(\d{4,5})-(\d{4,5})$/.exec(text.trim());
+  if (!match) return undefined;
+  const [first, last] = [Number(match[1]), Number(match[2])];
+  return first >= 1024 && last <= 65535 && first <= last ? { first, last } : undefined;
 }
 
 function deepFreeze<T extends object>(value: T): T {

@@ -9,7 +9,14 @@ import { CookError } from "./errors.js";
 export type Action = "read" | "push" | "change" | "administer";
 
 /** What is acted on: one repo (and everything in it), or the factory as a whole (lists across repos, tokens). */
-export type Resource = { readonly repo: string } | "factory";
+export type Resource = { readonly repo: string; readonly branch?: string } | "factory";
+
+/** The one branch an agent token may push (and run commands in), or undefined for people. */
+export function agentBranchOf(actor: Actor): string | undefined {
+  if (!actor.scope.startsWith("agent:")) return undefined;
+  const rest = actor.scope.slice("agent:".length);
+  return rest.slice(rest.indexOf("/") + 1);
+}
 
 /** The one repo an agent token is limited to, or undefined for people. */
 export function agentRepoOf(actor: Actor): string | undefined {
@@ -45,6 +52,10 @@ export function authorize(actor: Actor | undefined, action: Action, resource: Re
   if (resource !== "factory" && resource.repo !== agentRepo) throw new CookError("not_found", `no repo named '${resource.repo}'`);
   if (resource === "factory" || (action !== "read" && action !== "push")) {
     throw new CookError("forbidden", `an agent token may only read its own repo and push its own branch (${actor.scope.slice("agent:".length)})`);
+  }
+  // A branch named with a push (running commands in its environment, attaching to it) must be the agent's own.
+  if (action === "push" && resource.branch !== undefined && resource.branch !== agentBranchOf(actor)) {
+    throw new CookError("forbidden", `an agent token may only work on its own branch (${actor.scope.slice("agent:".length)})`);
   }
   return actor;
 }

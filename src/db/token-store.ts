@@ -38,9 +38,8 @@ function hashSecret(secret: string): Buffer {
   return createHash("sha256").update(secret).digest();
 }
 
-/** Creates a token and returns its secret, which is shown once and never stored. */
-export async function insertToken(q: Queryable, name: string, scope: Scope): Promise<{ token: Token; secret: string }> {
-  const secret = `cook_${randomBytes(32).toString("base64url")}`;
+/** Creates a token and returns its secret, which is shown once and never stored (a derived secret may be given: env-token.ts). */
+export async function insertToken(q: Queryable, name: string, scope: Scope, secret = `cook_${randomBytes(32).toString("base64url")}`): Promise<{ token: Token; secret: string }> {
   const rows = await q.query<TokenRow>(`INSERT INTO tokens (name, scope, secret_hash) VALUES ($1, $2, $3) RETURNING ${columns}`, [
     name,
     scope,
@@ -74,4 +73,10 @@ export async function revokeToken(q: Queryable, id: number): Promise<Token | und
 export async function countLiveAdminTokens(q: Queryable): Promise<number> {
   const rows = await q.query<{ count: number }>("SELECT count(*)::int AS count FROM tokens WHERE scope = 'admin' AND revoked_at IS NULL");
   return rows[0]?.count ?? 0;
+}
+
+/** Revokes every live token of this name (an environment's, at teardown); returns how many. */
+export async function revokeTokensNamed(q: Queryable, name: string): Promise<number> {
+  const rows = await q.query("UPDATE tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING id", [name]);
+  return rows.length;
 }

@@ -52,6 +52,8 @@ export type AgentAction = "started" | "output" | "completed" | "failed" | "help"
 export type GateAction = "started" | "output" | "passed" | "failed";
 export type TagAction = "created" | "pushed" | "deleted";
 export type RepoAction = "created" | "imported" | "removed";
+/** An environment's state changes, and `output` for its setup script's lines. */
+export type EnvironmentAction = "creating" | "ready" | "failed" | "lost" | "torn_down" | "output";
 
 const enc = encodeToken;
 const action = (word: string) => {
@@ -63,6 +65,7 @@ export const subjects = {
   repo: (repo: string, act: RepoAction) => `${subjectRoot}.repo.${enc(repo)}.${action(act)}`,
   branch: (repo: string, branch: string, act: BranchAction) => `${subjectRoot}.branch.${enc(repo)}.${enc(branch)}.${action(act)}`,
   tag: (repo: string, tag: string, act: TagAction) => `${subjectRoot}.tag.${enc(repo)}.${enc(tag)}.${action(act)}`,
+  environment: (repo: string, branch: string, act: EnvironmentAction) => `${subjectRoot}.environment.${enc(repo)}.${enc(branch)}.${action(act)}`,
   agent: (repo: string, branch: string, act: AgentAction) => `${subjectRoot}.agent.${enc(repo)}.${enc(branch)}.${action(act)}`,
   gate: (repo: string, branch: string, gate: string, act: GateAction) =>
     `${subjectRoot}.gate.${enc(repo)}.${enc(branch)}.${enc(gate)}.${action(act)}`,

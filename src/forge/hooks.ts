@@ -50,7 +50,9 @@ function eventFor(repo: string, update: RefUpdate, data: object) {
   const action = update.oldSha === zeroSha ? "created" : update.newSha === zeroSha ? "deleted" : "pushed";
   if (update.ref.startsWith("refs/heads/")) {
     const branch = update.ref.slice("refs/heads/".length);
-    return newEvent(subjects.branch(repo, branch, action), repo, { branch, data });
+    // A branch's `created` is the branch service's to announce, once, whichever way the branch came
+    // (branches/track-pushes.ts makes the record of a pushed one): the forge reports the push.
+    return newEvent(subjects.branch(repo, branch, action === "deleted" ? "deleted" : "pushed"), repo, { branch, data });
   }
   if (update.ref.startsWith("refs/tags/")) {
     const tag = update.ref.slice("refs/tags/".length);

@@ -12,6 +12,7 @@ import { parsedBodyMiddleware, requestTargetMiddleware } from "./middleware/inpu
 import { requestLogMiddleware } from "./middleware/request-log.js";
 import { sameOriginMiddleware } from "./middleware/same-origin.js";
 import { securityHeadersMiddleware } from "./middleware/security-headers.js";
+import { branchApiRoutes } from "./routes/api/branches.js";
 import { eventApiRoutes } from "./routes/api/events.js";
 import { healthRoutes } from "./routes/api/health.js";
 import { repoApiRoutes } from "./routes/api/repos.js";
@@ -77,7 +78,7 @@ export function createApp(services: Services, live: LiveStreams): Koa {
  * (`permit` or `publicRoute`); a route without one stops the server from starting.
  */
 export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment): Router[] {
-  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
   checkRouteNames(routers);

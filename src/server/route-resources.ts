@@ -3,6 +3,7 @@ import { agentRepoOf, type Resource } from "../core/authorization.js";
 import type { Actor } from "../core/actor.js";
 import type { Db } from "../db/db.js";
 import { getTask } from "../tasks/read-tasks.js";
+import { resolveBranch } from "../branches/deps.js";
 
 /**
  * What a route acts on, read from the request, for `permit`. Each returns the repo a request
@@ -33,3 +34,18 @@ export function eventScope(ctx: Context): Resource {
   const repo = actor && agentRepoOf(actor);
   return repo === undefined ? "factory" : { repo };
 }
+
+/**
+ * The repo (and branch) of the branch in `:id` (a brn_ id) or `*ref` (a name, `<repo>/<name>` or
+ * an id); unknown is not_found before anyone is asked. The branch is kept in ctx.state.branch.
+ */
+export const branchResource = (deps: { db: Db }) => async (ctx: Context): Promise<Resource> => {
+  const ref = ctx.params.id ?? (ctx.params.ref as unknown as string[] | string | undefined);
+  const text = Array.isArray(ref) ? ref.join("/") : String(ref ?? "");
+  const actor = ctx.state.actor as Actor | undefined;
+  // An agent's names are read in its own repo: it is not told which other repos have a branch of that name.
+  const repo = (actor && agentRepoOf(actor)) ?? (typeof ctx.query.repo === "string" && ctx.query.repo !== "" ? ctx.query.repo : undefined);
+  const branch = await resolveBranch(deps.db, text, repo);
+  ctx.state.branch = branch;
+  return { repo: branch.repo, branch: branch.name };
+};

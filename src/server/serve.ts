@@ -73,6 +73,7 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
   // Hooks run on this machine: they reach the server on loopback whatever address it listens on.
   const loopback = address.family === "IPv6" ? "[::1]" : "127.0.0.1";
   services.hooks.setUrl(`http://${address.address === "::1" ? "[::1]" : loopback}:${address.port}`);
+  await services.startBackgroundWork();
   log.info({ url, dataDir: config.server.dataDir, store: services.db.kind, bus: services.bus.kind }, "listening");
 
   let stopping: Promise<void> | undefined;

@@ -3,7 +3,10 @@ import { packageVersion } from "../config/package-root.js";
 import type { Db } from "../db/db.js";
 import { instanceId } from "../db/event-store.js";
 import { openDatabase } from "../db/open.js";
-import type { Bus } from "../events/bus.js";
+import type { Bus, Subscription } from "../events/bus.js";
+import { trackPushes } from "../branches/track-pushes.js";
+import type { EnvironmentSettings } from "../environments/deps.js";
+import { recoverEnvironments } from "../environments/recover-environments.js";
 import { createEventLog, type EventLog } from "../events/event-log.js";
 import { createLocalBus } from "../events/local-bus.js";
 import { createNatsBus } from "../events/nats-bus.js";
@@ -29,6 +32,13 @@ export interface Services {
   readonly dataDir: string;
   /** Hooks call back here; known once the server listens. */
   readonly hooks: { url(): string; secret: string; setUrl(url: string): void };
+  /** The factory as hooks and environments reach it: the same loopback URL and secret as the hooks'. */
+  readonly factory: { url(): string; secret: string };
+  readonly environmentSettings: EnvironmentSettings;
+  /** Setup scripts and commands running in environments now (environments/deps.ts). */
+  readonly running: Map<string, Set<AbortController>>;
+  /** Starts what works in the background: the push tracker, and the check of environments against the disk. */
+  startBackgroundWork(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -68,8 +78,14 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   const refreshed = refreshHooks({ dataDir });
   if (refreshed > 0) log.info({ repos: refreshed }, "installed current hooks into repos");
   let hookUrl = "";
+  const hooks = {
+    url: () => hookUrl,
+    secret: loadHookSecret(dataDir),
+    setUrl: (url: string) => void (hookUrl = url),
+  };
+  let pushTracking: Subscription | undefined;
 
-  return {
+  const services: Services = {
     config,
     log,
     version: packageVersion(),
@@ -80,12 +96,17 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     git,
     render,
     dataDir,
-    hooks: {
-      url: () => hookUrl,
-      secret: loadHookSecret(dataDir),
-      setUrl: (url) => void (hookUrl = url),
+    hooks,
+    factory: hooks,
+    environmentSettings: config.environments,
+    running: new Map(),
+    async startBackgroundWork() {
+      await recoverEnvironments(services);
+      pushTracking = await trackPushes(services, bus, log);
     },
     async close() {
+      for (const aborts of services.running.values()) for (const abort of aborts) abort.abort();
+      await pushTracking?.unsubscribe();
       git.close();
       await render.close();
       await relay.stop();
@@ -93,4 +114,5 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await db.close();
     },
   };
+  return services;
 }

@@ -5,6 +5,7 @@ import { checkExtraYaml } from "../core/front-matter.js";
 import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
 import { checkTransition } from "../core/task-status.js";
+import type { Tx } from "../db/db.js";
 import { findTask, updateTaskRow } from "../db/task-store.js";
 import type { NewTask } from "./create-task.js";
 import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
@@ -30,37 +31,41 @@ function keptExtraYaml(current: Task, extra: Record<string, unknown>): Record<st
  */
 export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
   checkCharacters("a task id", id);
-  return deps.db.transaction(async (tx) => {
-    const current = await findTask(tx, id, { forUpdate: true });
-    if (!current) throw new CookError("not_found", `no task '${id}'`);
-    const extra = changes.extra === undefined ? current.extra : checkExtra(changes.extra);
-    const next: Task = {
-      ...current,
-      title: changes.title === undefined ? current.title : checkTitle(changes.title),
-      priority: changes.priority === undefined ? current.priority : checkPriority(changes.priority),
-      status: changes.status === undefined ? current.status : checkStatus(changes.status),
-      repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
-      dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
-      body: changes.body === undefined ? current.body : checkBody(changes.body),
-      extra,
-      extraYaml: changes.extraYaml === undefined ? keptExtraYaml(current, extra) : checkExtraYaml(extra, changes.extraYaml),
-    };
-    const changed: string[] = (["title", "priority", "repo", "body"] as const).filter((field) => next[field] !== current[field]);
-    if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
-    if (!sameJson(next.extra, current.extra) || !sameJson(next.extraYaml, current.extraYaml)) changed.push("extra");
-    const statusMoved = next.status !== current.status;
-    // "Close" on a closed task is a mistake worth reporting; an edit that leaves the status alone is not.
-    if (options.statusMustMove && !statusMoved) checkTransition(id, current.status, next.status);
-    if (changed.length === 0 && !statusMoved) return current;
+  return deps.db.transaction((tx) => updateTaskIn(deps, tx, id, changes, actor, options));
+}
 
-    if (statusMoved) checkTransition(id, current.status, next.status);
-    if (!sameList(next.dependsOn, current.dependsOn)) await checkDependencies(tx, id, next.dependsOn);
-    next.updatedAt = new Date().toISOString();
-    const saved = await updateTaskRow(tx, next);
-    if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
-    if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status }, actor);
-    return saved;
-  });
+/** updateTask inside a transaction the caller holds: another service's change and the task's commit together. */
+export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
+  checkCharacters("a task id", id);
+  const current = await findTask(tx, id, { forUpdate: true });
+  if (!current) throw new CookError("not_found", `no task '${id}'`);
+  const extra = changes.extra === undefined ? current.extra : checkExtra(changes.extra);
+  const next: Task = {
+    ...current,
+    title: changes.title === undefined ? current.title : checkTitle(changes.title),
+    priority: changes.priority === undefined ? current.priority : checkPriority(changes.priority),
+    status: changes.status === undefined ? current.status : checkStatus(changes.status),
+    repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
+    dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
+    body: changes.body === undefined ? current.body : checkBody(changes.body),
+    extra,
+    extraYaml: changes.extraYaml === undefined ? keptExtraYaml(current, extra) : checkExtraYaml(extra, changes.extraYaml),
+  };
+  const changed: string[] = (["title", "priority", "repo", "body"] as const).filter((field) => next[field] !== current[field]);
+  if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
+  if (!sameJson(next.extra, current.extra) || !sameJson(next.extraYaml, current.extraYaml)) changed.push("extra");
+  const statusMoved = next.status !== current.status;
+  // "Close" on a closed task is a mistake worth reporting; an edit that leaves the status alone is not.
+  if (options.statusMustMove && !statusMoved) checkTransition(id, current.status, next.status);
+  if (changed.length === 0 && !statusMoved) return current;
+
+  if (statusMoved) checkTransition(id, current.status, next.status);
+  if (!sameList(next.dependsOn, current.dependsOn)) await checkDependencies(tx, id, next.dependsOn);
+  next.updatedAt = new Date().toISOString();
+  const saved = await updateTaskRow(tx, next);
+  if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
+  if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status }, actor);
+  return saved;
 }
 
 /** `cook task edit`: the whole file comes back; its id must still be the task's. */

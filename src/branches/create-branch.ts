@@ -1,0 +1,90 @@
+import type { Actor } from "../core/actor.js";
+import { branchNameForTask, checkBranchName, type Branch, type Environment } from "../core/branch.js";
+import { CookError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import { checkRepoName } from "../core/names.js";
+import { serializeTask } from "../core/task-document.js";
+import type { Task } from "../core/task.js";
+import { parseRepoConfig } from "../config/repo-config.js";
+import { insertBranch, openNamesWithPrefix } from "../db/branch-store.js";
+import { createEnvironment } from "../environments/create-environment.js";
+import { requireRepo } from "../forge/repos.js";
+import { headBranch, listRefs } from "../git/refs.js";
+import { getTask } from "../tasks/read-tasks.js";
+import { branchHead, createBranchRef, fileAtCommit } from "./branch-git.js";
+import { appendBranchEvent, type BranchDeps } from "./deps.js";
+import { parseEnvironmentChoice, type EnvironmentChoice } from "./environment-choice.js";
+import { linkTaskIn } from "./task-link.js";
+
+/** `cook branch create` and the API and form behind it. Everything is checked; unknown fields are ignored. */
+export interface NewBranch {
+  repo?: unknown;
+  name?: unknown;
+  task?: unknown;
+  base?: unknown;
+  /** `local`, `local:<absolute path>`, `sandbox` or `none`; default: cook.toml's backend, else local. */
+  env?: unknown;
+}
+
+export interface CreatedBranch {
+  branch: Branch;
+  environment: Environment | undefined;
+}
+
+/**
+ * Creates a branch: the git ref from the base (default: the repo's default branch), the record with
+ * its one `cook.branch.<repo>.<name>.created` event (and the task moved to in_progress, in the same
+ * transaction), then the environment. Throws invalid (a bad name, no name and no task, a task of
+ * another repo, an unknown backend), not_found (repo, base, task), conflict (the branch exists, the
+ * task is closed), forbidden (`local:<path>` for a non-admin).
+ */
+export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Actor): Promise<CreatedBranch> {
+  const repo = checkRepoName(input.repo);
+  const gitDir = requireRepo(deps.dataDir, repo);
+  const task = input.task === undefined || input.task === "" ? undefined : await usableTask(deps, input.task, repo);
+  const baseBranch = input.base === undefined || input.base === "" ? await headBranch(deps.git, gitDir) : checkBranchName(input.base, "base branch");
+  const baseCommit = await branchHead(deps.git, gitDir, baseBranch);
+  if (!baseCommit) throw new CookError("not_found", `no branch '${baseBranch}' in ${repo} to start from${input.base === undefined ? " (the repo is empty: push a first commit)" : ""}`);
+
+  const cookToml = await fileAtCommit(deps.git, gitDir, baseCommit, "cook.toml");
+  const config = parseRepoConfig(cookToml, `cook.toml on ${baseBranch}`).environment;
+  const choice: EnvironmentChoice = parseEnvironmentChoice(input.env ?? config.backend ?? "local");
+  if (choice.path !== undefined && actor.scope !== "admin") throw new CookError("forbidden", "only an admin may place an environment at a chosen path; leave out :<path>");
+
+  const name = input.name === undefined || input.name === "" ? await derivedName(deps, gitDir, repo, task) : checkBranchName(input.name);
+  await createBranchRef(deps.git, gitDir, repo, name, baseCommit);
+  const now = new Date().toISOString();
+  let branch: Branch;
+  try {
+    branch = await deps.db.transaction(async (tx) => {
+      const created = await insertBranch(tx, { id: newId("brn"), repo, name, baseBranch, baseCommit, taskId: task?.id, status: "open", origin: "create", createdBy: actor.name, createdAt: now, updatedAt: now, endedAt: undefined, archiveRef: undefined });
+      await appendBranchEvent(deps, tx, created, "created", { origin: "create", base: baseBranch, baseCommit, head: baseCommit, task: task?.id ?? null, env: choice.backend }, actor);
+      if (task) await linkTaskIn(deps, tx, task.id, actor);
+      return created;
+    });
+  } catch (err) {
+    // The ref was made for this record alone: without the record it goes too.
+    await deps.git.run(gitDir, ["update-ref", "-d", `refs/heads/${name}`, baseCommit]).catch(() => {});
+    throw err;
+  }
+  if (choice.backend === "none") return { branch, environment: undefined };
+  const environment = await createEnvironment(deps, branch, { backend: choice.backend, path: choice.path, config, taskMarkdown: task ? serializeTask(task) : undefined });
+  return { branch, environment };
+}
+
+async function usableTask(deps: BranchDeps, id: unknown, repo: string): Promise<Task> {
+  if (typeof id !== "string") throw new CookError("invalid", "task must be a task id");
+  const task = await getTask(deps, id);
+  if (task.repo !== repo) throw new CookError("invalid", `task '${task.id}' belongs to ${task.repo}, not ${repo}`);
+  if (task.status === "closed") throw new CookError("conflict", `task '${task.id}' is closed; reopen it to work on it`);
+  return task;
+}
+
+async function derivedName(deps: BranchDeps, gitDir: string, repo: string, task: Task | undefined): Promise<string> {
+  if (!task) throw new CookError("invalid", "give the branch a name, or a task (--task) to name it after");
+  const tracked = await openNamesWithPrefix(deps.db, repo, task.id);
+  const inGit = (await listRefs(deps.git, gitDir, [`refs/heads/${task.id}`])).map((ref) => ref.short);
+  // for-each-ref matches whole path components: refs/heads/fix also lists refs/heads/fix/x, not fix-2.
+  const moreInGit = (await listRefs(deps.git, gitDir, ["refs/heads/"])).map((ref) => ref.short).filter((short) => short.startsWith(`${task.id}-`));
+  return branchNameForTask(task.id, new Set([...tracked, ...inGit, ...moreInGit]));
+}

@@ -1,0 +1,39 @@
+import type { BackendName, Environment } from "../core/branch.js";
+import { environmentPath, environmentVariables, type EnvironmentContext, type ProcessSpec } from "./process-spec.js";
+import { join } from "node:path";
+
+/**
+ * An environment backend (the spec's interface): where the checkout lives and how a process is
+ * started inside it. `setup` (the checkout) is shared by today's backends (checkout.ts); what
+ * differs is `wrap`: the local backend runs a command as it is, the sandbox backend under
+ * bubblewrap. exec (run-command.ts) and attach (the terminal) start what `wrap` returns.
+ */
+export interface EnvironmentBackend {
+  readonly name: Exclude<BackendName, "none">;
+  /** The process that runs `command` (argv) in the environment; `interactive` for a terminal's shell. */
+  wrap(context: EnvironmentContext, command: readonly string[], options?: { interactive?: boolean }): ProcessSpec;
+  /** Folders besides the checkout that belong to the environment (private HOME, /tmp), made at setup, removed at teardown. */
+  privateFolders(environment: Environment): string[];
+}
+
+/** A sandboxed environment's private HOME and /tmp live next to its checkout, never inside it. */
+export const privateRoot = (environment: Environment) => `${environment.path}.cook`;
+
+// The server's own settings must not leak into work done in an environment (a `cook serve` there
+// would otherwise open the factory's database).
+const serverOnly = /^(COOK_|NODE_OPTIONS$|npm_)/;
+
+export const localBackend: EnvironmentBackend = {
+  name: "local",
+  wrap(context, command, options = {}) {
+    const host = Object.fromEntries(Object.entries(process.env).filter(([key, value]) => value !== undefined && !serverOnly.test(key))) as Record<string, string>;
+    const env: Record<string, string> = { ...host, ...environmentVariables(context), PATH: environmentPath(process.env.PATH) };
+    if (options.interactive) env.TERM = "xterm-256color";
+    return { argv: [...command], cwd: context.environment.path, env };
+  },
+  privateFolders: () => [],
+};
+
+export function privateHome(environment: Environment): string {
+  return join(privateRoot(environment), "home");
+}

@@ -1,0 +1,28 @@
+import { existsSync } from "node:fs";
+import { findBranchById } from "../db/branch-store.js";
+import { selectLiveEnvironments } from "../db/environment-store.js";
+import type { EnvironmentDeps } from "./deps.js";
+import { moveEnvironment } from "./environment-events.js";
+
+/**
+ * At start-up: an environment whose folder vanished is marked `lost` (never silently dropped), and
+ * one still `creating` had its setup cut off by the stop, so it is `failed` with that reason.
+ * Returns how many were marked.
+ */
+export async function recoverEnvironments(deps: EnvironmentDeps): Promise<{ lost: number; interrupted: number }> {
+  let lost = 0;
+  let interrupted = 0;
+  for (const environment of await selectLiveEnvironments(deps.db)) {
+    const branch = await findBranchById(deps.db, environment.branchId);
+    if (!branch) continue;
+    if (environment.state !== "lost" && !existsSync(environment.path)) {
+      await moveEnvironment(deps, branch, environment, "lost", `its folder ${environment.path} was gone when the server started`);
+      lost++;
+    } else if (environment.state === "creating") {
+      await moveEnvironment(deps, branch, environment, "failed", "the server stopped while the environment was being set up");
+      interrupted++;
+    }
+  }
+  if (lost + interrupted > 0) deps.log.warn({ lost, interrupted }, "environments marked at start-up");
+  return { lost, interrupted };
+}

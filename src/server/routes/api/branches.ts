@@ -1,0 +1,92 @@
+import { PassThrough } from "node:stream";
+import Router from "@koa/router";
+import type { Context } from "koa";
+import { abandonBranch } from "../../../branches/abandon-branch.js";
+import { trackBranch } from "../../../branches/adopt-branch.js";
+import { createBranch } from "../../../branches/create-branch.js";
+import { getBranchDetail, listBranches } from "../../../branches/read-branches.js";
+import type { Branch, BranchStatus } from "../../../core/branch.js";
+import { branchStatuses } from "../../../core/branch.js";
+import { CookError } from "../../../core/errors.js";
+import { collectGarbage } from "../../../environments/collect-garbage.js";
+import { checkArgv, execInEnvironment, usableEnvironment } from "../../../environments/exec-command.js";
+import { actorOf, permit } from "../../middleware/auth.js";
+import { bodyRepo, branchResource, queryRepo } from "../../route-resources.js";
+import type { Services } from "../../services.js";
+
+function jsonBody(ctx: Context): Record<string, unknown> {
+  const body = ctx.request.body;
+  if (!body || typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
+  return body as Record<string, unknown>;
+}
+
+function optionalStatus(value: unknown): BranchStatus | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value === "string" && (branchStatuses as readonly string[]).includes(value)) return value as BranchStatus;
+  throw new CookError("invalid", `status must be one of ${branchStatuses.join(", ")}`);
+}
+
+const optionalText = (name: string, value: unknown) => {
+  if (value === undefined || value === "") return undefined;
+  if (typeof value !== "string") throw new CookError("invalid", `${name} must be given once`);
+  return value;
+};
+
+/**
+ * `/api/branches`: list, create, adopt, show, abandon, exec, gc. A branch in a path is `*ref`: a
+ * brn_ id, a name, or `<repo>/<name>` (`?repo=` settles a name two repos share).
+ */
+export function branchApiRoutes(services: Services): Router {
+  const router = new Router({ prefix: "/api/branches" });
+  const branchOf = (ctx: Context) => ctx.state.branch as Branch;
+
+  router.get("/", permit("read", queryRepo), async (ctx) => {
+    ctx.body = { branches: await listBranches(services, { repo: optionalText("repo", ctx.query.repo), status: optionalStatus(ctx.query.status), taskId: optionalText("task", ctx.query.task) }) };
+  });
+
+  router.post("/", permit("change", bodyRepo), async (ctx) => {
+    const created = await createBranch(services, jsonBody(ctx), actorOf(ctx));
+    ctx.status = 201;
+    ctx.body = created;
+  });
+
+  router.post("/adopt", permit("change", bodyRepo), async (ctx) => {
+    const body = jsonBody(ctx);
+    if (typeof body.name !== "string") throw new CookError("invalid", "name the git branch to adopt");
+    const branch = await trackBranch(services, { repo: String(body.repo ?? ""), name: body.name, taskId: optionalText("task", body.task), origin: "adopt" }, actorOf(ctx));
+    ctx.status = 201;
+    ctx.body = { branch };
+  });
+
+  router.post("/gc", permit("administer", "factory"), async (ctx) => {
+    ctx.body = { orphans: await collectGarbage(services, { remove: jsonBody(ctx).remove === true }) };
+  });
+
+  router.post("/:id/abandon", permit("change", branchResource(services)), async (ctx) => {
+    ctx.body = { branch: await abandonBranch(services, branchOf(ctx), actorOf(ctx)) };
+  });
+
+  // NDJSON frames: {"stdout": base64} / {"stderr": base64} as the command writes, then {"exit": code}.
+  router.post("/:id/exec", permit("push", branchResource(services)), async (ctx) => {
+    const argv = checkArgv(jsonBody(ctx).argv);
+    // Refusals (no environment, still being set up, lost) are answered as errors, before any output.
+    await usableEnvironment(services, branchOf(ctx));
+    const abort = new AbortController();
+    ctx.req.on("close", () => abort.abort());
+    const body = new PassThrough();
+    const frame = (value: object) => body.write(`${JSON.stringify(value)}\n`);
+    ctx.type = "application/x-ndjson";
+    ctx.body = body;
+    execInEnvironment(services, branchOf(ctx), argv, { stdout: (chunk) => frame({ stdout: chunk.toString("base64") }), stderr: (chunk) => frame({ stderr: chunk.toString("base64") }) }, abort.signal).then(
+      (code) => body.end(`${JSON.stringify({ exit: code })}\n`),
+      (err: Error) => body.end(`${JSON.stringify({ error: err instanceof CookError ? err.message : "internal error" })}\n`),
+    );
+  });
+
+  router.get("/*ref", permit("read", branchResource(services)), async (ctx) => {
+    const branch = branchOf(ctx);
+    ctx.body = { branch: await getBranchDetail(services, branch.id) };
+  });
+
+  return router;
+}
