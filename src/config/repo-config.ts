@@ -26,7 +26,11 @@ export interface RepoConfig {
 
 export const maxPorts = 100;
 export const maxDatabases = 8;
-const databaseNamePattern = /^[a-z][a-z0-9_]{0,30}$/;
+
+/** A database name as cook.toml may give it: short enough that databaseNameFor stays within PostgreSQL's 63 bytes. */
+export function isEnvironmentDatabaseName(name: string): boolean {
+  return /^[a-z][a-z0-9_]{0,30}$/.test(name);
+}
 
 const defaults: RepoConfig["environment"] = { backend: undefined, setup: undefined, copy: [], ports: 1, databases: [], network: true };
 
@@ -63,7 +67,7 @@ const environmentKeys: Record<string, Check> = {
     }
     if (value.length > maxDatabases) problems.push(`${key} may name at most ${maxDatabases} databases (got ${value.length})`);
     value.forEach((name, index) => {
-      if (!databaseNamePattern.test(name)) {
+      if (!isEnvironmentDatabaseName(name)) {
         problems.push(`${key}[${index}] must be 1-31 lowercase letters, digits or '_', starting with a letter (got ${describe(name)})`);
       } else if (value.indexOf(name) !== index) {
         problems.push(`${key}[${index}] names ${describe(name)} a second time`);
