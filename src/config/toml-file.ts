@@ -13,12 +13,17 @@ export function readTomlFile(file: string): TomlTable {
     const reason = (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : (err as Error).message;
     throw new CookError("invalid", `cannot read config ${file}: ${reason}`);
   }
+  return parseToml(text, file);
+}
+
+/** Parses TOML text read from `source` (a file, or a file on a branch); a syntax error names it, the line and the column. */
+export function parseToml(text: string, source: string): TomlTable {
   try {
     return parse(text) as TomlTable;
   } catch (err) {
     if (err instanceof TomlError) {
       const firstLine = err.message.split("\n")[0] ?? "syntax error";
-      throw new CookError("invalid", `${file}:${err.line}:${err.column}: invalid TOML: ${firstLine}`);
+      throw new CookError("invalid", `${source}:${err.line}:${err.column}: invalid TOML: ${firstLine}`);
     }
     throw err;
   }
