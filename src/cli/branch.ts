@@ -131,7 +131,6 @@ export function registerBranch(program: Command): void {
     .command("exec <branch> <command...>")
     .description("run a command in the branch's environment (inside its sandbox, if any) and exit with its exit code; put -- before the command")
     .option("--repo <repo>", "the repo, when two repos have a branch of this name")
-    .passThroughOptions()
     .action(async (ref: string, argv: string[], options: { repo?: string }, command: Command) => {
       const client = clientFor(command);
       const target = await client.getBranch(ref, options.repo);

@@ -2,9 +2,7 @@ import { CookError } from "../core/errors.js";
 import { relativePathProblem } from "../core/relative-path.js";
 import { parseToml, type TomlTable } from "./toml-file.js";
 
-export type EnvironmentBackend = "local" | "sandbox" | "none";
-
-export const environmentBackends: readonly EnvironmentBackend[] = ["local", "sandbox", "none"];
+import { backendNames as environmentBackends, type BackendName as EnvironmentBackend } from "../core/branch.js";
 
 /** A repository's own settings, from the `cook.toml` at the root of its base branch. */
 export interface RepoConfig {

@@ -1,6 +1,7 @@
 import { dirname, join } from "node:path";
 import type { Environment } from "../core/branch.js";
 import { packageRoot } from "../config/package-root.js";
+import { databaseVariables } from "./databases.js";
 
 /** A process to start: argv (argv[0] is the program), working folder, and its whole environment. */
 export interface ProcessSpec {
@@ -47,11 +48,7 @@ export function environmentVariables(context: EnvironmentContext): Record<string
     GIT_CONFIG_KEY_0: `http.${context.serverUrl}/.extraHeader`,
     GIT_CONFIG_VALUE_0: `Authorization: Bearer ${context.token}`,
   };
-  if (env.databases.length === 1) variables.DATABASE_URL = env.databases[0]!.url;
-  else if (env.databases.length > 1) {
-    variables.DATABASE_URL = env.databases[0]!.url;
-    for (const db of env.databases) variables[`COOK_DB_${db.name.toUpperCase()}_URL`] = db.url;
-  }
+  Object.assign(variables, databaseVariables(env.databases));
   return variables;
 }
 
