@@ -1,6 +1,5 @@
 import type { BackendName, Environment } from "../core/branch.js";
 import { environmentPath, environmentVariables, type EnvironmentContext, type ProcessSpec } from "./process-spec.js";
-import { join } from "node:path";
 
 /**
  * An environment backend (the spec's interface): where the checkout lives and how a process is
@@ -33,7 +32,3 @@ export const localBackend: EnvironmentBackend = {
   },
   privateFolders: () => [],
 };
-
-export function privateHome(environment: Environment): string {
-  return join(privateRoot(environment), "home");
-}

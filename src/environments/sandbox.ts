@@ -23,8 +23,9 @@ export interface SandboxSpec {
   /** Inside the checkout. */
   cwd: string;
   /**
-   * The complete environment of the process; nothing of the host's passes. bwrap adds PWD (= cwd).
-   * Names and values are on bwrap's command line, which any user of the host can read (ps).
+   * The complete environment of the process; bwrap adds PWD (= cwd). It is not on bwrap's command
+   * line (which every user of the host can read with ps, and COOK_TOKEN is in it): bwrap must be
+   * spawned with exactly this as its environment, which it hands on to the command.
    */
   env: Record<string, string>;
   /**
@@ -48,8 +49,8 @@ const envName = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * argv for spawn: ["bwrap", ...args, "--", ...command], following bwrap(1) of bubblewrap 0.8.
  * Mount options apply in order and later ones shadow earlier ones, so the order below is the policy.
- * Spawn it with `env: spec.env`: the command gets exactly that either way, but bwrap's own process
- * (pid 1 inside) keeps the environment it was started with, readable inside at /proc/1/environ.
+ * Spawn it with `env: spec.env` and nothing else: bwrap hands its own environment to the command,
+ * and keeps it for its own process (pid 1 inside), readable there at /proc/1/environ.
  * bwrap exits with the command's code, or 128 + the signal that killed it.
  */
 export function sandboxArgv(spec: SandboxSpec, command: readonly string[]): string[] {
@@ -87,8 +88,6 @@ export function sandboxArgv(spec: SandboxSpec, command: readonly string[]): stri
     // folder fails instead of landing in memory the caller never sees.
     ...["/run", ...spec.hidden].flatMap((path) => ["--remount-ro", path]),
     "--chdir", spec.cwd,
-    "--clearenv",
-    ...Object.entries(spec.env).flatMap(([name, value]) => ["--setenv", name, value]),
     "--",
     ...command,
   ];
