@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { isEnvironmentDatabaseName } from "../config/repo-config.js";
 import { CookError } from "../core/errors.js";
@@ -8,7 +9,7 @@ import { redactUrl } from "../db/open.js";
 export interface EnvironmentDatabase {
   readonly name: string;
   readonly database: string;
-  /** The admin URL with this database as its path. */
+  /** The admin URL's server, this database as its path, and the environment's own role and password as credentials. */
   readonly url: string;
 }
 
@@ -47,10 +48,12 @@ export async function createEnvironmentDatabases(
   names: readonly string[],
   options: { template?: string } = {},
 ): Promise<EnvironmentDatabase[]> {
+  const role = roleNameFor(envId);
+  const password = randomBytes(24).toString("base64url");
   const databases = names.map((name) => ({ name, database: databaseNameFor(envId, name), url: "" }));
   const repeated = names.find((name, index) => names.indexOf(name) !== index);
   if (repeated !== undefined) throw new CookError("invalid", `database '${repeated}' is named twice`);
-  for (const database of databases) database.url = databaseUrl(adminUrl, database.database);
+  for (const database of databases) database.url = databaseUrl(adminUrl, database.database, { user: role, password });
   if (databases.length === 0) return [];
 
   return withAdmin(adminUrl, async (admin) => {
@@ -64,21 +67,45 @@ export async function createEnvironmentDatabases(
       const sessions = await admin.query("SELECT 1 FROM pg_stat_activity WHERE datname = $1 LIMIT 1", [template]);
       if (sessions.rowCount !== 0) throw templateInUse(template);
     }
+    // The environment connects as a role of its own that owns its databases and nothing else: the
+    // admin URL's credentials never reach it, so an agent cannot read or drop the factory's database.
+    await admin.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD ${pg.escapeLiteral(password)}`).catch((err: { code?: string }) => {
+      if (err.code === "42710") throw new CookError("conflict", `environment ${envId} already has its databases (role ${role} exists)`, { cause: err });
+      throw createError(err, { envId, name: role, database: role, template, adminUrl });
+    });
     const created: string[] = [];
     try {
       for (const { name, database } of databases) {
-        const sql = `CREATE DATABASE ${pg.escapeIdentifier(database)}${template === undefined ? "" : ` TEMPLATE ${pg.escapeIdentifier(template)}`}`;
+        const sql = `CREATE DATABASE ${pg.escapeIdentifier(database)} OWNER ${pg.escapeIdentifier(role)}${template === undefined ? "" : ` TEMPLATE ${pg.escapeIdentifier(template)}`}`;
         await admin.query(sql).catch((err: unknown) => {
           throw createError(err, { envId, name, database, template, adminUrl });
         });
         created.push(database);
+        await admin.query(`REVOKE ALL ON DATABASE ${pg.escapeIdentifier(database)} FROM PUBLIC`);
+        if (template !== undefined) await grantTemplateObjects(adminUrl, database, role);
       }
     } catch (err) {
       const force = await supportsForce(admin).catch(() => false);
       for (const database of created) await dropOne(admin, database, force).catch(() => {});
+      await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`).catch(() => {});
       throw err;
     }
     return databases;
+  });
+}
+
+/** `cook_<the id's 26 characters>`: the login role of one environment's databases. */
+export function roleNameFor(envId: string): string {
+  const suffix = envIdPattern.exec(envId.toLowerCase())?.[1];
+  if (!suffix) throw new CookError("invalid", `${showInput(envId)} is not an environment id (env_ and 26 letters and digits)`);
+  return `cook_${suffix}`;
+}
+
+// A copy of a template keeps its tables' owner: the environment's role is given them, so the copy is its to change.
+async function grantTemplateObjects(adminUrl: string, database: string, role: string): Promise<void> {
+  await withAdmin(databaseUrl(adminUrl, database), async (admin) => {
+    const to = pg.escapeIdentifier(role);
+    await admin.query(`GRANT ALL ON SCHEMA public TO ${to}; GRANT ALL ON ALL TABLES IN SCHEMA public TO ${to}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO ${to}`);
   });
 }
 
@@ -97,6 +124,13 @@ export async function dropEnvironmentDatabases(adminUrl: string, databases: Read
   await withAdmin(adminUrl, async (admin) => {
     const force = await supportsForce(admin);
     for (const { database } of databases) await dropOne(admin, database, force);
+    // Every database of an environment is named after its role (databaseNameFor), so the role is known from any of them.
+    for (const role of new Set(databases.map(({ database }) => database.slice(0, "cook_".length + 26)))) {
+      // A role that still owns a database not named here (2BP01) stays until that one goes too.
+      await admin.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`).catch((err: { code?: string }) => {
+        if (err.code !== "2BP01") throw err;
+      });
+    }
   });
 }
 
@@ -115,11 +149,15 @@ export function databaseVariables(databases: ReadonlyArray<Pick<EnvironmentDatab
   return variables;
 }
 
-/** `adminUrl` with its path replaced by `/database`; the rest of the text is kept as written (a socket URL such as `postgres://u@/db?host=/run/postgresql` is not a WHATWG URL). */
-function databaseUrl(adminUrl: string, database: string): string {
-  const match = /^(postgres(?:ql)?:\/\/[^/?#]*)(?:\/[^?#]*)?(.*)$/s.exec(adminUrl);
+/**
+ * `adminUrl` with its path replaced by `/database` and, given `login`, its credentials by the login's;
+ * the rest of the text is kept as written (a socket URL such as `postgres://u@/db?host=/run/postgresql` is not a WHATWG URL).
+ */
+function databaseUrl(adminUrl: string, database: string, login?: { user: string; password: string }): string {
+  const match = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(?:\/[^?#]*)?(.*)$/s.exec(adminUrl);
   if (!match) throw new CookError("invalid", `the database admin URL must be a postgres:// URL (got ${showInput(redactUrl(adminUrl))})`);
-  return `${match[1]}/${database}${match[2]}`;
+  const credentials = login ? `${encodeURIComponent(login.user)}:${encodeURIComponent(login.password)}@` : (match[2] ?? "");
+  return `${match[1]}${credentials}${match[3]}/${database}${match[4]}`;
 }
 
 async function withAdmin<T>(adminUrl: string, work: (admin: pg.Client) => Promise<T>): Promise<T> {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { after, describe, it } from "node:test";
 import pg from "pg";
 import { typeid } from "typeid-js";
-import { createEnvironmentDatabases, databaseNameFor, databaseVariables, dropEnvironmentDatabases } from "../../../src/environments/databases.js";
+import { createEnvironmentDatabases, databaseNameFor, databaseVariables, dropEnvironmentDatabases, roleNameFor } from "../../../src/environments/databases.js";
 import { testServerUrl } from "../../helpers/database.js";
 
 const adminUrl = testServerUrl();
@@ -86,19 +86,35 @@ describe("environment databases", () => {
     await dropEnvironmentDatabases(adminUrl, [first, second]);
   });
 
-  it("keeps the admin URL's credentials, host, port and query in each url", async () => {
+  it("gives each environment a role of its own in the url, keeping the admin URL's host, port and query", async () => {
     const url = new URL(adminUrl);
     url.password = "s3cret";
     url.searchParams.set("application_name", "cook_env_test");
     const envId = newEnvId();
     const [app] = await createEnvironmentDatabases(url.toString(), envId, ["app"]);
     assert.ok(app);
-    const expected = new URL(url);
-    expected.pathname = `/${app.database}`;
-    assert.equal(app.url, expected.toString());
-    const name = await withClient(app.url, (c) => c.query("SELECT current_setting('application_name') AS name"));
-    assert.equal(name.rows[0].name, "cook_env_test");
+    const got = new URL(app.url);
+    assert.equal(got.username, roleNameFor(envId));
+    assert.notEqual(got.password, "s3cret");
+    assert.ok(got.password.length >= 24);
+    assert.deepEqual([got.host, got.pathname, got.searchParams.get("application_name")], [url.host, `/${app.database}`, "cook_env_test"]);
+    const seen = await withClient(app.url, (c) => c.query("SELECT current_user AS role, current_setting('application_name') AS name, (SELECT rolsuper OR rolcreatedb FROM pg_roles WHERE rolname = current_user) AS powerful"));
+    assert.deepEqual(seen.rows[0], { role: roleNameFor(envId), name: "cook_env_test", powerful: false });
     await dropEnvironmentDatabases(adminUrl, [app]);
+    const roles = await withClient(adminUrl, (c) => c.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [roleNameFor(envId)]));
+    assert.equal(roles.rowCount, 0, "the role goes with its databases");
+  });
+
+  it("keeps an environment's role out of the factory's and other environments' databases", async () => {
+    const [first] = await createEnvironmentDatabases(adminUrl, newEnvId(), ["app"]);
+    const [second] = await createEnvironmentDatabases(adminUrl, newEnvId(), ["app"]);
+    assert.ok(first && second);
+    const intoSecond = new URL(first.url);
+    intoSecond.pathname = `/${second.database}`;
+    await assert.rejects(withClient(intoSecond.toString(), (c) => c.query("SELECT 1")), /permission denied for database/);
+    // The admin's own database: the role may connect where PUBLIC may, but owns nothing there and can create no database.
+    await assert.rejects(withClient(first.url, (c) => c.query("CREATE DATABASE cook_should_not_exist")), /permission denied to create database/);
+    await dropEnvironmentDatabases(adminUrl, [first, second]);
   });
 
   it("copies a template database's tables and rows into each new database", async () => {
@@ -115,8 +131,11 @@ describe("environment databases", () => {
     const databases = await createEnvironmentDatabases(adminUrl, newEnvId(), ["app", "analytics"], { template });
 
     for (const { url } of databases) {
-      const rows = await withClient(url, (c) => c.query("SELECT name FROM seeds"));
-      assert.deepEqual(rows.rows, [{ name: "from the template" }]);
+      const rows = await withClient(url, async (c) => {
+        await c.query("INSERT INTO seeds VALUES ('by the environment')");
+        return c.query("SELECT name FROM seeds ORDER BY name DESC");
+      });
+      assert.deepEqual(rows.rows, [{ name: "from the template" }, { name: "by the environment" }]);
     }
     await dropEnvironmentDatabases(adminUrl, databases);
   });
@@ -156,7 +175,7 @@ describe("environment databases", () => {
     await assert.rejects(createEnvironmentDatabases(adminUrl, envId, ["cache", "app"]), {
       name: "CookError",
       code: "conflict",
-      message: `environment ${envId} already has its 'app' database (${app.database})`,
+      message: `environment ${envId} already has its databases (role ${roleNameFor(envId)} exists)`,
     });
 
     assert.deepEqual(await existing(), [app.database]);
