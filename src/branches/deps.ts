@@ -36,7 +36,7 @@ export async function resolveBranch(q: Queryable, ref: string, repo?: string): P
     if (!branch) throw new CookError("not_found", `no branch with id '${ref}'`);
     return branch;
   }
-  const candidates = repo ? await findBranchesNamed(q, ref, repo) : await candidatesFor(q, ref);
+  const candidates = repo ? await candidatesIn(q, ref, repo) : await candidatesFor(q, ref);
   if (candidates.length === 0) throw new CookError("not_found", `no branch ${showInput(ref)}${repo ? ` in ${repo}` : ""} is tracked`);
   const open = candidates.filter((branch) => branch.status === "open");
   const pool = open.length > 0 ? open : candidates;
@@ -53,4 +53,11 @@ async function candidatesFor(q: Queryable, ref: string): Promise<Branch[]> {
   const byRepo = await findBranchesNamed(q, ref.slice(slash + 1), ref.slice(0, slash));
   if (byRepo.length > 0) return byRepo;
   return byName;
+}
+
+/** In one repo: the name as given, or `<repo>/<name>` with that repo's prefix. */
+async function candidatesIn(q: Queryable, ref: string, repo: string): Promise<Branch[]> {
+  const byName = await findBranchesNamed(q, ref, repo);
+  if (byName.length > 0 || !ref.startsWith(`${repo}/`)) return byName;
+  return findBranchesNamed(q, ref.slice(repo.length + 1), repo);
 }

@@ -9,7 +9,7 @@ import { eventually } from "../../helpers/wait.js";
 
 type Actor = "nobody" | "agent" | "user" | "admin";
 /** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
-type Outcome = "ok" | 401 | 403 | 404;
+type Outcome = "ok" | 401 | 403 | 404 | 409;
 
 interface Case {
   /** The route as the router declares it, to check that every route is in this table. */
@@ -67,6 +67,14 @@ const cases: Case[] = [
       { route: "POST /api/tasks/:id/reopen", method: "POST", path: `/api/tasks/${repo}-closable/reopen`, agent: change, user: "ok" },
       { route: "POST /api/events", method: "POST", path: "/api/events", body: () => ({ repo, name: "deployed" }), agent: change, user: "ok" },
       { route: "DELETE /api/repos/:name", method: "DELETE", path: `/api/repos/${repo}-doomed`, agent: 404, user: 403 },
+      { route: "GET /api/branches", method: "GET", path: `/api/branches?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /api/branches/*ref", method: "GET", path: `/api/branches/${repo}/${repo === "own" ? "feature" : "other-b"}`, agent, user: "ok" },
+      { route: "POST /api/branches", method: "POST", path: "/api/branches", body: () => ({ repo, name: fresh(), env: "none" }), agent: change, user: "ok" },
+      { route: "POST /api/branches/adopt", method: "POST", path: "/api/branches/adopt", body: () => ({ repo, name: "no-such-git-branch" }), agent: change, user: 404, admin: 404 },
+      { route: "POST /api/branches/:id/abandon", method: "POST", path: `/api/branches/${repo}-done/abandon?repo=${repo}`, agent: change, user: 409, admin: 409 },
+      // Running commands is pushing: an agent only in its own branch's environment.
+      { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/${repo === "own" ? "feature" : "other-b"}/exec?repo=${repo}`, body: () => ({ argv: ["true"] }), agent, user: "ok" },
+      { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/${repo === "own" ? "own-b" : "other-done"}/exec?repo=${repo}`, body: () => ({ argv: ["true"] }), agent: repo === "own" ? 403 : 404, user: 409, admin: 409 },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-upload-pack`, agent, user: "ok" },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-receive-pack`, agent, user: "ok" },
     ];
@@ -79,6 +87,8 @@ const cases: Case[] = [
   { route: "GET /api/tasks", method: "GET", path: "/api/tasks", agent: 403, user: "ok" },
   { route: "GET /api/events", method: "GET", path: "/api/events", agent: "ok", user: "ok" },
   { route: "GET /api/events/stream", method: "GET", path: "/api/events/stream?after=0", agent: "ok", user: "ok" },
+  { route: "GET /api/branches", method: "GET", path: "/api/branches", agent: 403, user: "ok" },
+  { route: "POST /api/branches/gc", method: "POST", path: "/api/branches/gc", body: () => ({ remove: false }), agent: 403, user: 403 },
   { route: "GET /api/tokens", method: "GET", path: "/api/tokens", agent: 403, user: 403 },
   { route: "POST /api/tokens", method: "POST", path: "/api/tokens", body: () => ({ scope: "user" }), agent: 403, user: 403 },
   { route: "DELETE /api/tokens/:id", method: "DELETE", path: "/api/tokens/999999", agent: 403, user: 403, admin: 404 },
@@ -103,6 +113,11 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const created = await asAdmin(["task", "create", repo!, `--title=${id}`, `--id=${id}`]);
       assert.equal(created.code, 0, created.stderr);
     }
+    for (const args of [["own", "feature", "--env=local"], ["own", "own-b", "--env=none"], ["other", "other-b", "--env=local"], ["own", "own-done", "--env=none"], ["other", "other-done", "--env=none"]]) {
+      const created = await asAdmin(["branch", "create", ...args]);
+      assert.equal(created.code, 0, created.stderr);
+    }
+    for (const done of ["own/own-done", "other/other-done"]) assert.equal((await asAdmin(["branch", "abandon", done])).code, 0);
     secrets.user = (await asAdmin(["token", "create", "--scope", "user"])).stdout.trim();
     secrets.agent = (await asAdmin(["token", "create", "--scope", "agent:own/feature"])).stdout.trim();
     headSha = await revParse(seed, "HEAD");
