@@ -82,3 +82,15 @@ export async function replaceTaskDocument(deps: TaskDeps, id: string, text: stri
 
 export const closeTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "closed" }, actor, { statusMustMove: true });
 export const reopenTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "open" }, actor, { statusMustMove: true });
+
+/** A branch started work on the task, inside the caller's transaction: an open task moves to in_progress; one waiting on a human or already in progress stays. */
+export async function markTaskStartedIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor): Promise<void> {
+  const task = await findTask(tx, id, { forUpdate: true });
+  if (task?.status === "open") await updateTaskIn(deps, tx, id, { status: "in_progress" }, actor);
+}
+
+/** Work on the task stopped (its last open branch ended without a merge): in_progress or needs_human moves back to open. */
+export async function markTaskStoppedIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor): Promise<void> {
+  const task = await findTask(tx, id, { forUpdate: true });
+  if (task?.status === "in_progress" || task?.status === "needs_human") await updateTaskIn(deps, tx, id, { status: "open" }, actor);
+}
