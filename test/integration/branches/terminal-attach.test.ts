@@ -252,3 +252,31 @@ describe("cook branch attach", () => {
     assert.equal((JSON.parse(shown.stdout) as { name: string }).name, "tools/terminal");
   });
 });
+
+describe("cook branch attach with [auth] required", () => {
+  let cook: RunningCook;
+  let admin: string;
+
+  before(async () => {
+    cook = await startCook({ config: "[auth]\nrequired = true\n" });
+    admin = readFileSync(`${cook.dataDir}/initial-admin-token`, "utf8").trim();
+    const seed = await makeWorkRepo([{ "README.md": "# app\n" }]);
+    for (const args of [["repo", "add", "app", `--clone=${seed}`], ["branch", "create", "app", "locked", "--env=local"]]) {
+      const result = await cook.cli(args, { env: { COOK_TOKEN: admin } });
+      assert.equal(result.code, 0, result.stderr);
+    }
+  });
+  after(() => cook?.stop());
+
+  it("asks for a token, refuses a wrong one, and lets a user's token in, as Bearer or as Basic password", async () => {
+    const anonymous = await cook.cli(["branch", "attach", "locked"]);
+    assert.deepEqual([anonymous.code, anonymous.stderr], [1, "cook: authentication required: send a token (cook token create) as Bearer or Basic password\n"]);
+    const wrong = await cook.cli(["branch", "attach", "locked"], { env: { COOK_TOKEN: "cook_not-a-token" } });
+    assert.deepEqual([wrong.code, wrong.stderr], [1, "cook: the token is not valid: it is unknown, revoked or malformed\n"]);
+    const user = (await cook.cli(["token", "create", "--scope", "user"], { env: { COOK_TOKEN: admin } })).stdout.trim();
+    const attached = await cook.cli(["branch", "attach", "locked"], { env: { COOK_TOKEN: user }, input: "exit 2\n" });
+    assert.equal(attached.code, 2, attached.stderr);
+    const basic = `Basic ${Buffer.from(`me:${user}`).toString("base64")}`;
+    assert.equal(await handshake(`${cook.url}/api/branches/app/locked/terminal`, { Authorization: basic }), "open");
+  });
+});
