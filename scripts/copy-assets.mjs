@@ -15,5 +15,9 @@ const assets = [
   ["htmx.org/dist/htmx.min.js", "htmx.min.js"],
   ["htmx-ext-sse/dist/sse.min.js", "htmx-ext-sse.min.js"],
   ["highlight.js/styles/github.min.css", "highlight-github.min.css"],
+  // The Terminal tab: ES modules, imported by public/js/terminal.js.
+  ["@xterm/xterm/lib/xterm.mjs", "xterm.mjs"],
+  ["@xterm/xterm/css/xterm.css", "xterm.css"],
+  ["@xterm/addon-fit/lib/addon-fit.mjs", "addon-fit.mjs"],
 ];
 for (const [from, to] of assets) copyFileSync(require.resolve(from), join(vendor, to));

@@ -1,5 +1,7 @@
+import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import type { BranchDetailInfo, BranchInfo, CookClient } from "../client/http-client.js";
+import type { TerminalConnection } from "../client/terminal-client.js";
 import type { Environment } from "../core/branch.js";
 import { encodeToken } from "../events/subjects.js";
 import { clientFor } from "./context.js";
@@ -64,6 +66,55 @@ function printDetail(branch: BranchDetailInfo): void {
   printLine("");
   printLine(`${branch.diff.files.length} file(s) changed, +${branch.diff.added} -${branch.diff.deleted} against ${branch.baseBranch}`);
   for (const file of branch.diff.files) printLine(`  ${file.added === undefined ? "bin" : `+${file.added} -${file.deleted}`}\t${file.path}`);
+}
+
+/**
+ * Joins this process's terminal to a remote one until the shell exits, and resolves with its exit
+ * status. stdin is put in raw mode when it is a terminal, so every key (Ctrl-C, Ctrl-D, Ctrl-Z)
+ * goes to the remote shell; the window's size follows along. A piped stdin that ends is sent as
+ * Ctrl-D, the end of input a shell reads from a terminal. The local terminal is restored whatever happens.
+ */
+async function joinTerminal(terminal: TerminalConnection): Promise<number> {
+  const { stdin, stdout } = process;
+  const raw = stdin.isTTY;
+  let waitingForDrain = false;
+  terminal.onOutput((chunk) => {
+    if (stdout.write(chunk) || waitingForDrain) return;
+    // The local terminal is slower than the shell: stop reading, and the server pauses the shell.
+    waitingForDrain = true;
+    terminal.pause();
+    stdout.once("drain", () => {
+      waitingForDrain = false;
+      terminal.resume();
+    });
+  });
+  const onInput = (chunk: Buffer) => terminal.write(chunk);
+  const onEnd = () => terminal.write(Buffer.from([0x04]));
+  const onResize = () => terminal.resize(stdout.columns, stdout.rows);
+  const hangUp = () => terminal.close();
+  if (raw) {
+    stdin.setRawMode(true);
+    // libuv's raw mode keeps output processing (OPOST, ONLCR): the remote pty has already done it,
+    // and a "\n" that a full-screen program means as "down one line" would become "\r\n" here.
+    // setRawMode(false) restores the terminal as it was, this included.
+    spawnSync("stty", ["-opost"], { stdio: ["inherit", "ignore", "ignore"] });
+  }
+  stdin.on("data", onInput);
+  stdin.once("end", onEnd);
+  stdout.on("resize", onResize);
+  process.on("SIGTERM", hangUp);
+  process.on("SIGHUP", hangUp);
+  try {
+    return await terminal.exited;
+  } finally {
+    stdin.off("data", onInput);
+    stdin.off("end", onEnd);
+    stdout.off("resize", onResize);
+    process.off("SIGTERM", hangUp);
+    process.off("SIGHUP", hangUp);
+    if (raw) stdin.setRawMode(false);
+    stdin.pause();
+  }
 }
 
 export function registerBranch(program: Command): void {
@@ -138,6 +189,16 @@ export function registerBranch(program: Command): void {
       process.once("SIGINT", () => abort.abort());
       const code = await client.execInBranch(target.id, argv, { stdout: (chunk) => process.stdout.write(chunk), stderr: (chunk) => process.stderr.write(chunk) }, abort.signal);
       process.exitCode = code;
+    });
+
+  branch
+    .command("attach <branch>")
+    .description("open an interactive shell in the branch's environment (inside its sandbox, if any); leave with exit or Ctrl-D, and cook exits with the shell's exit status")
+    .option("--repo <repo>", "the repo, when two repos have a branch of this name")
+    .action(async (ref: string, options: { repo?: string }, command: Command) => {
+      const size = process.stdout.isTTY ? { cols: process.stdout.columns, rows: process.stdout.rows } : {};
+      const terminal = await clientFor(command).attachTerminal(ref, { repo: options.repo, ...size });
+      process.exitCode = await joinTerminal(terminal);
     });
 
   branch

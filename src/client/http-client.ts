@@ -5,6 +5,7 @@ import type { Task } from "../core/task.js";
 import type { Branch, Environment } from "../core/branch.js";
 import type { BranchDetail, BranchSummary } from "../branches/read-branches.js";
 import { readSse } from "./sse-reader.js";
+import { openTerminal, type TerminalConnection, type TerminalOptions } from "./terminal-client.js";
 
 /** The server did not answer at all (CLI exit code 3), as opposed to answering with an error. */
 export class UnreachableError extends CookError {
@@ -181,6 +182,11 @@ export class CookClient {
       }
     }
     throw new CookError("unavailable", "the server ended the command's output without its exit code");
+  }
+
+  /** Opens an interactive shell in a branch's environment (client/terminal-client.ts); refusals throw CookError. */
+  attachTerminal(ref: string, options: TerminalOptions = {}): Promise<TerminalConnection> {
+    return openTerminal(this.config, ref, options, (cause) => new UnreachableError(this.config.serverUrl, { cause }));
   }
 
   async listTokens(): Promise<TokenInfo[]> {

@@ -5,6 +5,7 @@ import type nunjucks from "nunjucks";
 import { CookError } from "../core/errors.js";
 import { isServerRouteName } from "../core/names.js";
 import type { LiveStreams } from "./live/sse.js";
+import type { Terminals } from "./live/terminal.js";
 import { allowedHostNames, allowedHostsMiddleware } from "./middleware/allowed-hosts.js";
 import { authMiddleware, unguardedRoutes } from "./middleware/auth.js";
 import { errorMiddleware } from "./middleware/errors.js";
@@ -29,7 +30,7 @@ import { staticFilesMiddleware } from "./static-files.js";
 import { createViewEnvironment, viewMiddleware } from "./views.js";
 
 /** The composition root of the HTTP side: middleware order matters and is spelled out here. */
-export function createApp(services: Services, live: LiveStreams): Koa {
+export function createApp(services: Services, live: LiveStreams, terminals: Terminals): Koa {
   const app = new Koa();
   const views = createViewEnvironment();
   // Errors are answered and logged by errorMiddleware; what reaches Koa's handler is a socket
@@ -44,7 +45,7 @@ export function createApp(services: Services, live: LiveStreams): Koa {
   app.use(requestTargetMiddleware());
   app.use(staticFilesMiddleware());
 
-  const [health, ...routers] = createRouters(services, live, views);
+  const [health, ...routers] = createRouters(services, live, views, terminals);
   app.use(health!.routes());
 
   app.use(sameOriginMiddleware());
@@ -77,8 +78,8 @@ export function createApp(services: Services, live: LiveStreams): Koa {
  * Every router of the app, in the order requests try them. Each route carries its authorization
  * (`permit` or `publicRoute`); a route without one stops the server from starting.
  */
-export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment): Router[] {
-  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
+export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment, terminals: Terminals): Router[] {
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services, terminals), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
   checkRouteNames(routers);

@@ -8,6 +8,7 @@ import { CookError } from "../core/errors.js";
 import { createApp } from "./app.js";
 import { lockDataDir } from "./data-dir-lock.js";
 import { createLiveStreams } from "./live/sse.js";
+import { createTerminals } from "./live/terminal.js";
 import { createLogger, type Logger } from "./logger.js";
 import { openServices } from "./services.js";
 
@@ -57,7 +58,11 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
     }
   }
   const live = createLiveStreams(services);
-  const server = createServer(createApp(services, live).callback());
+  const terminals = createTerminals(services);
+  const app = createApp(services, live, terminals).callback();
+  const server = createServer(app);
+  // WebSocket handshakes (the terminal) go through the same app: same host, origin and auth decisions.
+  server.on("upgrade", terminals.upgradeListener(app));
   server.keepAliveTimeout = 5000;
 
   let address: AddressInfo;
@@ -84,6 +89,7 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
         log.info("shutting down");
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         live.closeAll();
+        terminals.closeAll();
         server.closeIdleConnections();
         const timer = setTimeout(() => {
           log.warn("in-flight requests did not finish in time; closing their connections");

@@ -72,6 +72,18 @@ export function permit(action: Action, resourceOf: ResourceOf): Middleware {
   return guard;
 }
 
+/**
+ * A route's guard and handler that apply only to the requests `applies` accepts; any other request
+ * goes on to the routes after it, to be judged by their own guards. The guard's mark is kept, so
+ * the route still counts as guarded. For a path that means two things: a WebSocket handshake to
+ * `/api/branches/x/terminal` attaches to branch x, a plain GET shows the branch named `x/terminal`.
+ */
+export function onlyFor(applies: (ctx: Context) => boolean, guard: Middleware, handler: Middleware): Middleware {
+  const conditional: Tagged = (ctx, next) => (applies(ctx) ? guard(ctx, () => handler(ctx, next)) : next());
+  conditional[permitTag] = (guard as Tagged)[permitTag];
+  return conditional;
+}
+
 /** Marks a route that anyone may call (health checks; hooks, which prove themselves with the hook secret). */
 export function publicRoute(): Middleware {
   const open: Tagged = (_ctx, next) => next();

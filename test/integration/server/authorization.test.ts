@@ -182,7 +182,7 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   });
 
   it("has a row in this matrix for every route the server has", () => {
-    const routers = createRouters({ config: { forge: {} } } as never, {} as never, {} as never);
+    const routers = createRouters({ config: { forge: {} } } as never, {} as never, {} as never, {} as never);
     const declared = new Set(routers.flatMap((router) => router.stack.filter((layer) => layer.methods.length > 0).map((layer) => `${layer.methods.filter((m) => m !== "HEAD")[0]} ${layer.path}`)));
     const covered = new Set(cases.map((c) => c.route));
     assert.deepEqual([...declared].filter((route) => !covered.has(route) && !route.includes("/internal/hooks") && route !== "GET /healthz"), []);

@@ -9,6 +9,7 @@ import { pino } from "pino";
 import { loadServerConfig } from "../../../src/config/server-config.js";
 import { createApp } from "../../../src/server/app.js";
 import { createLiveStreams } from "../../../src/server/live/sse.js";
+import { createTerminals } from "../../../src/server/live/terminal.js";
 import { openServices, type Services } from "../../../src/server/services.js";
 
 describe("unexpected errors", () => {
@@ -21,7 +22,7 @@ describe("unexpected errors", () => {
     const config = loadServerConfig({}, { COOK_DATA_DIR: mkdtempSync(join(tmpdir(), "cook-internal-")) });
     const log = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
     services = await openServices(config, log);
-    server = createServer(createApp(services, createLiveStreams(services)).callback());
+    server = createServer(createApp(services, createLiveStreams(services), createTerminals(services)).callback());
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The store going away is the kind of failure no user caused.

@@ -10,7 +10,9 @@ import { branchStatuses } from "../../../core/branch.js";
 import { CookError } from "../../../core/errors.js";
 import { collectGarbage } from "../../../environments/collect-garbage.js";
 import { checkArgv, execInEnvironment, usableEnvironment } from "../../../environments/exec-command.js";
-import { actorOf, permit } from "../../middleware/auth.js";
+import type { Terminals } from "../../live/terminal.js";
+import { actorOf, onlyFor, permit } from "../../middleware/auth.js";
+import { isWebSocketHandshake } from "../../middleware/same-origin.js";
 import { bodyRepo, branchResource, queryRepo } from "../../route-resources.js";
 import type { Services } from "../../services.js";
 
@@ -33,10 +35,10 @@ const optionalText = (name: string, value: unknown) => {
 };
 
 /**
- * `/api/branches`: list, create, adopt, show, abandon, exec, gc. A branch in a path is `*ref`: a
- * brn_ id, a name, or `<repo>/<name>` (`?repo=` settles a name two repos share).
+ * `/api/branches`: list, create, adopt, show, abandon, exec, terminal, gc. A branch in a path is
+ * `*ref`: a brn_ id, a name, or `<repo>/<name>` (`?repo=` settles a name two repos share).
  */
-export function branchApiRoutes(services: Services): Router {
+export function branchApiRoutes(services: Services, terminals: Terminals): Router {
   const router = new Router({ prefix: "/api/branches" });
   const branchOf = (ctx: Context) => ctx.state.branch as Branch;
 
@@ -82,6 +84,11 @@ export function branchApiRoutes(services: Services): Router {
       (err: Error) => body.end(`${JSON.stringify({ error: err instanceof CookError ? err.message : "internal error" })}\n`),
     );
   });
+
+  // A WebSocket to the environment's shell (live/terminal.ts has the protocol). Running commands
+  // there is pushing the branch: an agent token only reaches its own. Only a handshake is routed
+  // here; a plain GET goes on and shows the branch named `<ref>/terminal`, if there is one.
+  router.get("/*ref/terminal", onlyFor((ctx) => isWebSocketHandshake(ctx.req), permit("push", branchResource(services)), (ctx) => terminals.attach(ctx, branchOf(ctx))));
 
   router.get("/*ref", permit("read", branchResource(services)), async (ctx) => {
     const branch = branchOf(ctx);
