@@ -280,6 +280,22 @@ describe("branch pages and forms", () => {
       assert.equal(existsSync(join(checkout, "fsmonitor-ran")), false, "the checkout's fsmonitor hook did not run");
     });
 
+    it("reads a sandboxed checkout inside its sandbox: a filter its config names cannot read the server's files", async () => {
+      const created = JSON.parse(await cli(["branch", "create", "shop", "boxed", "--env=sandbox", "--json"])) as { environment: { path: string; state: string } };
+      assert.equal(created.environment.state, "ready");
+      const checkout = created.environment.path;
+      const secretFile = join(cook.dataDir, "hook-secret");
+      // git runs a clean filter on a changed file to compare it with the index: on the host this would copy the secret.
+      writeFileSync(join(checkout, ".gitattributes"), "*.md filter=peek\n");
+      await gitOk(["-C", checkout, "config", "filter.peek.clean", `sh -c 'cat ${secretFile} > peeked.out 2>&1; cat'`]);
+      writeFileSync(join(checkout, "README.md"), "# shop\nboxed change\n");
+      const page = await get("/branches/shop/boxed?tab=work");
+      assert.equal(page.status, 200);
+      assert.match(page.html, /<td class="src">boxed change<\/td>/);
+      assert.ok(existsSync(join(checkout, "peeked.out")), "the filter ran");
+      assert.doesNotMatch(readFileSync(join(checkout, "peeked.out"), "utf8"), new RegExp(readFileSync(secretFile, "utf8").trim()));
+    });
+
     it("says the environment is lost when its folder is gone, instead of failing", async () => {
       const created = JSON.parse(await cli(["branch", "create", "shop", "vanishing", "--env=local", "--json"])) as { environment: { path: string } };
       rmSync(created.environment.path, { recursive: true, force: true });

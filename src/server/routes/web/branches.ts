@@ -61,7 +61,9 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
   const branchOf = (ctx: Context) => ctx.state.branch as Branch;
 
   async function dashboardView(ctx: Context, filter: BranchListFilter) {
-    const [rows, liveUrl] = await Promise.all([listBranches(services, filter), liveUrlFor(services, "/branches/live", { repo: filter.repo })]);
+    // The stream's start first: a change made while the list is read is then sent, not missed.
+    const liveUrl = await liveUrlFor(services, "/branches/live", { repo: filter.repo });
+    const rows = await listBranches(services, filter);
     const tasks = new Map((await listTaskLinks(services, rows.flatMap((row) => (row.taskId ? [row.taskId] : [])))).map((task) => [task.id, task]));
     let measuring = false;
     const branches = rows
@@ -144,6 +146,9 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
   });
 
   async function renderBranchPage(ctx: Context, branch: Branch, tab: Tab, refused?: { status: number; message: string }): Promise<void> {
+    // Where the stream starts is read before the setup log, so output written in between is sent
+    // again rather than missed.
+    const liveUrl = await liveUrlFor(services, "/branches/live", { branch: branch.id });
     const detail = await getBranchDetail(services, branch.id);
     const presented = presentBranch(detail);
     const [task] = detail.taskId ? await listTaskLinks(services, [detail.taskId]) : [];
@@ -155,7 +160,7 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
       tabs: tabs.map((t) => ({ ...t, href: t.id === "changes" ? presented.href : `${presented.href}?tab=${t.id}` })),
       error: refused?.message,
       canChange: may(actorOf(ctx), "change", { repo: detail.repo }),
-      liveUrl: await liveUrlFor(services, "/branches/live", { branch: detail.id }),
+      liveUrl,
       // A refresh of the summary alone leaves the panel (and a terminal in it) as it is.
       ...(target === "branch-summary" ? {} : await panelView(detail, tab)),
     };

@@ -31,7 +31,9 @@ export function redirectAfterPost(ctx: Context, to: string): void {
  * made between rendering and connecting still triggers a refresh.
  */
 export async function liveUrlFor(services: Services, path: string, query: Record<string, string | undefined>): Promise<string> {
-  const [latest] = await readEventHistory(services, { limit: 1 });
+  // The newest committed event, not only the newest published one: the stream replays what was
+  // committed after it, and anything up to it is already on the page.
+  const [latest] = await readEventHistory(services, { limit: 1, committed: true });
   const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
   params.set("after", String(latest?.id ?? 0));
   return `${path}?${params}`;
