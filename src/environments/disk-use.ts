@@ -7,10 +7,11 @@ import { backendFor } from "./backends.js";
 /** Disk use of environments, measured by `du` in the background and remembered for a short while. */
 export interface DiskUse {
   /**
-   * The last size measured, in bytes (possibly up to `freshMs` old), or undefined when none is
-   * known yet. Never waits: a missing or stale size starts a measurement.
+   * The last size measured, in bytes, or undefined when none is known; `fresh` when it is newer
+   * than `freshMs`. Never waits and never starts a measurement: a page shows what is known and
+   * asks `measure` for the rest in a request of its own.
    */
-  peek(environment: Environment): number | undefined;
+  peek(environment: Environment): { bytes: number | undefined; fresh: boolean };
   /** The size once a measurement newer than `freshMs` is done; undefined when `du` failed or took too long. */
   measure(environment: Environment): Promise<number | undefined>;
 }
@@ -77,9 +78,8 @@ export function createDiskUse(options: DiskUseOptions = {}): DiskUse {
 
   return {
     peek(environment) {
-      const entry = entryOf(environment);
-      if (Date.now() - entry.at > freshMs) void start(environment, entry);
-      return entry.bytes;
+      const entry = entries.get(environment.id);
+      return { bytes: entry?.bytes, fresh: entry !== undefined && entry.running === undefined && Date.now() - entry.at <= freshMs };
     },
     async measure(environment) {
       const entry = entryOf(environment);

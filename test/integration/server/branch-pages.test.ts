@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { gitOk, lsRemote, makeWorkRepo } from "../../helpers/git.js";
+import { eventually } from "../../helpers/wait.js";
 
 interface BranchJson {
   id: string;
@@ -196,7 +197,11 @@ describe("branch pages and forms", () => {
       assert.ok(rowIds(all.html).includes("blog:open"));
       assert.ok(rowIds(all.html).every((row) => row.startsWith("shop:") || row.startsWith("blog:")));
       assert.deepEqual([...new Set(rowIds((await get("/branches?repo=blog")).html))], ["blog:open"]);
-      const byTask = await get("/branches?task=fix-cart");
+      // Ahead/behind not known yet is counted in the background, and shown once counted.
+      const byTask = await eventually(async () => {
+        const page = await get("/branches?task=fix-cart");
+        return page.html.includes('title="being counted"') ? undefined : page;
+      }, 10_000, "ahead/behind counted");
       assert.equal(rowIds(byTask.html).length, 1);
       assert.match(byTask.html, /<a href="\/branches\/shop\/feature\/web-form">feature\/web-form<\/a>/);
       assert.match(byTask.html, /<a href="\/tasks\/fix-cart">Fix the cart<\/a>/);
@@ -270,7 +275,7 @@ describe("branch pages and forms", () => {
       symlinkSync(join(cook.dataDir, "hook-secret"), join(checkout, "secret-link"));
       const page = await get("/branches/blog/write-post?tab=work");
       assert.equal(page.status, 200);
-      const section = (name: string) => page.html.split(`<h2>${name} `)[1]?.split("<h2>")[0] ?? "";
+      const section = (name: string) => page.html.split(`<h2 id="${name.toLowerCase()}">`)[1]?.split("<h2")[0] ?? "";
       assert.match(section("Staged"), /<td class="src">staged line<\/td>/);
       assert.match(section("Unstaged"), /<td class="src">unstaged line<\/td>/);
       assert.match(section("Untracked"), /<span class="change added">added<\/span> notes.txt<\/h3>[\s\S]*<td class="src">untracked line<\/td>/);

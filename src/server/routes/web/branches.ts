@@ -63,15 +63,15 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
   async function dashboardView(ctx: Context, filter: BranchListFilter) {
     // The stream's start first: a change made while the list is read is then sent, not missed.
     const liveUrl = await liveUrlFor(services, "/branches/live", { repo: filter.repo });
-    const rows = await listBranches(services, filter);
+    const rows = await listBranches(services, filter, { countLater: true });
     const tasks = new Map((await listTaskLinks(services, rows.flatMap((row) => (row.taskId ? [row.taskId] : [])))).map((task) => [task.id, task]));
     let measuring = false;
     const branches = rows
       .map((row) => {
         const environment = row.environment && row.environment.state !== "torn_down" ? row.environment : undefined;
         const disk = environment ? services.diskUse.peek(environment) : undefined;
-        if (environment && disk === undefined) measuring = true;
-        return { ...presentBranch(row), task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined, liveEnvironment: Boolean(environment), disk };
+        if (disk && !disk.fresh) measuring = true;
+        return { ...presentBranch(row), task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined, liveEnvironment: Boolean(environment), disk: disk?.bytes };
       })
       .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
     const query = queryString(filterQuery(filter));
@@ -83,6 +83,8 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
       listUrl: `/branches${query}`,
       liveUrl,
       diskUrl: measuring ? `/branches/disk-use${query}` : undefined,
+      // Ahead/behind not known yet is counted in the background; the list asks again shortly.
+      counting: branches.some((branch) => branch.counting),
       canCreate: may(actorOf(ctx), "change", filter.repo ? { repo: filter.repo } : "factory"),
     };
   }
@@ -137,9 +139,10 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     await live.open(ctx, { repo, pattern: repo ? subjects.ofRepo(repo) : allSubjects, afterId, filter: changesDashboard, format: (event) => ({ event: "branch-change", data: String(event.id) }) });
   });
 
-  // The dashboard's sizes it did not know yet: measured now (du, a few at a time), swapped in by id.
+  // The dashboard's sizes it did not know, or knew from more than 30 s ago: measured now (du, two
+  // at a time), swapped in by id. The dashboard itself never waits for du.
   router.get("/disk-use", permit("read", queryRepo), async (ctx) => {
-    const rows = await listBranches(services, branchFilterFromQuery(ctx.query));
+    const rows = await listBranches(services, branchFilterFromQuery(ctx.query), { countLater: true });
     const live = rows.filter((row) => row.environment && row.environment.state !== "torn_down");
     const sizes = await Promise.all(live.map(async (row) => ({ id: row.id, bytes: await services.diskUse.measure(row.environment!) })));
     await ctx.render("branches/_disk-use", { sizes });
