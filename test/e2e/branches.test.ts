@@ -97,7 +97,7 @@ describe("Branches in the browser", () => {
     await rowCount(2);
     await create(["shop", "delta", "--env=none"]);
     await page.locator("#branch-list tr.branch td.name a:text-is('delta')").waitFor({ timeout: 10_000 });
-    assert.equal((await rowNames())[0], "delta", "newest activity first");
+    assert.deepEqual(await rowNames(), ["delta", "gamma", "alpha"], "newest activity first, still only shop's");
     assert.equal(await marker(), 1, "it arrived without a reload");
   });
 

@@ -17,6 +17,7 @@ export interface PresentedBranch extends BranchSummary {
   lastActivity: string;
 }
 
+/** A listed branch with its page, its head's commit page and its last activity, for the views. */
 export function presentBranch(branch: BranchSummary): PresentedBranch {
   const environmentAt = branch.environment?.updatedAt;
   return {

@@ -6,6 +6,7 @@ import type { Services } from "../../services.js";
 /** A form's fields as text: a field sent twice counts once (its first value). */
 export type Form = Record<string, string | undefined>;
 
+/** The posted form's fields as text, each given once: what a refused form is rendered back with. */
 export function formFields(ctx: Context): Form {
   const body = (ctx.request.body ?? {}) as Record<string, unknown>;
   return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, Array.isArray(value) ? String(value[0]) : String(value ?? "")]));
