@@ -88,6 +88,7 @@ const cases: Case[] = [
       // Branches: the pages and the API. `feature` has a local environment in both repos; the agent's token is own/feature's.
       { route: "GET /branches", method: "GET", path: `/branches?repo=${repo}`, agent, user: "ok" },
       { route: "GET /branches/live", method: "GET", path: `/branches/live?repo=${repo}&after=0`, agent, user: "ok" },
+      { route: "GET /branches/live", method: "GET", path: `/branches/live?branch=FEATURE_${repo}&after=0`, agent, user: "ok" },
       { route: "GET /branches/disk-use", method: "GET", path: `/branches/disk-use?repo=${repo}`, agent, user: "ok" },
       { route: "GET /branches/{*ref}", method: "GET", path: `/branches/${repo}/feature`, agent, user: "ok" },
       { route: "GET /branches/{*ref}", method: "GET", path: `/branches/${repo}/feature?tab=work`, agent, user: "ok" },

@@ -8,7 +8,7 @@ import { getBranchDetail, listBranches, type BranchDetail, type BranchListFilter
 import { agentRepoOf, may } from "../../../core/authorization.js";
 import { backendNames, branchStatuses, type Branch } from "../../../core/branch.js";
 import type { Event } from "../../../events/event.js";
-import { allSubjects, encodeToken, subjects } from "../../../events/subjects.js";
+import { allSubjects, subjects } from "../../../events/subjects.js";
 import { listRepoNames } from "../../../forge/repos.js";
 import { listTaskLinks, listTasks } from "../../../tasks/read-tasks.js";
 import type { LiveStreams } from "../../live/sse.js";
@@ -125,7 +125,7 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     if (branch) {
       await live.open(ctx, {
         repo: agentRepo,
-        pattern: `cook.*.${encodeToken(branch.repo)}.${encodeToken(branch.name)}.>`,
+        pattern: subjects.ofBranch(branch.repo, branch.name),
         afterId,
         filter: (event) => isAbout(event, branch),
         format: (event) =>
