@@ -54,7 +54,8 @@ export interface TaskDetailInfo {
   dependsOn: Array<{ id: string; title: string; status: string }>;
   blockedBy: string[];
   blocks: Array<{ id: string; title: string; status: string }>;
-  branches: Array<{ repo: string; name: string }>;
+  /** Branches of the task, any status, by last activity. */
+  branches: BranchInfo[];
 }
 
 export interface TokenInfo {

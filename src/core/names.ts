@@ -27,11 +27,23 @@ export function isServerRouteName(name: string): boolean {
   return serverRouteNames.includes(name.toLowerCase());
 }
 
-/** checkRepoName, plus the rule for new repos: not a server route name (an existing one stays reachable at `<name>.git`). */
+/**
+ * Names a repo cannot take because a page under /repos/ has it: `/repos/new` is the form that
+ * makes repos, so a repo of that name would have no home page.
+ */
+export const reservedRepoNames: readonly string[] = ["new"];
+
+/**
+ * checkRepoName, plus the rules for new repos: not a server route name (an existing one stays
+ * reachable at `<name>.git`) and not a reserved name. Both compared case-insensitively, as the router matches.
+ */
 export function checkNewRepoName(name: unknown): string {
   const valid = checkRepoName(name);
   if (isServerRouteName(valid)) {
     throw new CookError("invalid", `'${valid}' cannot be a repo name: /${valid.toLowerCase()} is one of the factory's own pages, so the repo's URL without .git could not reach it`);
+  }
+  if (reservedRepoNames.includes(valid.toLowerCase())) {
+    throw new CookError("invalid", `'${valid}' cannot be a repo name: /repos/${valid.toLowerCase()} is the factory's page for making repos`);
   }
   return valid;
 }

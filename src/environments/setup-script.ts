@@ -26,10 +26,14 @@ export async function runSetup(deps: EnvironmentDeps, branch: Branch, environmen
     if (pending === "") return;
     const text = pending;
     pending = "";
-    writing = writing.then(async () => {
-      await appendSetupLog(deps.db, environment.id, text);
-      await deps.db.transaction((tx) => appendEnvironmentEvent(deps, tx, branch, "output", { id: environment.id, text }));
-    });
+    // The text and its event in one transaction: a page that shows the log and then follows the
+    // events sees each piece once, not in the log and again as an event.
+    writing = writing.then(() =>
+      deps.db.transaction(async (tx) => {
+        await appendSetupLog(tx, environment.id, text);
+        await appendEnvironmentEvent(deps, tx, branch, "output", { id: environment.id, text });
+      }),
+    );
   };
   const timer = setInterval(flush, flushEveryMs);
   const decoder = new TextDecoder();

@@ -74,6 +74,8 @@ export const subjects = {
   custom: (repo: string, name: string) => `${subjectRoot}.custom.${enc(repo)}.${action(name)}`,
   /** Every event of one repo, any kind. */
   ofRepo: (repo: string) => `${subjectRoot}.*.${enc(repo)}.>`,
+  /** Every event of one branch, any kind (branch, environment, agent, gate; a tag or task named alike matches too). */
+  ofBranch: (repo: string, branch: string) => `${subjectRoot}.*.${enc(repo)}.${enc(branch)}.>`,
 };
 
 /** NATS wildcard rules: `*` is exactly one token, `>` is one or more tokens and only at the end. */

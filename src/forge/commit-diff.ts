@@ -20,7 +20,14 @@ export interface CommitDiff {
   truncated: boolean;
 }
 
-const maxPatchBytes = 2 * 1024 * 1024;
+/** How much patch text one diff page parses and shows; past it the diff is marked truncated. */
+export const maxPatchBytes = 2 * 1024 * 1024;
+
+/**
+ * Rows of all files' tables together, as for a blob page (renderLimits.displayLines): a 2 MiB
+ * patch of one-character lines would be a million rows, about 90 MB of page.
+ */
+export const maxDiffLines = 20_000;
 
 const statuses: Record<string, FileDiff["status"]> = { A: "added", D: "deleted", R: "renamed" };
 
@@ -28,8 +35,9 @@ const statuses: Record<string, FileDiff["status"]> = { A: "added", D: "deleted",
  * The file list of `--raw -z`: `:<old mode> <new mode> <old sha> <new sha> <status>NUL<path>NUL`,
  * with a second path for a rename. Paths are raw bytes, never quoted. Returns where the records end.
  */
-function parseRawRecords(out: Buffer): { files: FileDiff[]; end: number } {
+function parseRawRecords(out: Buffer): { files: FileDiff[]; withPatch: FileDiff[]; end: number } {
   const files: FileDiff[] = [];
+  const withPatch: FileDiff[] = [];
   let at = 0;
   const field = () => {
     const nul = out.indexOf(0, at);
@@ -42,23 +50,43 @@ function parseRawRecords(out: Buffer): { files: FileDiff[]; end: number } {
     const [oldMode = "", newMode = "", , , status = ""] = field().subarray(1).toString("latin1").split(" ");
     const first = decodeGitText(field());
     const second = status.startsWith("R") ? decodeGitText(field()) : first;
-    files.push({ oldPath: first, newPath: second, oldMode, newMode, status: statuses[status[0]!] ?? "modified", binary: false, lines: [] });
+    const file: FileDiff = { oldPath: first, newPath: second, oldMode, newMode, status: statuses[status[0]!] ?? "modified", binary: false, lines: [] };
+    files.push(file);
+    // An unmerged path of a work tree (status U) gets a `* Unmerged path` line, not a section.
+    if (status[0] !== "U") withPatch.push(file);
   }
-  return { files, end: at };
+  return { files, withPatch, end: at };
 }
 
 /** The change a commit made against its first parent (or against nothing, for a root commit). */
 export async function readCommitDiff(deps: BrowseDeps, repo: string, commit: Commit): Promise<CommitDiff> {
+  return readTreeDiff(deps, repo, commit.parents[0], commit.sha);
+}
+
+/** The options every diff that is parsed here is made with: raw list and patch in one run, no external tools. */
+export const diffOptions = ["-z", "--raw", "--patch", "--no-color", "--no-ext-diff", "--no-textconv"];
+
+/**
+ * The change between two commits of a repo (`from` undefined: against nothing, as for a root
+ * commit), parsed as commit pages show it: renames found, the patch cut at 2 MiB.
+ */
+export async function readTreeDiff(deps: BrowseDeps, repo: string, from: string | undefined, to: string): Promise<CommitDiff> {
   const gitDir = requireRepo(deps.dataDir, repo);
-  const base = commit.parents[0];
-  // One run gives both: the file list NUL-separated with raw paths, then the patch. The patch's
-  // own headers quote unusual names, so they are never read for names: the n-th `diff --git`
-  // section belongs to the n-th file of the list, which git emits in the same order.
-  const options = ["diff-tree", "-z", "-r", "-M", "--raw", "--patch", "--no-commit-id", "--no-color", "--no-ext-diff", "--no-textconv"];
-  const out = (await deps.git.run(gitDir, base ? [...options, base, commit.sha] : [...options, "--root", commit.sha])).stdout;
-  const { files, end } = parseRawRecords(out);
+  const options = ["diff-tree", "-r", "-M", "--no-commit-id", ...diffOptions];
+  return parseDiff((await deps.git.run(gitDir, from ? [...options, from, to] : [...options, "--root", to])).stdout);
+}
+
+/**
+ * Parses what a diff command made with `diffOptions` printed: the file list NUL-separated with
+ * raw paths, then the patch. The patch's own headers quote unusual names, so they are never read
+ * for names: the n-th `diff --git` section belongs to the n-th file of the list, which git emits
+ * in the same order. At most 2 MiB of patch and maxDiffLines rows are read; the rest is reported as `truncated`.
+ */
+export function parseDiff(out: Buffer): CommitDiff {
+  const { files, withPatch, end } = parseRawRecords(out);
   const patchStart = out[end] === 0 ? end + 1 : end; // an empty record separates the list from the patch
-  const truncated = out.length - patchStart > maxPatchBytes;
+  let truncated = out.length - patchStart > maxPatchBytes;
+  let rows = 0;
   let section = -1;
   let oldLine = 0;
   let newLine = 0;
@@ -68,18 +96,25 @@ export async function readCommitDiff(deps: BrowseDeps, repo: string, commit: Com
       section++;
       continue;
     }
-    const file = files[section];
+    const file = withPatch[section];
     if (!file) continue;
+    if (rows >= maxDiffLines) {
+      truncated = true;
+      break;
+    }
     if (file.lines.length === 0 && line.startsWith("Binary files ")) file.binary = true;
     else if (line.startsWith("@@")) {
       const numbers = /^@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
       oldLine = Number(numbers?.[1] ?? 0);
       newLine = Number(numbers?.[2] ?? 0);
       file.lines.push({ kind: "hunk", text: line });
+      rows++;
     } else if (file.lines.length > 0) {
       if (line.startsWith("+")) file.lines.push({ kind: "add", text: line.slice(1), newLine: newLine++ });
       else if (line.startsWith("-")) file.lines.push({ kind: "del", text: line.slice(1), oldLine: oldLine++ });
       else if (line.startsWith(" ")) file.lines.push({ kind: "ctx", text: line.slice(1), oldLine: oldLine++, newLine: newLine++ });
+      else continue;
+      rows++;
     }
   }
   return { files, truncated };

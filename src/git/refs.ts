@@ -20,10 +20,13 @@ export interface Ref {
 
 const fieldSeparator = 0x1f;
 
-/** Every ref under the given prefixes, newest commit first. One git process for all of them, remembered until the refs move (Git.refListing). */
-export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["refs/heads/", "refs/tags/"]): Promise<Ref[]> {
+/**
+ * Every ref under the given prefixes, newest commit first. One git process for all of them,
+ * remembered until the refs move (Git.refListing, whose `revalidate` option this passes on).
+ */
+export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["refs/heads/", "refs/tags/"], options: { revalidate?: boolean } = {}): Promise<Ref[]> {
   const format = ["%(refname)", "%(objectname)", "%(objecttype)", "%(*objectname)", "%(*objecttype)", "%(committerdate:iso-strict)", "%(*committerdate:iso-strict)", "%(contents:subject)", "%(*contents:subject)"].join("%1f");
-  const out = await git.refListing(gitDir, ["for-each-ref", "--sort=-committerdate", `--format=${format}`, ...prefixes]);
+  const out = await git.refListing(gitDir, ["for-each-ref", "--sort=-committerdate", `--format=${format}`, ...prefixes], options);
   const refs: Ref[] = [];
   // Split the bytes, not a decoded string: a ref name need not be UTF-8, and its bytes must survive.
   for (let at = 0; at < out.length; ) {

@@ -21,8 +21,10 @@ import { taskApiRoutes } from "./routes/api/tasks.js";
 import { tokenApiRoutes } from "./routes/api/tokens.js";
 import { hookRoutes } from "./routes/internal/hooks.js";
 import { smartHttpMiddleware } from "../forge/smart-http.js";
+import { branchWebRoutes } from "./routes/web/branches.js";
 import { eventWebRoutes } from "./routes/web/events.js";
 import { pageRoutes } from "./routes/web/pages.js";
+import { repoFormRoutes } from "./routes/web/repo-form.js";
 import { repoWebRoutes } from "./routes/web/repos.js";
 import { taskWebRoutes } from "./routes/web/tasks.js";
 import type { Services } from "./services.js";
@@ -79,7 +81,7 @@ export function createApp(services: Services, live: LiveStreams, terminals: Term
  * (`permit` or `publicRoute`); a route without one stops the server from starting.
  */
 export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment, terminals: Terminals): Router[] {
-  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services, terminals), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoWebRoutes(services), taskWebRoutes(services), pageRoutes(services)];
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services, terminals), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoFormRoutes(services), repoWebRoutes(services), taskWebRoutes(services), branchWebRoutes(services, live, views), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
   checkRouteNames(routers);

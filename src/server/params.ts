@@ -3,6 +3,8 @@ import { showInput } from "../core/show-input.js";
 import { checkPattern } from "../events/subjects.js";
 import { checkPriority, checkStatus } from "../core/task.js";
 import type { TaskFilter } from "../tasks/read-tasks.js";
+import type { BranchListFilter } from "../branches/read-branches.js";
+import { branchStatuses, type BranchStatus } from "../core/branch.js";
 
 type QueryValue = string | string[] | undefined;
 
@@ -44,4 +46,13 @@ export function taskFilterFromQuery(query: Record<string, QueryValue>): TaskFilt
     ready: ready === "true" || ready === "1" || ready === "on",
     limit: optionalInteger("limit", query.limit),
   };
+}
+
+/** Branch list filters from a query string: repo, status, task. Empty values mean "any". */
+export function branchFilterFromQuery(query: Record<string, QueryValue>): BranchListFilter {
+  const status = single("status", query.status);
+  if (status !== undefined && !(branchStatuses as readonly string[]).includes(status)) {
+    throw new CookError("invalid", `'status' must be one of ${branchStatuses.join(", ")}, got ${showInput(status)}`);
+  }
+  return { repo: single("repo", query.repo), status: status as BranchStatus | undefined, taskId: single("task", query.task)?.trim() || undefined };
 }

@@ -4,6 +4,9 @@ import type { Actor } from "../core/actor.js";
 import type { Db } from "../db/db.js";
 import { getTask } from "../tasks/read-tasks.js";
 import { resolveBranch } from "../branches/deps.js";
+import type { Branch } from "../core/branch.js";
+import { CookError } from "../core/errors.js";
+import { isId } from "../core/ids.js";
 
 /**
  * What a route acts on, read from the request, for `permit`. Each returns the repo a request
@@ -46,6 +49,36 @@ export const branchResource = (deps: { db: Db }) => async (ctx: Context): Promis
   // An agent's names are read in its own repo: it is not told which other repos have a branch of that name.
   const repo = (actor && agentRepoOf(actor)) ?? (typeof ctx.query.repo === "string" && ctx.query.repo !== "" ? ctx.query.repo : undefined);
   const branch = await resolveBranch(deps.db, text, repo);
+  ctx.state.branch = branch;
+  return { repo: branch.repo, branch: branch.name };
+};
+
+/**
+ * The branch of a branch page's path, `*ref`: a brn_ id alone, or `<repo>/<name…>` — the first
+ * segment is always the repo, so a URL never means a different branch once another repo has one
+ * of the same name. Unknown is not_found before anyone is asked; the branch is kept in ctx.state.branch.
+ */
+export const branchPathResource = (deps: { db: Db }) => async (ctx: Context): Promise<Resource> => {
+  const branch = await branchOfPath(deps.db, String(ctx.params.ref ?? ""));
+  ctx.state.branch = branch;
+  return { repo: branch.repo, branch: branch.name };
+};
+
+async function branchOfPath(db: Db, path: string): Promise<Branch> {
+  const slash = path.indexOf("/");
+  if (slash < 0) {
+    if (!isId("brn", path)) throw new CookError("not_found", "a branch page is /branches/<repo>/<branch name> or /branches/<brn_ id>");
+    return resolveBranch(db, path);
+  }
+  return resolveBranch(db, path.slice(slash + 1), path.slice(0, slash));
+}
+
+/** `?branch=<brn_ id>` names one branch (its live stream); without it, `?repo=` as queryRepo. */
+export const branchQueryResource = (deps: { db: Db }) => async (ctx: Context): Promise<Resource> => {
+  const id = ctx.query.branch;
+  if (id === undefined) return queryRepo(ctx);
+  if (typeof id !== "string" || !isId("brn", id)) throw new CookError("invalid", "branch must be a brn_ id");
+  const branch = await resolveBranch(deps.db, id);
   ctx.state.branch = branch;
   return { repo: branch.repo, branch: branch.name };
 };

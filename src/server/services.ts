@@ -6,6 +6,7 @@ import { openDatabase } from "../db/open.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import { trackPushes } from "../branches/track-pushes.js";
 import type { EnvironmentSettings } from "../environments/deps.js";
+import { createDiskUse, type DiskUse } from "../environments/disk-use.js";
 import { recoverEnvironments } from "../environments/recover-environments.js";
 import { createEventLog, type EventLog } from "../events/event-log.js";
 import { createLocalBus } from "../events/local-bus.js";
@@ -37,6 +38,8 @@ export interface Services {
   readonly environmentSettings: EnvironmentSettings;
   /** Setup scripts and commands running in environments now (environments/deps.ts). */
   readonly running: Map<string, Set<AbortController>>;
+  /** Disk use of environments, measured in the background for the Branches page. */
+  readonly diskUse: DiskUse;
   /** Starts what works in the background: the push tracker, and the check of environments against the disk. */
   startBackgroundWork(): Promise<void>;
   close(): Promise<void>;
@@ -100,6 +103,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     factory: hooks,
     environmentSettings: config.environments,
     running: new Map(),
+    diskUse: createDiskUse(),
     async startBackgroundWork() {
       await recoverEnvironments(services);
       pushTracking = await trackPushes(services, bus, log);

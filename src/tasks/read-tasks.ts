@@ -18,8 +18,6 @@ export interface TaskDetail {
   blockedBy: string[];
   /** Tasks that depend on it. */
   blocks: TaskLink[];
-  /** Branches working on it (none until branches exist). */
-  branches: Array<{ repo: string; name: string }>;
 }
 
 export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
@@ -29,10 +27,16 @@ export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
   return task;
 }
 
+/** The task with what it depends on and what depends on it; its branches are the branch service's to list (listBranches by taskId). */
 export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskDetail> {
   const task = await getTask(deps, id);
   const [dependsOn, blocks] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id)]);
-  return { task, dependsOn, blockedBy: dependsOn.filter((d) => d.status !== "closed").map((d) => d.id), blocks, branches: [] };
+  return { task, dependsOn, blockedBy: dependsOn.filter((d) => d.status !== "closed").map((d) => d.id), blocks };
+}
+
+/** Id, title and status of each task given that exists, for pages that link tasks by id. */
+export async function listTaskLinks(deps: { db: Db }, ids: readonly string[]): Promise<TaskLink[]> {
+  return tasksByIds(deps.db, [...new Set(ids)]);
 }
 
 // A filter goes into a query: PostgreSQL cannot even compare text holding a NUL.

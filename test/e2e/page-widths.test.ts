@@ -8,12 +8,14 @@ import { launchBrowser } from "../helpers/browser.js";
 import { startCook, type RunningCook } from "../helpers/cook.js";
 import { gitOk, makeWorkRepo, revParse } from "../helpers/git.js";
 import { abbreviate, measureOverflow } from "../helpers/page-overflow.js";
+import { eventually } from "../helpers/wait.js";
 
 // The longest names Cook accepts, none with a space where a line could break.
 const repo = `wide-repo-${"r".repeat(90)}`; // 100, the limit of a repo name
 const emptyRepo = `empty-repo-${"e".repeat(89)}`;
 const branch = `feature/${"a".repeat(150)}/${"b".repeat(90)}`; // 249 of 255, with slashes
 const tag = `v1.0-${"t".repeat(200)}`;
+const reviewBranch = `review/${"c".repeat(150)}/${"d".repeat(90)}`;
 const dir = `src/${"d".repeat(120)}/${"n".repeat(100)}`;
 const file = `${dir}/${"f".repeat(120)}.ts`;
 const subject = `Subject${"S".repeat(300)}`;
@@ -74,9 +76,22 @@ describe("page widths", () => {
     const blocked = await cook.cli(["task", "create", "--file", taskFile]);
     assert.equal(blocked.code, 0, blocked.stderr);
 
+    // Branches: a long one pushed on top of the default branch (tracked by the push, no
+    // environment), and one named after the long task id with a local environment holding an
+    // untracked file with a long name and a long line.
+    await gitOk(["checkout", "--quiet", "-b", reviewBranch], { cwd: source });
+    writeFileSync(join(source, file), `export const value = "${word(800)}";\n`);
+    await gitOk(["commit", "--quiet", "--all", "-m", subject], { cwd: source });
+    await gitOk(["push", "--quiet", `${cook.url}/${repo}.git`, reviewBranch], { cwd: source });
+    await eventually(async () => (await fetch(`${cook.url}/api/branches/${repo}/${reviewBranch}`)).ok || undefined, 10_000, "the pushed branch tracked");
+    const created = await cook.cli(["branch", "create", repo, "--task", taskId, "--env=local", "--json"]);
+    assert.equal(created.code, 0, created.stderr);
+    writeFileSync(join((JSON.parse(created.stdout) as { environment: { path: string } }).environment.path, `${"u".repeat(200)}.txt`), `${word(500)}\n`);
+
     const r = `/repos/${repo}`;
-    codePages = [`${r}/blob/main/${file}`, `${r}/commit/${sha}`];
-    missing = [`${r}/blob/${branch}/${dir}/no-such-${"z".repeat(200)}.ts`, `/tasks/${"missing-".repeat(8)}`];
+    const b = `/branches/${repo}`;
+    codePages = [`${r}/blob/main/${file}`, `${r}/commit/${sha}`, `${b}/${reviewBranch}`];
+    missing = [`${r}/blob/${branch}/${dir}/no-such-${"z".repeat(200)}.ts`, `/tasks/${"missing-".repeat(8)}`, `${b}/no-such-${"z".repeat(200)}`];
     pages = [
       "/",
       "/events",
@@ -101,6 +116,16 @@ describe("page widths", () => {
       `${r}/tags`,
       `${r}/tree/${tag}`,
       "/branches",
+      `/branches?repo=${repo}`,
+      "/branches/new",
+      `/branches/new?repo=${repo}&task=${taskId}`,
+      `${b}/${reviewBranch}`,
+      `${b}/${reviewBranch}?tab=work`,
+      `${b}/${reviewBranch}?tab=terminal`,
+      `${b}/${reviewBranch}?tab=setup`,
+      `${b}/${taskId}?tab=work`,
+      `${b}/${taskId}?tab=setup`,
+      "/repos/new",
       ...missing,
     ];
   });

@@ -16,6 +16,8 @@ export interface LiveStreamOptions {
   repo?: string;
   /** Replays logged events after this id before going live (Last-Event-ID on reconnect). */
   afterId?: number;
+  /** Only events this accepts (beyond pattern and repo): a page that refreshes on some kinds of event only. */
+  filter?(event: Event): boolean;
   format(event: Event): SseMessage;
 }
 
@@ -80,6 +82,7 @@ export function createLiveStreams(deps: { bus: Bus; db: Db }): LiveStreams {
       const send = (event: Event) => {
         if (closed || event.id <= lastId || (options.repo !== undefined && event.repo !== options.repo)) return;
         lastId = event.id;
+        if (options.filter && !options.filter(event)) return;
         body.write(encodeSseMessage(event.id, options.format(event)));
       };
 

@@ -5,6 +5,7 @@ import { createGit } from "../../../src/git/git.js";
 import { listRefs } from "../../../src/git/refs.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { gitOk, makeWorkRepo, revParse, tempDir } from "../../helpers/git.js";
+import { eventually } from "../../helpers/wait.js";
 
 // Ref listings are remembered between page views (a git process each, otherwise); every way refs
 // move must make the next page show the new refs at once.
@@ -62,6 +63,27 @@ describe("remembered ref listings", () => {
       await gitOk(["--git-dir", dir, "branch", "by-hand", "main"]);
       await new Promise((resolve) => setTimeout(resolve, 60));
       assert.equal((await listRefs(git, dir)).length, 2);
+    } finally {
+      git.close();
+    }
+  });
+
+  it("answers an expired listing at once when asked to revalidate, and the fresh one on the next ask", async () => {
+    const dir = join(tempDir(), "bare.git");
+    await gitOk(["clone", "--quiet", "--bare", work, dir]);
+    const git = createGit({ refListingMs: 50 });
+    const names = async () => (await listRefs(git, dir, ["refs/heads/"], { revalidate: true })).map((ref) => ref.short).sort();
+    try {
+      assert.deepEqual(await names(), ["main"]);
+      await gitOk(["--git-dir", dir, "branch", "by-hand", "main"]);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      assert.deepEqual(await names(), ["main"], "the expired listing, without waiting for git");
+      await eventually(async () => ((await names()).length === 2 ? true : undefined), 5_000, "the listing read in the background");
+      assert.deepEqual(await names(), ["by-hand", "main"]);
+
+      // A ref Cook moves is never answered stale, revalidating or not.
+      await git.run(dir, ["update-ref", "refs/heads/by-cook", "main"]);
+      assert.deepEqual(await names(), ["by-cook", "by-hand", "main"]);
     } finally {
       git.close();
     }

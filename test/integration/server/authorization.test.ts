@@ -11,11 +11,18 @@ type Actor = "nobody" | "agent" | "user" | "admin";
 /** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
 type Outcome = "ok" | 401 | 403 | 404 | 409;
 
+/** The base URL and an admin's secret, for paths that need something made first (a branch to abandon). */
+interface Setup {
+  url: string;
+  admin: string;
+}
+
 interface Case {
   /** The route as the router declares it, to check that every route is in this table. */
   route: string;
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
-  path: string;
+  /** A path, or a function making what the request acts on first (each actor's request gets its own). */
+  path: string | ((setup: Setup) => Promise<string>);
   body?: () => Record<string, unknown>;
   form?: () => Record<string, string>;
   /** What the agent token (agent:own/feature) and a user token get; admins always get "ok", nobody 401. */
@@ -27,6 +34,17 @@ interface Case {
 
 let n = 0;
 const fresh = () => `t${Date.now().toString(36)}-${n++}`;
+
+/** A new open branch without an environment, made by an admin through the API; resolves with its brn_ id. */
+async function freshBranch(setup: Setup, repo: string): Promise<string> {
+  const response = await fetch(`${setup.url}/api/branches`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${setup.admin}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ repo, name: `doomed/${fresh()}`, env: "none" }),
+  });
+  assert.equal(response.status, 201, await response.clone().text());
+  return ((await response.json()) as { branch: { id: string } }).branch.id;
+}
 
 // The matrix: every route of the app, on the agent's own repo and on another one. An agent may
 // read its own repo and push its branch; anything else about another repo is "not found".
@@ -67,19 +85,39 @@ const cases: Case[] = [
       { route: "POST /api/tasks/:id/reopen", method: "POST", path: `/api/tasks/${repo}-closable/reopen`, agent: change, user: "ok" },
       { route: "POST /api/events", method: "POST", path: "/api/events", body: () => ({ repo, name: "deployed" }), agent: change, user: "ok" },
       { route: "DELETE /api/repos/:name", method: "DELETE", path: `/api/repos/${repo}-doomed`, agent: 404, user: 403 },
+      // Branches: the pages and the API. `feature` has a local environment in both repos; the agent's token is own/feature's.
+      { route: "GET /branches", method: "GET", path: `/branches?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /branches/live", method: "GET", path: `/branches/live?repo=${repo}&after=0`, agent, user: "ok" },
+      { route: "GET /branches/live", method: "GET", path: `/branches/live?branch=FEATURE_${repo}&after=0`, agent, user: "ok" },
+      { route: "GET /branches/disk-use", method: "GET", path: `/branches/disk-use?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /branches/{*ref}", method: "GET", path: `/branches/${repo}/feature`, agent, user: "ok" },
+      { route: "GET /branches/{*ref}", method: "GET", path: `/branches/${repo}/feature?tab=work`, agent, user: "ok" },
+      { route: "GET /branches/new", method: "GET", path: `/branches/new?repo=${repo}`, agent: change, user: "ok" },
+      { route: "POST /branches", method: "POST", path: "/branches", form: () => ({ repo, name: `web/${fresh()}`, env: "none" }), agent: change, user: "ok" },
+      { route: "POST /branches/:id/abandon", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/abandon`, agent: change, user: "ok" },
+      { route: "POST /tasks/:id/start", method: "POST", path: `/tasks/${repo}-task/start`, agent: change, user: "ok" },
       { route: "GET /api/branches", method: "GET", path: `/api/branches?repo=${repo}`, agent, user: "ok" },
-      { route: "GET /api/branches/*ref", method: "GET", path: `/api/branches/${repo}/${repo === "own" ? "feature" : "other-b"}`, agent, user: "ok" },
-      { route: "POST /api/branches", method: "POST", path: "/api/branches", body: () => ({ repo, name: fresh(), env: "none" }), agent: change, user: "ok" },
+      { route: "GET /api/branches/*ref", method: "GET", path: `/api/branches/FEATURE_${repo}`, agent, user: "ok" },
+      { route: "POST /api/branches", method: "POST", path: "/api/branches", body: () => ({ repo, name: `api/${fresh()}`, env: "none" }), agent: change, user: "ok" },
       { route: "POST /api/branches/adopt", method: "POST", path: "/api/branches/adopt", body: () => ({ repo, name: "no-such-git-branch" }), agent: change, user: 404, admin: 404 },
-      { route: "POST /api/branches/:id/abandon", method: "POST", path: `/api/branches/${repo}-done/abandon?repo=${repo}`, agent: change, user: 409, admin: 409 },
-      // Running commands is pushing: an agent only in its own branch's environment.
-      { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/${repo === "own" ? "feature" : "other-b"}/exec?repo=${repo}`, body: () => ({ argv: ["true"] }), agent, user: "ok" },
+      { route: "POST /api/branches/:id/abandon", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/abandon`, agent: change, user: "ok" },
+      // Running a command is a push: the agent's own branch only.
+      { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/FEATURE_${repo}/exec`, body: () => ({ argv: ["true"] }), agent, user: "ok" },
+      // Another branch of the agent's repo (no environment) and an ended one: refused to the agent before anyone learns more.
       { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/${repo === "own" ? "own-b" : "other-done"}/exec?repo=${repo}`, body: () => ({ argv: ["true"] }), agent: repo === "own" ? 403 : 404, user: 409, admin: 409 },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-upload-pack`, agent, user: "ok" },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-receive-pack`, agent, user: "ok" },
     ];
   }),
   { route: "GET /api/repos", method: "GET", path: "/api/repos", agent: 403, user: "ok" },
+  { route: "GET /repos/new", method: "GET", path: "/repos/new", agent: 403, user: "ok" },
+  { route: "POST /repos", method: "POST", path: "/repos", form: () => ({ name: fresh(), default_branch: "main", source: "" }), agent: 403, user: "ok" },
+  { route: "GET /branches/live", method: "GET", path: "/branches/live?after=0", agent: 403, user: "ok" },
+  { route: "GET /branches/disk-use", method: "GET", path: "/branches/disk-use", agent: 403, user: "ok" },
+  { route: "GET /branches/new", method: "GET", path: "/branches/new", agent: 403, user: "ok" },
+  { route: "GET /api/branches", method: "GET", path: "/api/branches", agent: 403, user: "ok" },
+  { route: "POST /api/branches/gc", method: "POST", path: "/api/branches/gc", body: () => ({ remove: false }), agent: 403, user: 403 },
+  { route: "GET /branches/{*ref}", method: "GET", path: "/branches/own/no-such-branch", agent: 404, user: 404, admin: 404 },
   { route: "POST /api/repos", method: "POST", path: "/api/repos", body: () => ({ name: fresh() }), agent: 403, user: "ok" },
   { route: "GET /api/tasks/export", method: "GET", path: "/api/tasks/export", agent: 403, user: "ok" },
   { route: "POST /api/tasks/import", method: "POST", path: "/api/tasks/import", body: () => ({ files: [{ name: "a.md", text: `---\ntitle: imported ${fresh()}\nrepo: own\n---\n` }] }), agent: 403, user: "ok" },
@@ -87,8 +125,6 @@ const cases: Case[] = [
   { route: "GET /api/tasks", method: "GET", path: "/api/tasks", agent: 403, user: "ok" },
   { route: "GET /api/events", method: "GET", path: "/api/events", agent: "ok", user: "ok" },
   { route: "GET /api/events/stream", method: "GET", path: "/api/events/stream?after=0", agent: "ok", user: "ok" },
-  { route: "GET /api/branches", method: "GET", path: "/api/branches", agent: 403, user: "ok" },
-  { route: "POST /api/branches/gc", method: "POST", path: "/api/branches/gc", body: () => ({ remove: false }), agent: 403, user: 403 },
   { route: "GET /api/tokens", method: "GET", path: "/api/tokens", agent: 403, user: 403 },
   { route: "POST /api/tokens", method: "POST", path: "/api/tokens", body: () => ({ scope: "user" }), agent: 403, user: 403 },
   { route: "DELETE /api/tokens/:id", method: "DELETE", path: "/api/tokens/999999", agent: 403, user: 403, admin: 404 },
@@ -99,6 +135,7 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   let cook: RunningCook;
   const secrets: Record<Exclude<Actor, "nobody">, string> = { agent: "", user: "", admin: "" };
   let headSha = "";
+  const featureIds: Record<string, string> = {};
 
   before(async () => {
     cook = await startCook({ config: "[auth]\nrequired = true\n" });
@@ -113,7 +150,7 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const created = await asAdmin(["task", "create", repo!, `--title=${id}`, `--id=${id}`]);
       assert.equal(created.code, 0, created.stderr);
     }
-    for (const args of [["own", "feature", "--env=local"], ["own", "own-b", "--env=none"], ["other", "other-b", "--env=local"], ["own", "own-done", "--env=none"], ["other", "other-done", "--env=none"]]) {
+    for (const args of [["own", "own-b", "--env=none"], ["own", "own-done", "--env=none"], ["other", "other-done", "--env=none"]]) {
       const created = await asAdmin(["branch", "create", ...args]);
       assert.equal(created.code, 0, created.stderr);
     }
@@ -121,11 +158,18 @@ describe("authorization: one decision for API, pages, streams and git", () => {
     secrets.user = (await asAdmin(["token", "create", "--scope", "user"])).stdout.trim();
     secrets.agent = (await asAdmin(["token", "create", "--scope", "agent:own/feature"])).stdout.trim();
     headSha = await revParse(seed, "HEAD");
+    for (const repo of ["own", "other"]) {
+      const created = await asAdmin(["branch", "create", repo, "feature", "--env=local", "--json"]);
+      assert.equal(created.code, 0, created.stderr);
+      featureIds[repo] = (JSON.parse(created.stdout) as { branch: { id: string } }).branch.id;
+    }
   });
   after(() => cook?.stop());
 
-  async function send(c: Case, actor: Actor): Promise<{ status: number; text: string }> {
-    const headers: Record<string, string> = { Accept: c.path.startsWith("/api/") ? "application/json" : "text/html" };
+  async function send(c: Case, actor: Actor): Promise<{ status: number; path: string; text: string }> {
+    const made = typeof c.path === "string" ? c.path : await c.path({ url: cook.url, admin: secrets.admin });
+    const path = made.replace("HEAD_SHA", headSha).replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!);
+    const headers: Record<string, string> = { Accept: path.startsWith("/api/") ? "application/json" : "text/html" };
     if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
     let body: string | undefined;
     if (c.body) {
@@ -135,13 +179,13 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       headers["Content-Type"] = "application/x-www-form-urlencoded";
       body = new URLSearchParams(c.form()).toString();
     }
-    const stream = c.path.includes("/live") || c.path.includes("/stream");
+    const stream = path.includes("/live") || path.includes("/stream");
     const abort = new AbortController();
-    const response = await fetch(`${cook.url}${c.path.replace("HEAD_SHA", headSha)}`, { method: c.method, headers, body, redirect: "manual", signal: abort.signal });
+    const response = await fetch(`${cook.url}${path}`, { method: c.method, headers, body, redirect: "manual", signal: abort.signal });
     // A stream that was allowed never ends by itself: its status is the answer.
     const text = stream && response.ok ? "" : await response.text();
     abort.abort();
-    return { status: response.status, text };
+    return { status: response.status, path, text };
   }
 
   const isOk = (status: number) => status >= 200 && status < 400;
@@ -151,9 +195,9 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const wrong: string[] = [];
       for (const c of cases) {
         const expected: Outcome = actor === "nobody" ? 401 : actor === "admin" ? (c.admin ?? "ok") : c[actor];
-        const { status, text } = await send(c, actor);
+        const { status, path, text } = await send(c, actor);
         const good = expected === "ok" ? isOk(status) : status === expected;
-        if (!good) wrong.push(`${c.method} ${c.path}: expected ${expected}, got ${status} ${text.slice(0, 120)}`);
+        if (!good) wrong.push(`${c.method} ${path}: expected ${expected}, got ${status} ${text.slice(0, 120)}`);
       }
       assert.deepEqual(wrong, []);
     });

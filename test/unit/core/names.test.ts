@@ -11,6 +11,13 @@ describe("repo names and the server's route names", () => {
     assert.equal(checkNewRepoName("git-upload-pack"), "git-upload-pack");
   });
 
+  it("refuses a new repo named new, whose home page would be the New repo form", () => {
+    for (const name of ["new", "NEW"]) {
+      assert.throws(() => checkNewRepoName(name), { name: "CookError", code: "invalid", message: new RegExp(`^'${name}' cannot be a repo name: /repos/new is the factory's page for making repos`) });
+    }
+    assert.equal(checkNewRepoName("new-app"), "new-app");
+  });
+
   it("keeps an existing repo of such a name a valid name, so it stays reachable at <name>.git", () => {
     assert.equal(checkRepoName("tasks"), "tasks");
     assert.equal(isServerRouteName("Repos"), true);

@@ -132,6 +132,15 @@ describe("subjects", () => {
     assert.equal(subjects.gate("app", "fix/typo", "lint", "passed"), "cook.gate.app.fix_2Ftypo.lint.passed");
   });
 
+  it("match every kind of event of one branch with ofBranch, and nothing of a branch whose name it starts", () => {
+    const ofBranch = subjects.ofBranch("app", "fix/typo");
+    for (const subject of [subjects.branch("app", "fix/typo", "pushed"), subjects.environment("app", "fix/typo", "output"), subjects.gate("app", "fix/typo", "lint", "passed")]) {
+      assert.ok(subjectMatches(ofBranch, subject), subject);
+    }
+    assert.ok(!subjectMatches(ofBranch, subjects.branch("app", "fix/typo/more", "pushed")));
+    assert.ok(!subjectMatches(ofBranch, subjects.branch("other", "fix/typo", "pushed")));
+  });
+
   it("refuse an action that is not a lower-case word as invalid", () => {
     assert.throws(() => subjects.custom("app", "Deployed"), { name: "CookError", code: "invalid" });
     assert.throws(() => subjects.custom("app", "deployed.now"), { name: "CookError", code: "invalid" });

@@ -4,6 +4,7 @@ import { CookError } from "../../../core/errors.js";
 import { serializeTask, parseTaskDocument } from "../../../core/task-document.js";
 import { createTask, type NewTask } from "../../../tasks/create-task.js";
 import { importTasks, type TaskFile } from "../../../tasks/import-tasks.js";
+import { listBranches } from "../../../branches/read-branches.js";
 import { countTasks, exportTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
 import { closeTask, reopenTask, replaceTaskDocument, updateTask } from "../../../tasks/update-task.js";
 import { actorOf, permit } from "../../middleware/auth.js";
@@ -59,7 +60,7 @@ export function taskApiRoutes(services: Services): Router {
 
   router.get("/:id", ofTask, async (ctx) => {
     const detail = await getTaskDetail(services, ctx.params.id!);
-    ctx.body = { ...detail, markdown: serializeTask(detail.task) };
+    ctx.body = { ...detail, branches: await listBranches(services, { taskId: detail.task.id }), markdown: serializeTask(detail.task) };
   });
 
   router.patch("/:id", changeTask, async (ctx) => {

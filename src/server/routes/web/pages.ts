@@ -3,7 +3,7 @@ import { readEventHistory } from "../../../events/history.js";
 import { permit } from "../../middleware/auth.js";
 import type { Services } from "../../services.js";
 
-/** The overview, and the Branches area whose features are still to come (it says so plainly). */
+/** The overview page. */
 export function pageRoutes(services: Services): Router {
   const router = new Router();
 
@@ -15,10 +15,6 @@ export function pageRoutes(services: Services): Router {
       bus: services.bus.status(),
       pending: await services.relay.pending(),
     });
-  });
-
-  router.get("/branches", permit("read", "factory"), async (ctx) => {
-    await ctx.render("branches/index", {});
   });
 
   return router;

@@ -1,9 +1,9 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { CookError } from "../../../core/errors.js";
+import { createBranch } from "../../../branches/create-branch.js";
+import { listBranches } from "../../../branches/read-branches.js";
 import { priorityNames, taskStatuses } from "../../../core/task.js";
 import { listRepoNames } from "../../../forge/repos.js";
-import { readEventHistory } from "../../../events/history.js";
 import { encodeToken } from "../../../events/subjects.js";
 import { createTask } from "../../../tasks/create-task.js";
 import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
@@ -13,25 +13,13 @@ import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
 import type { Services } from "../../services.js";
+import { branchHref, presentBranch } from "./branch-links.js";
+import { formFields, formRefusal, liveUrlFor, redirectAfterPost, type Form } from "./forms.js";
 
-type Form = Record<string, string | undefined>;
-
-/**
- * The SSE URL that refreshes a page: it resumes after the newest event at render time, so a change
- * made between rendering and connecting still triggers a refresh.
- */
-async function liveUrl(services: Services, subject: string): Promise<string> {
-  const [latest] = await readEventHistory(services, { limit: 1 });
-  return `/events/live?${new URLSearchParams({ subject, after: String(latest?.id ?? 0) })}`;
-}
+const liveUrl = (services: Services, subject: string) => liveUrlFor(services, "/events/live", { subject });
 
 const pageSize = 100;
 const priorities = Object.entries(priorityNames).map(([value, name]) => ({ value: Number(value), name }));
-
-function formFields(ctx: Context): Form {
-  const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(body).map(([key, value]) => [key, Array.isArray(value) ? String(value[0]) : String(value ?? "")]));
-}
 
 function taskInputFrom(form: Form) {
   return {
@@ -45,9 +33,9 @@ function taskInputFrom(form: Form) {
 
 /** A refused form comes back filled in, with the reason on top (status 422), so nothing is lost. */
 async function renderFormError(ctx: Context, services: Services, err: unknown, view: Record<string, unknown>): Promise<void> {
-  if (!(err instanceof CookError) || !["invalid", "conflict", "too_large"].includes(err.code)) throw err;
-  ctx.status = err.code === "too_large" ? 413 : err.code === "conflict" ? 409 : 422;
-  await ctx.render("tasks/form", { ...view, error: err.message, repos: listRepoNames(services.dataDir), priorities });
+  const refused = formRefusal(err, ["invalid", "conflict", "too_large"]);
+  ctx.status = refused.status;
+  await ctx.render("tasks/form", { ...view, error: refused.message, repos: listRepoNames(services.dataDir), priorities });
 }
 
 export function taskWebRoutes(services: Services): Router {
@@ -88,22 +76,43 @@ export function taskWebRoutes(services: Services): Router {
     const form = formFields(ctx);
     try {
       const task = await createTask(services, taskInputFrom(form), actorOf(ctx));
-      ctx.redirect(`/tasks/${encodeURIComponent(task.id)}`);
-      ctx.status = 303;
+      redirectAfterPost(ctx, `/tasks/${encodeURIComponent(task.id)}`);
     } catch (err) {
       await renderFormError(ctx, services, err, { form, action: "/tasks" });
     }
   });
 
-  router.get("/:id", permit("read", taskRepo(services)), async (ctx) => {
-    const detail = await getTaskDetail(services, ctx.params.id!);
+  /** The task page; `error` when a button on it (Start work) was refused, with that status. */
+  async function renderTask(ctx: Context, id: string, refused?: { status: number; message: string }): Promise<void> {
+    const detail = await getTaskDetail(services, id);
+    const branches = await listBranches(services, { taskId: detail.task.id });
     const view = {
       ...detail,
+      branches: branches.map(presentBranch),
       priorityNames,
+      error: refused?.message,
       bodyHtml: await services.render.markdown(detail.task.body),
       liveUrl: await liveUrl(services, `cook.task.*.${encodeToken(detail.task.id)}.>`),
+      // Its branches' environments change without a task event: the repo's branch stream refreshes them.
+      branchLiveUrl: await liveUrlFor(services, "/branches/live", { repo: detail.task.repo }),
     };
+    if (refused) ctx.status = refused.status;
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-detail" ? "tasks/_detail" : "tasks/show", view);
+  }
+
+  router.get("/:id", permit("read", taskRepo(services)), async (ctx) => {
+    await renderTask(ctx, ctx.params.id!);
+  });
+
+  // Start work: a branch named after the task, with the environment the repo's cook.toml asks for.
+  router.post("/:id/start", changeTask, async (ctx) => {
+    const { task } = await getTaskDetail(services, ctx.params.id!);
+    try {
+      const { branch } = await createBranch(services, { repo: task.repo, task: task.id }, actorOf(ctx));
+      redirectAfterPost(ctx, branchHref(branch));
+    } catch (err) {
+      await renderTask(ctx, task.id, formRefusal(err, ["invalid", "conflict", "not_found", "forbidden", "unavailable"]));
+    }
   });
 
   router.get("/:id/edit", changeTask, async (ctx) => {
@@ -117,8 +126,7 @@ export function taskWebRoutes(services: Services): Router {
     const id = ctx.params.id!;
     try {
       await updateTask(services, id, taskInputFrom(form), actorOf(ctx));
-      ctx.redirect(`/tasks/${encodeURIComponent(id)}`);
-      ctx.status = 303;
+      redirectAfterPost(ctx, `/tasks/${encodeURIComponent(id)}`);
     } catch (err) {
       const { task } = await getTaskDetail(services, id);
       await renderFormError(ctx, services, err, { task, form, action: `/tasks/${encodeURIComponent(id)}` });
@@ -128,8 +136,7 @@ export function taskWebRoutes(services: Services): Router {
   for (const [action, change] of [["close", closeTask], ["reopen", reopenTask]] as const) {
     router.post(`/:id/${action}`, changeTask, async (ctx) => {
       await change(services, ctx.params.id!, actorOf(ctx));
-      ctx.redirect(`/tasks/${encodeURIComponent(ctx.params.id!)}`);
-      ctx.status = 303;
+      redirectAfterPost(ctx, `/tasks/${encodeURIComponent(ctx.params.id!)}`);
     });
   }
 
