@@ -4,6 +4,7 @@ import type { Event } from "../events/event.js";
 import type { Task } from "../core/task.js";
 import type { Branch, Environment } from "../core/branch.js";
 import type { BranchDetail, BranchSummary } from "../branches/read-branches.js";
+import { sendRequest, type HttpResponse } from "./http-request.js";
 import { readSse } from "./sse-reader.js";
 import { openTerminal, type TerminalConnection, type TerminalOptions } from "./terminal-client.js";
 
@@ -166,11 +167,11 @@ export class CookClient {
    * exit code. Refusals (no environment…) throw CookError before any output.
    */
   async execInBranch(id: string, argv: string[], output: { stdout(chunk: Buffer): void; stderr(chunk: Buffer): void }, signal?: AbortSignal): Promise<number> {
-    const response = await this.fetch(`/api/branches/${encodeURIComponent(id)}/exec`, { method: "POST", body: { argv }, accept: "application/x-ndjson", signal });
+    const response = await this.send(`/api/branches/${encodeURIComponent(id)}/exec`, { method: "POST", body: { argv }, accept: "application/x-ndjson", signal });
     if (!response.ok) throw await this.errorFrom(response);
     let buffered = "";
     const decoder = new TextDecoder();
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    for await (const chunk of response.body) {
       buffered += decoder.decode(chunk, { stream: true });
       let newline: number;
       while ((newline = buffered.indexOf("\n")) >= 0) {
@@ -215,10 +216,10 @@ export class CookClient {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        const response = await this.fetch("/api/events/stream", { query: { subject: query.subject, after: lastId }, accept: "text/event-stream", signal });
+        const response = await this.send("/api/events/stream", { query: { subject: query.subject, after: lastId }, accept: "text/event-stream", signal });
         if (!response.ok) throw await this.errorFrom(response);
         failures = 0;
-        for await (const frame of readSse(response.body!)) {
+        for await (const frame of readSse(response.body)) {
           if (frame.event !== "cook-event") continue;
           const event = JSON.parse(frame.data) as Event;
           lastId = event.id;
@@ -235,15 +236,15 @@ export class CookClient {
   }
 
   private async request<T>(method: string, path: string, options: { query?: QueryParams; body?: unknown; acceptStatus?: number[] } = {}): Promise<T> {
-    const response = await this.fetch(path, { method, query: options.query, body: options.body });
+    const response = await this.send(path, { method, query: options.query, body: options.body });
     if (!response.ok && !options.acceptStatus?.includes(response.status)) throw await this.errorFrom(response);
     return (await response.json()) as T;
   }
 
-  private async fetch(
+  private async send(
     path: string,
     options: { method?: string; query?: QueryParams; body?: unknown; accept?: string; signal?: AbortSignal },
-  ): Promise<Response> {
+  ): Promise<HttpResponse> {
     const url = new URL(this.config.serverUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -252,7 +253,7 @@ export class CookClient {
     if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     try {
-      return await fetch(url, {
+      return await sendRequest(url, {
         method: options.method ?? "GET",
         headers,
         body: options.body === undefined ? undefined : JSON.stringify(options.body),
@@ -264,7 +265,7 @@ export class CookClient {
     }
   }
 
-  private async errorFrom(response: Response): Promise<CookError> {
+  private async errorFrom(response: HttpResponse): Promise<CookError> {
     const text = await response.text().catch(() => "");
     try {
       const { error } = JSON.parse(text) as { error: { code: ErrorCode; message: string } };
