@@ -44,17 +44,22 @@ export interface BranchFixture {
   taskStatus(id: string): Promise<string>;
 }
 
-export async function startBranchFixture(): Promise<BranchFixture> {
-  const cook = await startCook();
+/** Adds repo `app` to the server with one commit (README.md) pushed to main; returns the clone it was pushed from. */
+export async function seedAppRepo(cook: RunningCook): Promise<{ work: string; mainHead: string }> {
   assert.equal((await cook.cli(["repo", "add", "app"])).code, 0);
-  assert.equal((await cook.cli(["repo", "add", "web"])).code, 0);
   const work = join(tempDir(), "app");
   await gitOk(["clone", "--quiet", `${cook.url}/app.git`, work]);
   writeFileSync(join(work, "README.md"), "# app\n");
   await gitOk(["add", "."], { cwd: work });
   await gitOk(["commit", "--quiet", "-m", "first"], { cwd: work });
   await gitOk(["push", "--quiet", "origin", "main"], { cwd: work });
-  const mainHead = await revParse(work, "HEAD");
+  return { work, mainHead: await revParse(work, "HEAD") };
+}
+
+export async function startBranchFixture(): Promise<BranchFixture> {
+  const cook = await startCook();
+  const { work, mainHead } = await seedAppRepo(cook);
+  assert.equal((await cook.cli(["repo", "add", "web"])).code, 0);
   const json = async <T>(args: string[]): Promise<T> => {
     const result = await cook.cli([...args, "--json"]);
     assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);

@@ -3,7 +3,8 @@ import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
-import { gitOk, tempDir } from "../../helpers/git.js";
+import { seedAppRepo } from "../../helpers/branch-fixture.js";
+import { gitOk } from "../../helpers/git.js";
 import { eventually } from "../../helpers/wait.js";
 
 interface Shown {
@@ -16,13 +17,7 @@ describe("environments across a restart", () => {
 
   it("keeps environments, marks one whose folder vanished lost and one whose setup was cut off failed", async () => {
     cook = await startCook();
-    assert.equal((await cook.cli(["repo", "add", "app"])).code, 0);
-    const work = join(tempDir(), "app");
-    await gitOk(["clone", "--quiet", `${cook.url}/app.git`, work]);
-    writeFileSync(join(work, "README.md"), "# app\n");
-    await gitOk(["add", "."], { cwd: work });
-    await gitOk(["commit", "--quiet", "-m", "first"], { cwd: work });
-    await gitOk(["push", "--quiet", "origin", "main"], { cwd: work });
+    const { work } = await seedAppRepo(cook);
     await gitOk(["checkout", "--quiet", "-b", "slow-setup"], { cwd: work });
     writeFileSync(join(work, "cook.toml"), '[environment]\nsetup = "echo started; sleep 60"\n');
     await gitOk(["add", "."], { cwd: work });

@@ -3,7 +3,8 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
-import { gitOk, lsRemote, revParse, tempDir } from "../../helpers/git.js";
+import { seedAppRepo } from "../../helpers/branch-fixture.js";
+import { gitOk, lsRemote, revParse } from "../../helpers/git.js";
 
 // The walls themselves are proved command by command in test/integration/environments/sandbox.test.ts;
 // this proves the factory puts every process of a sandbox branch behind them.
@@ -14,13 +15,7 @@ describe("sandbox environments", () => {
 
   before(async () => {
     cook = await startCook();
-    assert.equal((await cook.cli(["repo", "add", "app"])).code, 0);
-    work = join(tempDir(), "app");
-    await gitOk(["clone", "--quiet", `${cook.url}/app.git`, work]);
-    writeFileSync(join(work, "README.md"), "# app\n");
-    await gitOk(["add", "."], { cwd: work });
-    await gitOk(["commit", "--quiet", "-m", "first"], { cwd: work });
-    await gitOk(["push", "--quiet", "origin", "main"], { cwd: work });
+    ({ work } = await seedAppRepo(cook));
     const plain = await cook.cli(["branch", "create", "app", "plain", "--env=local", "--json"]);
     plainPath = (JSON.parse(plain.stdout) as { environment: { path: string } }).environment.path;
     writeFileSync(join(plainPath, "secret.txt"), "another environment's work\n");
