@@ -35,9 +35,10 @@ export const sandboxBackend: EnvironmentBackend = {
     if (options.interactive) env.TERM = "xterm-256color";
     const hidden = [...new Set([context.dataDir, homedir(), "/root"])].filter((path) => existsSync(path));
     // What the environment needs from under a hidden folder: its repo's objects (alternates), and
-    // Cook and node themselves when they are installed in a home.
+    // Cook and node themselves when they are installed in a home or under /tmp.
     const needed = [join(repoDir(context.dataDir, context.repo), "objects"), packageRoot(), dirname(process.execPath)];
-    const readOnly = needed.filter((path) => hidden.some((folder) => isUnder(path, folder)));
+    // /tmp inside is the environment's own, so anything of the host's under /tmp is re-exposed too.
+    const readOnly = needed.filter((path) => [...hidden, "/tmp"].some((folder) => isUnder(path, folder)));
     const argv = sandboxArgv(
       { checkout: environment.path, home, tmp: privateTmp(environment), network: environment.network, hidden, readOnly, cwd: environment.path, env, terminal: options.interactive },
       command,
