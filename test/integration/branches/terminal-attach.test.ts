@@ -94,7 +94,9 @@ describe("cook branch attach", () => {
     const [rssBefore, cpuBefore] = [rss(), cpu()];
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const grown = rss() - rssBefore;
-    assert.ok(cpu() - cpuBefore <= 2, `yes ran on (${cpu() - cpuBefore} ticks in 3 s): nothing stopped it`);
+    // Running free, yes takes most of a core (about 300 ticks in 3 s); once paused it may still fill what the
+    // kernel's pty and socket buffers drain, a few ticks' worth (5 seen on a busy CI run).
+    assert.ok(cpu() - cpuBefore <= 30, `yes ran on (${cpu() - cpuBefore} ticks in 3 s): nothing stopped it`);
     // yes writes hundreds of MB a second: held in the server, 3 s of it would be far past this.
     assert.ok(grown < 32 * 1024 * 1024, `the server grew by ${Math.round(grown / 1024 / 1024)} MiB while the client did not read`);
     ws.resume();
