@@ -7,6 +7,7 @@ import { launchBrowser } from "../helpers/browser.js";
 import { startCook, type RunningCook } from "../helpers/cook.js";
 import { makeWorkRepo } from "../helpers/git.js";
 import { abbreviate, measureOverflow } from "../helpers/page-overflow.js";
+import { terminalServerEnv } from "../helpers/terminal-client.js";
 
 // The little of the DOM these page functions need (the test build has no DOM typings).
 declare const document: { querySelector(selector: string): { innerText: string } | null };
@@ -24,7 +25,7 @@ describe("Terminal tab of a branch page", () => {
   let branchId: string;
 
   before(async () => {
-    [cook, browser] = await Promise.all([startCook(), launchBrowser()]);
+    [cook, browser] = await Promise.all([startCook({ env: terminalServerEnv() }), launchBrowser()]);
     const seed = await makeWorkRepo([{ "README.md": "# app\n" }]);
     assert.equal((await cook.cli(["repo", "add", "app", `--clone=${seed}`])).code, 0);
     const created = await cook.cli(["branch", "create", "app", "term-e2e", "--env=local", "--json"]);

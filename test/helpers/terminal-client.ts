@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { spawn, type IPty } from "node-pty";
 import WebSocket from "ws";
 import { cleanEnv, cookBin, startCook, type RunningCook } from "./cook.js";
@@ -84,10 +86,19 @@ export function handshake(url: string, headers: Record<string, string> = {}, ori
 }
 
 
+/**
+ * The environment for a server whose terminals a test drives: HOME is an empty folder, so the
+ * shells of local environments do not run this machine's ~/.bashrc (here it starts pyenv, whose
+ * rehash lock, left by a shell a test killed, made every later shell wait on it).
+ */
+export function terminalServerEnv(): Record<string, string> {
+  return { HOME: mkdtempSync(join(tmpdir(), "cook-shell-home-")) };
+}
+
 /** A server with repo `app` and branches attach-me, other, doomed (local), boxed (sandbox) and no-env, by name → environment. */
 export async function startTerminalFixture(): Promise<{ cook: RunningCook; env: Record<string, { id: string; path: string }> }> {
   const env: Record<string, { id: string; path: string }> = {};
-  const cook = await startCook();
+  const cook = await startCook({ env: terminalServerEnv() });
   const seed = await makeWorkRepo([{ "README.md": "# app\n" }]);
   assert.equal((await cook.cli(["repo", "add", "app", `--clone=${seed}`])).code, 0);
   for (const [name, backend] of [["attach-me", "local"], ["other", "local"], ["doomed", "local"], ["boxed", "sandbox"], ["no-env", "none"]] as const) {

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { after, afterEach, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { makeWorkRepo } from "../../helpers/git.js";
-import { attach, environmentProcesses, handshake, lines, opened, startTerminalFixture } from "../../helpers/terminal-client.js";
+import { attach, environmentProcesses, handshake, lines, opened, startTerminalFixture, terminalServerEnv } from "../../helpers/terminal-client.js";
 import { eventually } from "../../helpers/wait.js";
 
 describe("cook branch attach: refusals, scopes and teardown", () => {
@@ -87,7 +87,7 @@ describe("cook branch attach with [auth] required", () => {
   let admin: string;
 
   before(async () => {
-    cook = await startCook({ config: "[auth]\nrequired = true\n" });
+    cook = await startCook({ config: "[auth]\nrequired = true\n", env: terminalServerEnv() });
     admin = readFileSync(`${cook.dataDir}/initial-admin-token`, "utf8").trim();
     const seed = await makeWorkRepo([{ "README.md": "# app\n" }]);
     for (const args of [["repo", "add", "app", `--clone=${seed}`], ["branch", "create", "app", "locked", "--env=local"]]) {
