@@ -40,6 +40,9 @@ export interface CreatedBranch {
  */
 export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Actor): Promise<CreatedBranch> {
   const repo = checkRepoName(input.repo);
+  // What can be judged from the request alone is, before anything is looked up.
+  const requestedName = input.name === undefined || input.name === "" ? undefined : checkBranchName(input.name);
+  const requestedEnv = input.env === undefined ? undefined : parseEnvironmentChoice(input.env);
   const gitDir = requireRepo(deps.dataDir, repo);
   const task = input.task === undefined || input.task === "" ? undefined : await usableTask(deps, input.task, repo);
   const baseBranch = input.base === undefined || input.base === "" ? await headBranch(deps.git, gitDir) : checkBranchName(input.base, "base branch");
@@ -48,10 +51,10 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
 
   const cookToml = await fileAtCommit(deps.git, gitDir, baseCommit, "cook.toml");
   const config = parseRepoConfig(cookToml, `cook.toml on ${baseBranch}`).environment;
-  const choice: EnvironmentChoice = parseEnvironmentChoice(input.env ?? config.backend ?? "local");
+  const choice: EnvironmentChoice = requestedEnv ?? parseEnvironmentChoice(config.backend ?? "local");
   if (choice.path !== undefined && actor.scope !== "admin") throw new CookError("forbidden", "only an admin may place an environment at a chosen path; leave out :<path>");
 
-  const name = input.name === undefined || input.name === "" ? await derivedName(deps, gitDir, repo, task) : checkBranchName(input.name);
+  const name = requestedName ?? (await derivedName(deps, gitDir, repo, task));
   await createBranchRef(deps.git, gitDir, repo, name, baseCommit);
   const now = new Date().toISOString();
   let branch: Branch;

@@ -90,6 +90,9 @@ describe("cook branch create and exec", () => {
   it("refuses bad input with one clear line", async () => {
     await refused(["branch", "create", "app", "bad..name"], /not a valid branch name: a branch name follows git check-ref-format/);
     await refused(["branch", "create", "nope", "x"], /no repo named 'nope'/);
+    // The request's own mistakes are named before anything is looked up: web is empty, and still the name is what is wrong.
+    await refused(["branch", "create", "web", "bad..name"], /not a valid branch name/);
+    await refused(["branch", "create", "web", "fine", "--env=docker"], /unknown environment backend 'docker'/);
     await refused(["branch", "create", "app", "x", "--base=missing"], /no branch 'missing' in app/);
     await refused(["branch", "create", "app", "x", "--task=no-such-task"], /no task 'no-such-task'/);
     await refused(["branch", "create", "app", "exec-me"], /already exists in app/);
