@@ -1,5 +1,5 @@
 import type { Actor } from "../core/actor.js";
-import { branchNameForTask, checkBranchName, type Branch, type Environment } from "../core/branch.js";
+import { branchNameForTask, branchStemForPrompt, checkBranchName, type Branch, type Environment } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import { checkRepoName } from "../core/names.js";
@@ -24,6 +24,8 @@ export interface NewBranch {
   base?: unknown;
   /** `local`, `local:<absolute path>`, `sandbox` or `none`; default: cook.toml's backend, else local. */
   env?: unknown;
+  /** An agent's prompt: with neither a name nor a task, the name is made from its first words. */
+  prompt?: unknown;
 }
 
 export interface CreatedBranch {
@@ -54,7 +56,8 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   const choice: EnvironmentChoice = requestedEnv ?? parseEnvironmentChoice(config.backend ?? "local");
   if (choice.path !== undefined && actor.scope !== "admin") throw new CookError("forbidden", "only an admin may place an environment at a chosen path; leave out :<path>");
 
-  const name = requestedName ?? (await derivedName(deps, gitDir, repo, task));
+  const stem = task?.id ?? (typeof input.prompt === "string" && input.prompt.trim() !== "" ? branchStemForPrompt(input.prompt) : undefined);
+  const name = requestedName ?? (await derivedName(deps, gitDir, repo, stem));
   await createBranchRef(deps.git, gitDir, repo, name, baseCommit);
   const now = new Date().toISOString();
   let branch: Branch;
@@ -83,11 +86,12 @@ async function usableTask(deps: BranchDeps, id: unknown, repo: string): Promise<
   return task;
 }
 
-async function derivedName(deps: BranchDeps, gitDir: string, repo: string, task: Task | undefined): Promise<string> {
-  if (!task) throw new CookError("invalid", "give the branch a name, or a task (--task) to name it after");
-  const tracked = await openNamesWithPrefix(deps.db, repo, task.id);
-  const inGit = (await listRefs(deps.git, gitDir, [`refs/heads/${task.id}`])).map((ref) => ref.short);
+/** The stem (a task's id, or a prompt's first words) made unique with `-2`, `-3` against open records and git branches. */
+async function derivedName(deps: BranchDeps, gitDir: string, repo: string, stem: string | undefined): Promise<string> {
+  if (!stem) throw new CookError("invalid", "give the branch a name, or a task (--task) or a prompt (--prompt) to name it after");
+  const tracked = await openNamesWithPrefix(deps.db, repo, stem);
+  const inGit = (await listRefs(deps.git, gitDir, [`refs/heads/${stem}`])).map((ref) => ref.short);
   // for-each-ref matches whole path components: refs/heads/fix also lists refs/heads/fix/x, not fix-2.
-  const moreInGit = (await listRefs(deps.git, gitDir, ["refs/heads/"])).map((ref) => ref.short).filter((short) => short.startsWith(`${task.id}-`));
-  return branchNameForTask(task.id, new Set([...tracked, ...inGit, ...moreInGit]));
+  const moreInGit = (await listRefs(deps.git, gitDir, ["refs/heads/"])).map((ref) => ref.short).filter((short) => short.startsWith(`${stem}-`));
+  return branchNameForTask(stem, new Set([...tracked, ...inGit, ...moreInGit]));
 }

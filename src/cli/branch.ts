@@ -5,6 +5,8 @@ import type { TerminalConnection } from "../client/terminal-client.js";
 import type { Environment } from "../core/branch.js";
 import { encodeToken } from "../events/subjects.js";
 import { clientFor } from "./context.js";
+import { CookError } from "../core/errors.js";
+import { formatAgentEvent } from "./agent-events-output.js";
 import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 
 const short = (sha: string | undefined) => sha?.slice(0, 8) ?? "-";
@@ -42,6 +44,40 @@ async function followSetup(client: CookClient, repo: string, branch: string, env
   if (final) return final;
   await client.followEvents({ subject, after: history.at(-1)?.id ?? 0 }, onEvent, abort.signal);
   return final ?? "failed";
+}
+
+/** The highest seq a session has so far. */
+async function lastSeq(client: CookClient, sessionId: string): Promise<number> {
+  let after = 0;
+  for (;;) {
+    const events = await client.sessionEvents(sessionId, after, 10_000);
+    if (events.length === 0) return after;
+    after = events.at(-1)!.seq;
+  }
+}
+
+/**
+ * Prints a session's events after `after`; with `follow`, keeps reading until the session's run
+ * has ended (it is no longer `running`) and its last events are printed. Sets exit code 1 when the
+ * session ended failed.
+ */
+async function followSession(client: CookClient, sessionId: string, after: number, options: { follow: boolean; json: boolean } = { follow: true, json: false }): Promise<void> {
+  for (;;) {
+    const events = await client.sessionEvents(sessionId, after);
+    for (const event of events) printLine(options.json ? JSON.stringify(event) : formatAgentEvent(event));
+    if (events.length > 0) after = events.at(-1)!.seq;
+    if (events.length === 1000) continue;
+    if (!options.follow) return;
+    const session = await client.getSession(sessionId);
+    if (session.status !== "running") {
+      const rest = await client.sessionEvents(sessionId, after);
+      for (const event of rest) printLine(options.json ? JSON.stringify(event) : formatAgentEvent(event));
+      if (!options.json) printLine(terminalSafe(`session ${session.id} ${session.status}${session.reason ? `: ${session.reason}` : ""}`));
+      if (session.status === "failed") process.exitCode = 1;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
 }
 
 function printDetail(branch: BranchDetailInfo): void {
@@ -126,11 +162,13 @@ export function registerBranch(program: Command): void {
     .option("--task <id>", "link a task (it moves to in_progress); without a name the branch is named after it")
     .option("--base <branch>", "branch to start from")
     .option("--env <backend>", "local, local:<absolute path>, sandbox or none (default: cook.toml's, else local)")
+    .option("--agent <name>", "start this agent in the environment (claude, codex, gemini, opencode, cursor, or any configured one)")
+    .option("--prompt <text>", "what the agent is asked to do (with --task, default: work on TASK.md); names the branch when there is no name or task")
     .option("--no-wait", "return once the checkout exists, without waiting for the setup script")
     .option("--json", "print JSON")
-    .action(async (repo: string, name: string | undefined, options: { task?: string; base?: string; env?: string; wait: boolean; json?: boolean }, command: Command) => {
+    .action(async (repo: string, name: string | undefined, options: { task?: string; base?: string; env?: string; agent?: string; prompt?: string; wait: boolean; json?: boolean }, command: Command) => {
       const client = clientFor(command);
-      const created = await client.createBranch({ repo, name, task: options.task, base: options.base, env: options.env });
+      const created = await client.createBranch({ repo, name, task: options.task, base: options.base, env: options.env, agent: options.agent, prompt: options.prompt });
       let environment = created.environment;
       if (!options.json) {
         printLine(`created branch ${created.branch.name} (${created.branch.id}) in ${repo} from ${created.branch.baseBranch} at ${short(created.branch.baseCommit)}`);
@@ -140,9 +178,52 @@ export function registerBranch(program: Command): void {
         const state = await followSetup(client, repo, created.branch.name, environment.id);
         environment = { ...environment, state };
       }
-      if (options.json) return printJson({ branch: created.branch, environment });
+      if (options.json) return printJson({ branch: created.branch, environment, session: created.session });
       if (environment) printLine(`environment ${environment.state}`);
       if (environment?.state === "failed") process.exitCode = 1;
+      if (created.session) printLine(`agent ${created.session.agent} started: session ${created.session.id} (follow it with cook branch log ${created.branch.name} --follow)`);
+    });
+
+  branch
+    .command("prompt <branch> <prompt...>")
+    .description("send a follow-up (or a human's answer) to the branch's agent session; it resumes the same session")
+    .option("--repo <repo>", "the repo, when two repos have a branch of this name")
+    .option("--agent <name>", "for a branch with no session yet: the agent to start")
+    .option("--follow", "print the session's events until the run ends")
+    .action(async (ref: string, words: string[], options: { repo?: string; agent?: string; follow?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      const target = await client.getBranch(ref, options.repo);
+      const before = (await client.branchSessions(target.id)).at(-1);
+      const seen = before && options.follow ? await lastSeq(client, before.id) : 0;
+      const session = await client.promptBranch(target.id, words.join(" "), options.agent);
+      printLine(`session ${session.id} (${session.agent}) ${session.runs > 1 ? `resumed: run ${session.runs}` : "started"}`);
+      if (options.follow) await followSession(client, session.id, before?.id === session.id ? seen : 0);
+    });
+
+  branch
+    .command("interrupt <branch>")
+    .description("stop the branch's running agent (its whole process tree); the session can be resumed with cook branch prompt")
+    .option("--repo <repo>", "the repo, when two repos have a branch of this name")
+    .action(async (ref: string, options: { repo?: string }, command: Command) => {
+      const client = clientFor(command);
+      const target = await client.getBranch(ref, options.repo);
+      const session = await client.interruptBranch(target.id);
+      printLine(terminalSafe(`session ${session.id} is ${session.status}${session.reason ? `: ${session.reason}` : ""}`));
+    });
+
+  branch
+    .command("log <branch>")
+    .description("the events of the branch's latest agent session (or --session), in order")
+    .option("--repo <repo>", "the repo, when two repos have a branch of this name")
+    .option("--session <id>", "another session of the branch")
+    .option("--follow", "keep printing until the run ends")
+    .option("--json", "print the events as JSON lines")
+    .action(async (ref: string, options: { repo?: string; session?: string; follow?: boolean; json?: boolean }, command: Command) => {
+      const client = clientFor(command);
+      const sessions = await client.branchSessions(ref, options.repo);
+      const session = options.session ? sessions.find((s) => s.id === options.session) : sessions.at(-1);
+      if (!session) throw new CookError(options.session ? "not_found" : "conflict", options.session ? `branch ${ref} has no session '${options.session}'` : `branch ${ref} has no agent session`);
+      await followSession(client, session.id, 0, { follow: options.follow ?? false, json: options.json ?? false });
     });
 
   branch
@@ -169,8 +250,17 @@ export function registerBranch(program: Command): void {
     .option("--json", "print JSON")
     .action(async (ref: string, options: { repo?: string; json?: boolean }, command: Command) => {
       const detail = await clientFor(command).getBranch(ref, options.repo);
-      if (options.json) return printJson(detail);
+      const sessions = await clientFor(command).branchSessions(detail.id);
+      if (options.json) return printJson({ ...detail, sessions });
       printDetail(detail);
+      if (sessions.length > 0) {
+        printLine("");
+        printLine("agent sessions:");
+        for (const s of sessions) {
+          const cost = s.usage.costUsd > 0 ? `, $${s.usage.costUsd.toFixed(2)}` : "";
+          printLine(terminalSafe(`  ${s.id} ${s.agent} ${s.status}, ${s.runs} run(s), ${s.usage.inputTokens + s.usage.outputTokens} tokens${cost}, ${Math.round(s.durationMs / 1000)}s${s.reason ? ` — ${s.reason}` : ""}`));
+        }
+      }
       if (detail.setupLog) {
         printLine("");
         printLine("setup log:");

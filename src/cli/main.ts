@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../config/package-root.js";
 import { UnreachableError } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
+import { registerAgentReports } from "./agent-report.js";
 import { registerBranch } from "./branch.js";
 import { registerEvents } from "./events.js";
 import { printLine } from "./output.js";
@@ -25,6 +26,7 @@ registerStatus(program);
 registerRepo(program);
 registerTask(program);
 registerBranch(program);
+registerAgentReports(program);
 registerEvents(program);
 registerToken(program);
 

@@ -3,6 +3,8 @@ import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js"
 import type { Event } from "../events/event.js";
 import type { Task } from "../core/task.js";
 import type { Branch, Environment } from "../core/branch.js";
+import type { AgentEvent } from "../core/agent-event.js";
+import type { AgentSession } from "../core/agent-session.js";
 import type { BranchDetail, BranchSummary } from "../branches/read-branches.js";
 import { sendRequest, type HttpResponse } from "./http-request.js";
 import { readSse } from "./sse-reader.js";
@@ -70,6 +72,7 @@ export interface TokenInfo {
 
 /** A branch as the API lists it (branches/read-branches.ts BranchSummary). */
 export type BranchInfo = BranchSummary;
+export type AgentEventInfo = AgentEvent & { seq: number; run: number; at: string };
 export type BranchDetailInfo = BranchDetail;
 
 type QueryParams = Record<string, string | number | undefined>;
@@ -141,8 +144,41 @@ export class CookClient {
     return (await this.request<{ branches: BranchInfo[] }>("GET", "/api/branches", { query: filter })).branches;
   }
 
-  createBranch(input: { repo: string; name?: string; task?: string; base?: string; env?: string }): Promise<{ branch: Branch; environment: Environment | undefined }> {
+  createBranch(input: { repo: string; name?: string; task?: string; base?: string; env?: string; agent?: string; prompt?: string }): Promise<{ branch: Branch; environment: Environment | undefined; session?: AgentSession }> {
     return this.request("POST", "/api/branches", { body: input });
+  }
+
+  /** The branch's sessions, oldest first. */
+  async branchSessions(ref: string, repo?: string): Promise<AgentSession[]> {
+    return (await this.request<{ sessions: AgentSession[] }>("GET", `/api/branches/${refPath(ref)}`, { query: { repo } })).sessions;
+  }
+
+  /** A follow-up to the branch's latest session (a new session when it has none). */
+  async promptBranch(id: string, prompt: string, agent?: string): Promise<AgentSession> {
+    return (await this.request<{ session: AgentSession }>("POST", `/api/branches/${encodeURIComponent(id)}/prompt`, { body: { prompt, agent } })).session;
+  }
+
+  async interruptBranch(id: string): Promise<AgentSession> {
+    return (await this.request<{ session: AgentSession }>("POST", `/api/branches/${encodeURIComponent(id)}/interrupt`, { body: {} })).session;
+  }
+
+  async getSession(id: string): Promise<AgentSession> {
+    return (await this.request<{ session: AgentSession }>("GET", `/api/sessions/${encodeURIComponent(id)}`)).session;
+  }
+
+  /** A session's events after `after` (a seq), in order. */
+  async sessionEvents(id: string, after = 0, limit = 1000): Promise<AgentEventInfo[]> {
+    return (await this.request<{ events: AgentEventInfo[] }>("GET", `/api/sessions/${encodeURIComponent(id)}/events`, { query: { after: String(after), limit: String(limit) } })).events;
+  }
+
+  /** From inside an environment: the agent's work is done (after its commits are pushed). */
+  async reportDone(where: { repo?: string; branch?: string } = {}): Promise<AgentSession | null> {
+    return (await this.request<{ session: AgentSession | null }>("POST", "/api/agent/done", { body: where })).session;
+  }
+
+  /** From inside an environment: the agent needs a human. */
+  async reportHelp(message: string, where: { repo?: string; branch?: string } = {}): Promise<AgentSession> {
+    return (await this.request<{ session: AgentSession }>("POST", "/api/agent/help", { body: { ...where, message } })).session;
   }
 
   async adoptBranch(input: { repo: string; name: string; task?: string }): Promise<Branch> {

@@ -2,7 +2,7 @@ import type { TomlTable } from "./toml-file.js";
 
 /** What one config key accepts; `check` returns what was expected when the value is refused. */
 export interface KeyRule {
-  type: "string" | "integer" | "boolean" | "strings";
+  type: "string" | "integer" | "number" | "boolean" | "strings" | "table";
   check?: (value: never) => string | undefined;
 }
 
@@ -11,12 +11,16 @@ export type SectionRules = Record<string, Record<string, KeyRule>>;
 const typeNames: Record<KeyRule["type"], string> = {
   string: "a string",
   integer: "an integer",
+  number: "a number",
+  table: "a table",
   boolean: "true or false",
   strings: "an array of strings",
 };
 
 function typeMatches(rule: KeyRule, value: unknown): boolean {
   if (rule.type === "integer") return typeof value === "number" && Number.isInteger(value);
+  if (rule.type === "number") return typeof value === "number" && Number.isFinite(value);
+  if (rule.type === "table") return value !== null && typeof value === "object" && !Array.isArray(value);
   if (rule.type === "strings") return Array.isArray(value) && value.every((item) => typeof item === "string");
   return typeof value === rule.type;
 }

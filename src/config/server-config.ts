@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { CookError } from "../core/errors.js";
 import { importFromValues, type ImportFrom } from "../core/import-source.js";
+import { agentConfigProblems, agentSections, agentSettingsOf, type AgentSettings } from "./agent-config.js";
 import { checkAgainstRules, sectionOf, type SectionRules } from "./schema.js";
 import { readTomlFile, type TomlTable } from "./toml-file.js";
 
@@ -51,6 +52,8 @@ export interface ServerConfig {
     /** Folder `copy` paths are copied from; `{repo}` becomes the repo's name. */
     readonly copyFrom: string | undefined;
   };
+  /** `[agents.<name>]`, `[prices."<model>"]` and `[budgets]` (agent-config.ts). */
+  readonly agents: AgentSettings;
 }
 
 export type TagCreators = "user" | "admin" | "nobody";
@@ -126,7 +129,8 @@ function envProblems(env: NodeJS.ProcessEnv): string[] {
 export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const file = chooseConfigFile(flags, env);
   const doc: TomlTable = file ? readTomlFile(file) : {};
-  const problems = [...(file ? checkAgainstRules(file, doc, rules) : []), ...envProblems(env)];
+  const generic = Object.fromEntries(Object.entries(doc).filter(([section]) => !agentSections.includes(section)));
+  const problems = [...(file ? [...checkAgainstRules(file, generic, rules), ...agentConfigProblems(file, doc)] : []), ...envProblems(env)];
   if (flags.port !== undefined && (!Number.isInteger(flags.port) || flags.port < 0 || flags.port > 65535)) {
     problems.push(`--port: expected an integer from 0 to 65535, got ${flags.port}`);
   }
@@ -163,6 +167,7 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       databaseTemplate: str(sectionOf(doc, "environments"), "database_template"),
       copyFrom: str(sectionOf(doc, "environments"), "copy_from"),
     },
+    agents: agentSettingsOf(doc),
   };
   return deepFreeze(config);
 }

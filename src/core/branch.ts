@@ -79,3 +79,24 @@ export function branchNameForTask(taskId: string, taken: ReadonlySet<string>): s
   if (!taken.has(taskId)) return taskId;
   for (let n = 2; ; n++) if (!taken.has(`${taskId}-${n}`)) return `${taskId}-${n}`;
 }
+
+/**
+ * A branch name stem from a prompt: its first words as a lowercase ASCII slug of at most 40
+ * characters ("Fix the login bug!" → `fix-the-login-bug`); `agent-work` when nothing is left.
+ */
+export function branchStemForPrompt(prompt: string): string {
+  const words = prompt
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((word) => word !== "")
+    .slice(0, 6);
+  let stem = "";
+  for (const word of words) {
+    const next = stem === "" ? word : `${stem}-${word}`;
+    if (next.length > 40) break;
+    stem = next;
+  }
+  return stem === "" ? "agent-work" : stem;
+}

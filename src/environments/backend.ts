@@ -9,10 +9,15 @@ import { environmentPath, environmentVariables, type EnvironmentContext, type Pr
  */
 export interface EnvironmentBackend {
   readonly name: Exclude<BackendName, "none">;
-  /** The process that runs `command` (argv) in the environment; `interactive` for a terminal's shell. */
-  wrap(context: EnvironmentContext, command: readonly string[], options?: { interactive?: boolean }): ProcessSpec;
+  /** The process that runs `command` (argv) in the environment; `interactive` for a terminal's shell, `env` added to (and over) the environment's own variables. */
+  wrap(context: EnvironmentContext, command: readonly string[], options?: WrapOptions): ProcessSpec;
   /** Folders besides the checkout that belong to the environment (private HOME, /tmp), made at setup, removed at teardown. */
   privateFolders(environment: Environment): string[];
+}
+
+export interface WrapOptions {
+  interactive?: boolean;
+  env?: Readonly<Record<string, string>>;
 }
 
 /** A sandboxed environment's private HOME and /tmp live next to its checkout, never inside it. */
@@ -26,9 +31,10 @@ export const localBackend: EnvironmentBackend = {
   name: "local",
   wrap(context, command, options = {}) {
     const host = Object.fromEntries(Object.entries(process.env).filter(([key, value]) => value !== undefined && !serverOnly.test(key))) as Record<string, string>;
-    const env: Record<string, string> = { ...host, ...environmentVariables(context), PATH: environmentPath(process.env.PATH) };
+    const env: Record<string, string> = { ...host, ...environmentVariables(context), PATH: environmentPath(process.env.PATH), ...options.env };
     if (options.interactive) env.TERM = "xterm-256color";
     return { argv: [...command], cwd: context.environment.path, env };
   },
-  privateFolders: () => [],
+  // Agents keep their per-session state there (agents/state-dir.ts).
+  privateFolders: (environment) => [privateRoot(environment)],
 };

@@ -1,4 +1,5 @@
 import type { Branch, Environment } from "../core/branch.js";
+import type { WrapOptions } from "./backend.js";
 import { backendFor } from "./backends.js";
 import type { EnvironmentDeps } from "./deps.js";
 import { environmentTokenSecret } from "./env-token.js";
@@ -9,6 +10,6 @@ export function contextOf(deps: Pick<EnvironmentDeps, "factory" | "dataDir">, br
 }
 
 /** The process that runs `command` in a branch's environment, through its backend (sandboxed when it is one). */
-export function processIn(deps: Pick<EnvironmentDeps, "factory" | "dataDir">, branch: Branch, environment: Environment, command: readonly string[], options: { interactive?: boolean } = {}): ProcessSpec {
+export function processIn(deps: Pick<EnvironmentDeps, "factory" | "dataDir">, branch: Branch, environment: Environment, command: readonly string[], options: WrapOptions = {}): ProcessSpec {
   return backendFor(environment.backend).wrap(contextOf(deps, branch, environment), command, options);
 }

@@ -17,6 +17,7 @@ export interface EnvironmentSettings {
 export interface EnvironmentLog {
   info(fields: object, message: string): void;
   warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
 }
 
 /** What the environment service works with. */

@@ -31,6 +31,7 @@ export const sandboxBackend: EnvironmentBackend = {
       USER: "cook",
       LANG: "C.UTF-8",
       ...environmentVariables(context),
+      ...options.env,
     };
     if (options.interactive) env.TERM = "xterm-256color";
     const hidden = [...new Set([context.dataDir, homedir(), "/root"])].filter((path) => existsSync(path));

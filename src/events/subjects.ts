@@ -48,7 +48,7 @@ export function decodeToken(token: string): string {
 }
 
 export type BranchAction = "created" | "pushed" | "deleted" | "merged" | "abandoned";
-export type AgentAction = "started" | "output" | "completed" | "failed" | "help";
+export type AgentAction = "started" | "output" | "completed" | "failed" | "help" | "interrupted" | "paused";
 export type GateAction = "started" | "output" | "passed" | "failed";
 export type TagAction = "created" | "pushed" | "deleted";
 export type RepoAction = "created" | "imported" | "removed";

@@ -4,6 +4,10 @@ import type { Db } from "../db/db.js";
 import { instanceId } from "../db/event-store.js";
 import { openDatabase } from "../db/open.js";
 import type { Bus, Subscription } from "../events/bus.js";
+import type { AgentSettings } from "../config/agent-config.js";
+import type { LiveRun } from "../agents/deps.js";
+import { recoverSessions, stopAllRuns } from "../agents/recover-sessions.js";
+import { startAgentFromPush } from "../agents/start-from-push.js";
 import { trackPushes } from "../branches/track-pushes.js";
 import type { EnvironmentSettings } from "../environments/deps.js";
 import { createDiskUse, type DiskUse } from "../environments/disk-use.js";
@@ -38,6 +42,14 @@ export interface Services {
   readonly environmentSettings: EnvironmentSettings;
   /** Setup scripts and commands running in environments now (environments/deps.ts). */
   readonly running: Map<string, Set<AbortController>>;
+  /** `[agents.*]`, `[prices]`, `[budgets]` of the server config. */
+  readonly agentSettings: AgentSettings;
+  /** The agent a session runs when none is named (`[defaults] agent`). */
+  readonly defaultAgent: string;
+  /** Agent runs going on now, by session id (agents/deps.ts). */
+  readonly liveRuns: Map<string, LiveRun>;
+  /** Rate-limited sessions waiting to resume, by session id. */
+  readonly resumeTimers: Map<string, NodeJS.Timeout>;
   /** Disk use of environments, measured in the background for the Branches page. */
   readonly diskUse: DiskUse;
   /** Starts what works in the background: the push tracker, and the check of environments against the disk. */
@@ -103,12 +115,18 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     factory: hooks,
     environmentSettings: config.environments,
     running: new Map(),
+    agentSettings: config.agents,
+    defaultAgent: config.defaults.agent,
+    liveRuns: new Map(),
+    resumeTimers: new Map(),
     diskUse: createDiskUse(),
     async startBackgroundWork() {
       await recoverEnvironments(services);
-      pushTracking = await trackPushes(services, bus, log);
+      await recoverSessions(services);
+      pushTracking = await trackPushes(services, bus, log, (branch, options, pusher) => startAgentFromPush(services, branch, options, pusher));
     },
     async close() {
+      await stopAllRuns(services);
       for (const aborts of services.running.values()) for (const abort of aborts) abort.abort();
       await pushTracking?.unsubscribe();
       git.close();

@@ -3,11 +3,12 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import { abandonBranch } from "../../../branches/abandon-branch.js";
 import { trackBranch } from "../../../branches/adopt-branch.js";
-import { createBranch } from "../../../branches/create-branch.js";
+import { createBranchWithAgent } from "../../../agents/create-with-agent.js";
 import { getBranchDetail, listBranches } from "../../../branches/read-branches.js";
 import type { Branch, BranchStatus } from "../../../core/branch.js";
 import { branchStatuses } from "../../../core/branch.js";
 import { CookError } from "../../../core/errors.js";
+import { sessionsOfBranch } from "../../../db/agent-session-store.js";
 import { collectGarbage } from "../../../environments/collect-garbage.js";
 import { checkArgv, execInEnvironment, usableEnvironment } from "../../../environments/exec-command.js";
 import type { Terminals } from "../../live/terminal.js";
@@ -47,7 +48,7 @@ export function branchApiRoutes(services: Services, terminals: Terminals): Route
   });
 
   router.post("/", permit("change", bodyRepo), async (ctx) => {
-    const created = await createBranch(services, jsonBody(ctx), actorOf(ctx));
+    const created = await createBranchWithAgent(services, jsonBody(ctx), actorOf(ctx));
     ctx.status = 201;
     ctx.body = created;
   });
@@ -92,7 +93,7 @@ export function branchApiRoutes(services: Services, terminals: Terminals): Route
 
   router.get("/*ref", permit("read", branchResource(services)), async (ctx) => {
     const branch = branchOf(ctx);
-    ctx.body = { branch: await getBranchDetail(services, branch.id) };
+    ctx.body = { branch: await getBranchDetail(services, branch.id), sessions: await sessionsOfBranch(services.db, branch.id) };
   });
 
   return router;

@@ -1,0 +1,23 @@
+import type { AgentAdapter } from "./adapter.js";
+
+/**
+ * Codex: `codex exec --json --dangerously-bypass-approvals-and-sandbox <prompt>`; resume with
+ * `codex exec resume --json … <thread_id> <prompt>`. State, login (auth.json) and config.toml live
+ * in CODEX_HOME. It has no system-prompt flag for exec: the instruction leads the prompt.
+ */
+export const codexAdapter: AgentAdapter = {
+  kind: "codex",
+  argv(run) {
+    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    const common = ["--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", ...(run.model ? ["-m", run.model] : [])];
+    return run.resumeId
+      ? [run.command, ...run.args, "exec", "resume", ...common, run.resumeId, prompt]
+      : [run.command, ...run.args, "exec", ...common, prompt];
+  },
+  env: (stateDir) => ({ CODEX_HOME: stateDir }),
+  loginTarget: (stateDir) => stateDir,
+  keyVariables: ["OPENAI_API_KEY", "CODEX_API_KEY"],
+  loginFiles: ["auth.json", "config.toml"],
+  loginAdvice: "run `codex login` on the server's machine (or set OPENAI_API_KEY in [agents.codex] env)",
+  resumable: true,
+};

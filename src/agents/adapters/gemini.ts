@@ -1,0 +1,32 @@
+import { join } from "node:path";
+import type { AgentAdapter } from "./adapter.js";
+
+/**
+ * Gemini CLI: `gemini -p <prompt> --output-format stream-json --yolo --skip-trust`, `--resume <id>`
+ * to go on. It keeps settings, login and sessions under $HOME/.gemini, so the session's state folder
+ * is its HOME. Without --skip-trust it exits 55; without --yolo it has no write or shell tools.
+ */
+export const geminiAdapter: AgentAdapter = {
+  kind: "gemini",
+  argv(run) {
+    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    return [
+      run.command,
+      ...run.args,
+      "-p",
+      prompt,
+      "--output-format",
+      "stream-json",
+      "--yolo",
+      "--skip-trust",
+      ...(run.model ? ["-m", run.model] : []),
+      ...(run.resumeId ? ["--resume", run.resumeId] : []),
+    ];
+  },
+  env: (stateDir) => ({ HOME: stateDir, GEMINI_CLI_NO_RELAUNCH: "true" }),
+  loginTarget: (stateDir) => join(stateDir, ".gemini"),
+  keyVariables: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+  loginFiles: ["oauth_creds.json", "settings.json"],
+  loginAdvice: "run `gemini` once on the server's machine to log in (or set GEMINI_API_KEY in [agents.gemini] env)",
+  resumable: true,
+};

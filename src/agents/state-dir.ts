@@ -1,0 +1,79 @@
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentConfig } from "../config/agent-config.js";
+import type { Environment } from "../core/branch.js";
+import { CookError } from "../core/errors.js";
+import { privateRoot } from "../environments/backend.js";
+import type { AgentAdapter } from "./adapters/index.js";
+
+/**
+ * The session's private config folder: where its CLI keeps login, settings and session history,
+ * so that sessions never share CLI state. It lies in the environment's private home (writable
+ * inside a sandbox, never inside the checkout) and goes with the environment at teardown.
+ */
+export function sessionStateDir(environment: Environment, sessionId: string): string {
+  return join(privateRoot(environment), "home", ".cook-agents", sessionId);
+}
+
+/**
+ * Makes the state folder (0700) and seeds it with the user's login: a configured `home` is copied
+ * whole; the CLI's default login folder only by its top-level files (login and settings, not the
+ * user's history). Copies are 0600. Nothing is copied when there is no login folder.
+ */
+export function prepareStateDir(stateDir: string, adapter: AgentAdapter, config: AgentConfig): void {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const target = adapter.loginTarget(stateDir);
+  if (!target || !config.home || !existsSync(config.home) || !statSync(config.home).isDirectory()) return;
+  mkdirSync(target, { recursive: true, mode: 0o700 });
+  if (config.homeIsDefault) {
+    for (const name of readdirSync(config.home)) {
+      const from = join(config.home, name);
+      if (!lstatSync(from).isFile()) continue;
+      copyFileSync(from, join(target, name));
+      chmodSync(join(target, name), 0o600);
+    }
+  } else {
+    cpSync(config.home, target, { recursive: true, dereference: true, force: true });
+  }
+}
+
+/**
+ * Throws unavailable with the adapter's advice ("run `claude login` …") when the agent has no login:
+ * none of its API-key variables is set (in its config or the server's environment), and its login
+ * folder holds none of its login files.
+ */
+export function checkLogin(adapter: AgentAdapter, config: AgentConfig): void {
+  if (adapter.kind === "command") return;
+  if (adapter.keyVariables.some((name) => config.env[name] || process.env[name])) return;
+  const home = config.home;
+  if (home && existsSync(home)) {
+    const files = adapter.loginFiles;
+    if (files === undefined ? readdirSync(home).length > 0 : files.some((file) => existsSync(join(home, file)))) return;
+  }
+  throw new CookError("unavailable", `agent '${config.name}' has no login: ${adapter.loginAdvice}`);
+}
+
+/**
+ * Throws unavailable when the agent's program is missing or not executable, looked up on `path`
+ * as the shell would: a session must fail at once with that, never hang.
+ */
+export function checkProgram(config: AgentConfig, program: string, path: string): void {
+  const candidates = program.includes("/") ? [program] : path.split(":").filter(Boolean).map((dir) => join(dir, program));
+  let found: string | undefined;
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+    } catch {
+      continue;
+    }
+    found = candidate;
+    try {
+      // eslint-disable-next-line no-bitwise
+      if ((statSync(candidate).mode & 0o111) !== 0) return;
+    } catch {
+      // Checked below.
+    }
+  }
+  if (found) throw new CookError("unavailable", `agent '${config.name}': ${found} is not executable`);
+  throw new CookError("unavailable", `agent '${config.name}': program '${program}' not found${program.includes("/") ? "" : " on PATH"}; install it or set [agents.${config.name}] command`);
+}
