@@ -2,7 +2,7 @@ import type { AgentEvent, UsageEvent } from "../core/agent-event.js";
 import type { AgentSession } from "../core/agent-session.js";
 import type { Branch, Environment } from "../core/branch.js";
 import { insertAgentEvents, lastAgentEventSeq } from "../db/agent-event-store.js";
-import { addSessionUsage, updateSession } from "../db/agent-session-store.js";
+import { addSessionUsage, setSessionPid, updateSession } from "../db/agent-session-store.js";
 import { contextOf, processIn } from "../environments/context.js";
 import { runCommand } from "../environments/run-command.js";
 import { adapterFor } from "./adapters/index.js";
@@ -13,7 +13,7 @@ import { parserFor } from "./parsers/index.js";
 import { priceOf } from "./prices.js";
 import { maskSecrets, secretValues } from "./secrets.js";
 import { appendAgentEvent } from "./session-events.js";
-import { checkLogin, checkProgram, prepareStateDir, sessionStateDir } from "./state-dir.js";
+import { checkLogin, checkProgram, prepareStateDir, programFolders, sessionStateDir } from "./state-dir.js";
 import { createWatchdogs } from "./watchdogs.js";
 
 /** One run to start: a session's first prompt, or a follow-up that resumes it. */
@@ -75,8 +75,10 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     stateDir,
   });
   const env = { ...config.env, ...adapter.env(stateDir), COOK_SESSION_ID: session.id, COOK_PROMPT: request.prompt, COOK_RESUME: session.runs > 1 ? "1" : "" };
-  const spec = processIn(deps, branch, environment, argv, { env });
-  if (adapter.kind !== "command") checkProgram(config, argv[0]!, spec.env.PATH ?? "");
+  const path = processIn(deps, branch, environment, ["true"], { env }).env.PATH ?? "";
+  // A command agent's program is the first word of its command line, when that is a path.
+  const program = adapter.kind === "command" ? (/^\/\S+/.exec(config.command)?.[0] ?? undefined) : checkProgram(config, argv[0]!, path);
+  const spec = processIn(deps, branch, environment, argv, { env, readOnly: program ? programFolders(program) : [] });
   const secrets = secretValues(config, adapter, [contextOf(deps, branch, environment).token]);
 
   const abort = new AbortController();
@@ -190,7 +192,8 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
 
   live.finished = (async () => {
     try {
-      result.exitCode = await runCommand(spec, { stdout: (chunk) => stdoutLines.push(chunk), stderr: (chunk) => stderrLines.push(chunk) }, abort.signal);
+      const onStart = (pid: number) => void setSessionPid(deps.db, session.id, pid).catch(() => {});
+      result.exitCode = await runCommand(spec, { stdout: (chunk) => stdoutLines.push(chunk), stderr: (chunk) => stderrLines.push(chunk) }, abort.signal, onStart);
     } catch (err) {
       result.startError = (err as Error).message;
     }
@@ -203,6 +206,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     flush();
     await writing;
     result.stop = live.stop;
+    await setSessionPid(deps.db, session.id, null).catch(() => {});
     result.lastError ??= lastStderr;
     running.delete(abort);
     deps.liveRuns.delete(session.id);

@@ -1,5 +1,5 @@
-import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join } from "node:path";
 import type { AgentConfig } from "../config/agent-config.js";
 import type { Environment } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
@@ -54,10 +54,10 @@ export function checkLogin(adapter: AgentAdapter, config: AgentConfig): void {
 }
 
 /**
- * Throws unavailable when the agent's program is missing or not executable, looked up on `path`
- * as the shell would: a session must fail at once with that, never hang.
+ * The agent's program as found on `path` (as the shell would look it up); throws unavailable when
+ * it is missing or not executable: a session must fail at once with that, never hang.
  */
-export function checkProgram(config: AgentConfig, program: string, path: string): void {
+export function checkProgram(config: AgentConfig, program: string, path: string): string {
   const candidates = program.includes("/") ? [program] : path.split(":").filter(Boolean).map((dir) => join(dir, program));
   let found: string | undefined;
   for (const candidate of candidates) {
@@ -69,11 +69,22 @@ export function checkProgram(config: AgentConfig, program: string, path: string)
     found = candidate;
     try {
       // eslint-disable-next-line no-bitwise
-      if ((statSync(candidate).mode & 0o111) !== 0) return;
+      if ((statSync(candidate).mode & 0o111) !== 0) return candidate;
     } catch {
       // Checked below.
     }
   }
   if (found) throw new CookError("unavailable", `agent '${config.name}': ${found} is not executable`);
   throw new CookError("unavailable", `agent '${config.name}': program '${program}' not found${program.includes("/") ? "" : " on PATH"}; install it or set [agents.${config.name}] command`);
+}
+
+/** The folders a sandbox must show for `program` to run: its own and, for a symlink, its target's. */
+export function programFolders(program: string): string[] {
+  const folders = new Set([dirname(program)]);
+  try {
+    folders.add(dirname(realpathSync(program)));
+  } catch {
+    // Not there: the run fails and says so.
+  }
+  return [...folders].filter((folder) => folder !== "/" && isAbsolute(folder));
 }

@@ -18,6 +18,8 @@ export interface EnvironmentBackend {
 export interface WrapOptions {
   interactive?: boolean;
   env?: Readonly<Record<string, string>>;
+  /** Host folders the process needs to read even where a sandbox hides them (an agent's program installed in a home or under /tmp). */
+  readOnly?: readonly string[];
 }
 
 /** A sandboxed environment's private HOME and /tmp live next to its checkout, never inside it. */

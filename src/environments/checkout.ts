@@ -52,3 +52,17 @@ export async function makeCheckout(spec: CheckoutSpec): Promise<void> {
     appendFileSync(join(gitDir, "info", "exclude"), "/TASK.md\n");
   }
 }
+
+/**
+ * Points an existing checkout's `origin` at the forge's URL when it differs (the server now listens
+ * on another port): the remote section written by makeCheckout is rewritten in place. Returns
+ * whether it changed anything.
+ */
+export function repointOrigin(checkout: string, originUrl: string): boolean {
+  const file = join(checkout, ".git", "config");
+  const current = readFileSync(file, "utf8");
+  const next = current.replace(/(\[remote "origin"\]\n\turl = )[^\n]*/, (_all, head: string) => `${head}${originUrl}`);
+  if (next === current) return false;
+  writeFileSync(file, next);
+  return true;
+}

@@ -27,6 +27,9 @@ export interface EnvironmentRequest {
   taskMarkdown?: string;
 }
 
+/** The repo's smart HTTP URL as environments reach it: their checkout's `origin`. */
+export const forgeUrlOf = (deps: Pick<EnvironmentDeps, "factory">, repo: string) => `${deps.factory.url()}/${repo}.git`;
+
 export function defaultEnvironmentPath(dataDir: string, branch: Branch): string {
   return join(dataDir, "envs", branch.repo, branch.id);
 }
@@ -76,7 +79,7 @@ export async function createEnvironment(deps: EnvironmentDeps, branch: Branch, r
   });
 
   try {
-    await makeCheckout({ bareDir: repoDir(deps.dataDir, branch.repo), path, branch: branch.name, originUrl: `${deps.factory.url()}/${branch.repo}.git`, taskMarkdown: request.taskMarkdown });
+    await makeCheckout({ bareDir: repoDir(deps.dataDir, branch.repo), path, branch: branch.name, originUrl: forgeUrlOf(deps, branch.repo), taskMarkdown: request.taskMarkdown });
     for (const folder of backend.privateFolders(environment)) mkdirSync(folder, { recursive: true, mode: 0o700 });
     if (request.config.copy.length > 0) await copyConfiguredFiles(deps, branch, environment, request.config.copy);
     if (request.config.databases.length > 0) environment = await makeDatabases(deps, environment, request.config.databases);

@@ -37,7 +37,7 @@ export const sandboxBackend: EnvironmentBackend = {
     const hidden = [...new Set([context.dataDir, homedir(), "/root"])].filter((path) => existsSync(path));
     // What the environment needs from under a hidden folder: its repo's objects (alternates), and
     // Cook and node themselves when they are installed in a home or under /tmp.
-    const needed = [join(repoDir(context.dataDir, context.repo), "objects"), packageRoot(), dirname(process.execPath)];
+    const needed = [join(repoDir(context.dataDir, context.repo), "objects"), packageRoot(), dirname(process.execPath), ...(options.readOnly ?? [])];
     // /tmp inside is the environment's own, so anything of the host's under /tmp is re-exposed too.
     const readOnly = needed.filter((path) => [...hidden, "/tmp"].some((folder) => isUnder(path, folder)));
     const argv = sandboxArgv(
