@@ -24,9 +24,9 @@ export async function reportingBranch(deps: Pick<AgentDeps, "db">, actor: Actor,
   const agentRepo = agentRepoOf(actor);
   const repo = agentRepo ?? checkRepoName(input.repo);
   const name = agentBranchOf(actor) ?? checkBranchName(input.branch);
-  if (agentRepo && ((input.repo !== undefined && input.repo !== agentRepo) || (input.branch !== undefined && input.branch !== name))) {
-    throw new CookError("forbidden", `an agent token reports only on its own branch (${repo}/${name})`);
-  }
+  // As everywhere, another repo does not exist for an agent; another branch of its own repo is not its to report on.
+  if (agentRepo && input.repo !== undefined && input.repo !== agentRepo) throw new CookError("not_found", `no repo named '${String(input.repo)}'`);
+  if (agentRepo && input.branch !== undefined && input.branch !== name) throw new CookError("forbidden", `an agent token reports only on its own branch (${repo}/${name})`);
   const branch = await findOpenBranch(deps.db, repo, name);
   if (!branch) throw new CookError("not_found", `no open branch '${name}' in ${repo}`);
   return branch;

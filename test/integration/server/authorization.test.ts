@@ -105,6 +105,14 @@ const cases: Case[] = [
       { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/FEATURE_${repo}/exec`, body: () => ({ argv: ["true"] }), agent, user: "ok" },
       // Another branch of the agent's repo (no environment) and an ended one: refused to the agent before anyone learns more.
       { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/${repo === "own" ? "own-b" : "other-done"}/exec?repo=${repo}`, body: () => ({ argv: ["true"] }), agent: repo === "own" ? 403 : 404, user: 409, admin: 409 },
+      // Agent sessions: prompting and interrupting are changes; a fresh branch has no environment or session to act on (409 once allowed).
+      { route: "POST /api/branches/:id/prompt", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/prompt`, body: () => ({ prompt: "hello" }), agent: change, user: 409, admin: 409 },
+      { route: "POST /api/branches/:id/interrupt", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/interrupt`, body: () => ({}), agent: change, user: 409, admin: 409 },
+      { route: "GET /api/sessions/:id", method: "GET", path: `/api/sessions/SESSION_${repo}`, agent, user: "ok" },
+      { route: "GET /api/sessions/:id/events", method: "GET", path: `/api/sessions/SESSION_${repo}/events`, agent, user: "ok" },
+      // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
+      { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
+      { route: "POST /api/agent/help", method: "POST", path: "/api/agent/help", body: () => ({ repo, branch: "feature", message: "stuck" }), agent, user: "ok" },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-upload-pack`, agent, user: "ok" },
       { route: "git", method: "GET", path: `/${repo}.git/info/refs?service=git-receive-pack`, agent, user: "ok" },
     ];
@@ -136,9 +144,10 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   const secrets: Record<Exclude<Actor, "nobody">, string> = { agent: "", user: "", admin: "" };
   let headSha = "";
   const featureIds: Record<string, string> = {};
+  const sessionIds: Record<string, string> = {};
 
   before(async () => {
-    cook = await startCook({ config: "[auth]\nrequired = true\n" });
+    cook = await startCook({ config: '[auth]\nrequired = true\n[agents.noop]\nkind = "command"\ncommand = "true"\n' });
     secrets.admin = readFileSync(join(cook.dataDir, "initial-admin-token"), "utf8").trim();
     const asAdmin = (args: string[]) => cook.cli(args, { env: { COOK_TOKEN: secrets.admin } });
     const seed = await makeWorkRepo([{ "notes.txt": "hello\n" }]);
@@ -162,13 +171,16 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const created = await asAdmin(["branch", "create", repo, "feature", "--env=local", "--json"]);
       assert.equal(created.code, 0, created.stderr);
       featureIds[repo] = (JSON.parse(created.stdout) as { branch: { id: string } }).branch.id;
+      const prompted = await fetch(`${cook.url}/api/branches/${featureIds[repo]}/prompt`, { method: "POST", headers: { Authorization: `Bearer ${secrets.admin}`, "Content-Type": "application/json" }, body: JSON.stringify({ agent: "noop", prompt: "hello" }) });
+      assert.equal(prompted.status, 202, await prompted.clone().text());
+      sessionIds[repo] = ((await prompted.json()) as { session: { id: string } }).session.id;
     }
   });
   after(() => cook?.stop());
 
   async function send(c: Case, actor: Actor): Promise<{ status: number; path: string; text: string }> {
     const made = typeof c.path === "string" ? c.path : await c.path({ url: cook.url, admin: secrets.admin });
-    const path = made.replace("HEAD_SHA", headSha).replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!);
+    const path = made.replace("HEAD_SHA", headSha).replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!).replace(/SESSION_(own|other)/, (_, repo: string) => sessionIds[repo]!);
     const headers: Record<string, string> = { Accept: path.startsWith("/api/") ? "application/json" : "text/html" };
     if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
     let body: string | undefined;
