@@ -75,8 +75,8 @@ export interface FileChangeEvent {
  * run for Gemini CLI, which reports nothing finer (never running totals: parsers of CLIs that
  * report running totals subtract). `inputTokens` counts only input read fresh: tokens read from or
  * written to the provider's prompt cache are in `cacheReadTokens`/`cacheWriteTokens` and not also
- * in `inputTokens` (parsers split counts that include the cached part, as OpenAI's do), so the four
- * add up to what the model read. `outputTokens` include reasoning tokens. `costUsd` only when the
+ * in `inputTokens` (parsers split counts that include the cached part, as OpenAI's do), so those
+ * three add up to what the model read. `outputTokens` include reasoning tokens. `costUsd` only when the
  * CLI reports it.
  */
 export interface UsageEvent {
