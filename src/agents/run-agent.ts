@@ -83,7 +83,9 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
 
   const abort = new AbortController();
   const live: LiveRun = { sessionId: session.id, startedAt: Date.now(), abort, stop: undefined, finished: Promise.resolve(), timers: new Set() };
-  const parser = parserFor(config.kind);
+  // Codex reports running totals of its thread; a resumed thread's first total includes the earlier runs.
+  const u = session.usage;
+  const parser = parserFor(config.kind, request.resumeId ? { threadTotals: { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens, cachedInputTokens: u.cacheReadTokens, cacheWriteInputTokens: u.cacheWriteTokens, outputTokens: u.outputTokens } } : {});
   const result: RunResult = { exitCode: undefined, startError: undefined, stop: undefined, reportedError: false, lastError: undefined, sawSessionStart: false };
   const price = priceOf(deps.agentSettings.prices, config.model);
   let pending: AgentEvent[] = [{ kind: "user_prompt", text: request.prompt }];

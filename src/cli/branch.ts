@@ -6,8 +6,7 @@ import type { Environment } from "../core/branch.js";
 import { encodeToken } from "../events/subjects.js";
 import { clientFor } from "./context.js";
 import { CookError } from "../core/errors.js";
-import { formatAgentEvent } from "./agent-events-output.js";
-import { printJson, printLine, printTable, terminalSafe } from "./output.js";
+import { formatAgentEventLine, printJson, printLine, printTable, terminalSafe } from "./output.js";
 
 const short = (sha: string | undefined) => sha?.slice(0, 8) ?? "-";
 const environmentCell = (env: Environment | undefined) => (env ? `${env.backend} ${env.state}` : "none");
@@ -64,14 +63,14 @@ async function lastSeq(client: CookClient, sessionId: string): Promise<number> {
 async function followSession(client: CookClient, sessionId: string, after: number, options: { follow: boolean; json: boolean } = { follow: true, json: false }): Promise<void> {
   for (;;) {
     const events = await client.sessionEvents(sessionId, after);
-    for (const event of events) printLine(options.json ? JSON.stringify(event) : formatAgentEvent(event));
+    for (const event of events) printLine(options.json ? JSON.stringify(event) : formatAgentEventLine(event));
     if (events.length > 0) after = events.at(-1)!.seq;
     if (events.length === 1000) continue;
     if (!options.follow) return;
     const session = await client.getSession(sessionId);
     if (session.status !== "running") {
       const rest = await client.sessionEvents(sessionId, after);
-      for (const event of rest) printLine(options.json ? JSON.stringify(event) : formatAgentEvent(event));
+      for (const event of rest) printLine(options.json ? JSON.stringify(event) : formatAgentEventLine(event));
       if (!options.json) printLine(terminalSafe(`session ${session.id} ${session.status}${session.reason ? `: ${session.reason}` : ""}`));
       if (session.status === "failed") process.exitCode = 1;
       return;

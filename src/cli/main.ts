@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { packageVersion } from "../config/package-root.js";
 import { UnreachableError } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
+import { registerAgent } from "./agent.js";
 import { registerAgentReports } from "./agent-report.js";
 import { registerBranch } from "./branch.js";
 import { registerEvents } from "./events.js";
@@ -29,6 +30,7 @@ registerBranch(program);
 registerAgentReports(program);
 registerEvents(program);
 registerToken(program);
+registerAgent(program);
 
 for (const command of program.commands) {
   command.exitOverride().showHelpAfterError();

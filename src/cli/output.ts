@@ -1,3 +1,4 @@
+import type { AgentEvent } from "../core/agent-event.js";
 import type { Event } from "../events/event.js";
 
 // What must not reach a terminal raw: C0 controls (ESC starts the sequences that clear the screen,
@@ -56,4 +57,56 @@ export function formatEventLine(event: Event): string {
   const where = event.branch ? `${event.repo}/${event.branch}` : event.repo;
   const data = event.data === undefined ? "" : `  ${toSafeJson(event.data)}`;
   return terminalSafe(`#${event.id}  ${time}  ${event.type.padEnd(16)}  ${where}${data}`);
+}
+
+/** Text cut for a one-line view; the cut says how much is left out (`--json` shows it all). */
+function clip(text: string, max = 400): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more chars)`;
+}
+
+/** One agent event as one terminal-safe line: its kind, then what it says. */
+export function formatAgentEventLine(event: AgentEvent): string {
+  const kind = event.kind.padEnd(18);
+  const parts: string[] = [];
+  switch (event.kind) {
+    case "session_started":
+      parts.push(event.nativeId, ...(event.model ? [`model ${event.model}`] : []));
+      break;
+    case "user_prompt":
+    case "assistant_message":
+    case "reasoning":
+      parts.push(clip(event.text));
+      break;
+    case "tool_call":
+      parts.push(event.name, ...(event.callId ? [`[${event.callId}]`] : []), clip(toSafeJson(event.input)));
+      break;
+    case "tool_result":
+      parts.push(...(event.callId ? [`[${event.callId}]`] : []), event.isError ? "error" : "ok", clip(event.output));
+      break;
+    case "file_change":
+      parts.push(event.changes.map((c) => `${c.change} ${c.path}`).join(", "));
+      break;
+    case "usage":
+      parts.push(`in ${event.inputTokens}`, `out ${event.outputTokens}`);
+      if (event.cacheReadTokens) parts.push(`cache read ${event.cacheReadTokens}`);
+      if (event.cacheWriteTokens) parts.push(`cache write ${event.cacheWriteTokens}`);
+      if (event.costUsd !== undefined) parts.push(`$${event.costUsd}`);
+      if (event.model) parts.push(event.model);
+      break;
+    case "turn_completed":
+      parts.push(event.isError ? "error" : "ok");
+      if (event.numTurns !== undefined) parts.push(`${event.numTurns} turns`);
+      if (event.durationMs !== undefined) parts.push(`${(event.durationMs / 1000).toFixed(1)} s`);
+      if (event.totalCostUsd !== undefined) parts.push(`$${event.totalCostUsd}`);
+      if (event.result) parts.push(clip(event.result));
+      break;
+    case "error":
+      if (event.rateLimited) parts.push(event.retryAt ? `[rate limited until ${event.retryAt}]` : "[rate limited]");
+      parts.push(clip(event.message));
+      break;
+    case "raw":
+      parts.push(event.stream, clip(event.text));
+      break;
+  }
+  return terminalSafe(`${kind}${parts.join("  ")}`);
 }

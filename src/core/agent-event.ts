@@ -60,15 +60,24 @@ export interface ToolResultEvent {
   isError: boolean;
 }
 
-/** The agent changed files in its checkout (as the CLI reported it; git is the truth). */
+/**
+ * The agent changed files in its checkout (as the CLI reported it; git is the truth). `write`: the
+ * file was written whole and the CLI did not say whether it existed before (Gemini CLI's
+ * write_file, Cursor's write tool).
+ */
 export interface FileChangeEvent {
   kind: "file_change";
-  changes: { path: string; change: "add" | "update" | "delete" }[];
+  changes: { path: string; change: "add" | "update" | "delete" | "write" }[];
 }
 
 /**
- * Tokens used by one model turn (not running totals: parsers of CLIs that report running totals
- * subtract). `costUsd` only when the CLI reports it.
+ * Tokens used since the previous usage event: one model response or step for most CLIs, the whole
+ * run for Gemini CLI, which reports nothing finer (never running totals: parsers of CLIs that
+ * report running totals subtract). `inputTokens` counts only input read fresh: tokens read from or
+ * written to the provider's prompt cache are in `cacheReadTokens`/`cacheWriteTokens` and not also
+ * in `inputTokens` (parsers split counts that include the cached part, as OpenAI's do), so those
+ * three add up to what the model read. `outputTokens` include reasoning tokens. `costUsd` only when the
+ * CLI reports it.
  */
 export interface UsageEvent {
   kind: "usage";

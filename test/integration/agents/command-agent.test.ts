@@ -255,10 +255,10 @@ describe("agent sessions with a command agent", () => {
     assert.match(created.stdout, /agent scripted started: session ses_/);
     const followed = await cook.cli(["branch", "prompt", "cli-agent", "commit-and-done", "--follow"]);
     assert.equal(followed.code, 0, followed.stderr);
-    assert.match(followed.stdout, /> commit-and-done\nprompt: commit-and-done\n/);
+    assert.match(followed.stdout, /user_prompt +commit-and-done\nassistant_message +prompt: commit-and-done\n/);
     assert.match(followed.stdout, /session ses_\S+ completed\n$/);
     const log = await cook.cli(["branch", "log", "cli-agent"]);
-    assert.match(log.stdout, /^> nothing here\n/);
+    assert.match(log.stdout, /^user_prompt +nothing here\n/);
   });
 });
 
