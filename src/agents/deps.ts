@@ -1,5 +1,6 @@
 import type { AgentSettings } from "../config/agent-config.js";
 import type { BranchDeps } from "../branches/deps.js";
+import type { AgentEventWriter } from "./event-writer.js";
 
 /** A run going on now: how to stop it, and why it was stopped (set before the stop). */
 export interface LiveRun {
@@ -30,6 +31,8 @@ export interface AgentDeps extends BranchDeps {
   agentSettings: AgentSettings;
   /** The agent a session runs when none is named (`[defaults] agent`). */
   defaultAgent: string;
+  /** Stores the events of all running agents in shared transactions. */
+  agentWriter: AgentEventWriter;
   /** Runs going on now, by session id. */
   liveRuns: Map<string, LiveRun>;
   /** Paused sessions waiting for a rate limit to reset, by session id. */

@@ -43,8 +43,8 @@ export interface RunResult {
 }
 
 // Stored and announced in batches: an agent printing 50 lines a second must not make 50
-// transactions; 50 ms keeps a line's way to the browser well under 100 ms.
-const flushEveryMs = 50;
+// transactions (and the shared writer, event-writer.ts, merges the batches of all agents).
+const flushEveryMs = 25;
 const flushAtEvents = 200;
 /** Events of a run kept as text are bounded: a line of 100 MB becomes a raw event of this size. */
 export const maxEventTextBytes = 64 * 1024;
@@ -160,7 +160,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
       runCostReported = true;
     }
     runCost += tokens.costUsd;
-    await deps.db.transaction(async (tx) => {
+    await deps.agentWriter.write(async (tx) => {
       await insertAgentEvents(tx, session.id, session.runs, first, batch);
       if (usage.length > 0 || source) await addSessionUsage(tx, session.id, tokens, usage.length, source);
       const current = nativeId !== undefined && session.nativeId !== nativeId ? await updateSession(tx, session.id, { nativeId }) : session;

@@ -6,6 +6,7 @@ import { openDatabase } from "../db/open.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import type { AgentSettings } from "../config/agent-config.js";
 import type { LiveRun } from "../agents/deps.js";
+import { createAgentEventWriter, type AgentEventWriter } from "../agents/event-writer.js";
 import { recoverSessions, stopAllRuns } from "../agents/recover-sessions.js";
 import { startAgentFromPush } from "../agents/start-from-push.js";
 import { trackPushes } from "../branches/track-pushes.js";
@@ -46,6 +47,8 @@ export interface Services {
   readonly agentSettings: AgentSettings;
   /** The agent a session runs when none is named (`[defaults] agent`). */
   readonly defaultAgent: string;
+  /** Stores agent events in shared transactions (agents/event-writer.ts). */
+  readonly agentWriter: AgentEventWriter;
   /** Agent runs going on now, by session id (agents/deps.ts). */
   readonly liveRuns: Map<string, LiveRun>;
   /** Rate-limited sessions waiting to resume, by session id. */
@@ -117,6 +120,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     running: new Map(),
     agentSettings: config.agents,
     defaultAgent: config.defaults.agent,
+    agentWriter: createAgentEventWriter(db),
     liveRuns: new Map(),
     resumeTimers: new Map(),
     diskUse: createDiskUse(),

@@ -12,8 +12,8 @@ async function lines(chunks: (string | Uint8Array)[], limit?: number): Promise<s
 }
 
 describe("splitting a byte stream into lines", () => {
-  it("splits on newlines only, keeping a lone CR inside its line and a last line without newline", async () => {
-    assert.deepEqual(await lines(["a\r\nb\rc\n", "\nlast"]), ["a\r", "b\rc", "", "last"]);
+  it("splits on newlines only (a CR right before one dropped), keeping a lone CR inside its line and a last line without newline", async () => {
+    assert.deepEqual(await lines(["a\r\nb\rc\n", "\nlast"]), ["a", "b\rc", "", "last"]);
   });
 
   it("decodes UTF-8 split across chunks, and invalid bytes as U+FFFD", async () => {
