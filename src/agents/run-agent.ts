@@ -74,7 +74,8 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     resumeId: request.resumeId,
     stateDir,
   });
-  const env = { ...config.env, ...adapter.env(stateDir), COOK_SESSION_ID: session.id, COOK_PROMPT: request.prompt, COOK_RESUME: session.runs > 1 ? "1" : "" };
+  // What the user configured wins over the adapter's defaults.
+  const env = { ...adapter.env(stateDir), ...config.env, COOK_SESSION_ID: session.id, COOK_PROMPT: request.prompt, COOK_RESUME: session.runs > 1 ? "1" : "" };
   const path = processIn(deps, branch, environment, ["true"], { env }).env.PATH ?? "";
   // A command agent's program is the first word of its command line, when that is a path.
   const program = adapter.kind === "command" ? (/^\/\S+/.exec(config.command)?.[0] ?? undefined) : checkProgram(config, argv[0]!, path);

@@ -3,8 +3,9 @@ import type { AgentAdapter } from "./adapter.js";
 
 /**
  * Gemini CLI: `gemini -p <prompt> --output-format stream-json --yolo --skip-trust`, `--resume <id>`
- * to go on. It keeps settings, login and sessions under $HOME/.gemini, so the session's state folder
- * is its HOME. Without --skip-trust it exits 55; without --yolo it has no write or shell tools.
+ * to go on. It keeps settings, login and sessions under $GEMINI_CLI_HOME/.gemini (default $HOME), so
+ * the session's state folder is its GEMINI_CLI_HOME. Without --skip-trust it exits 55; without
+ * --yolo it has no write or shell tools.
  */
 export const geminiAdapter: AgentAdapter = {
   kind: "gemini",
@@ -23,7 +24,8 @@ export const geminiAdapter: AgentAdapter = {
       ...(run.resumeId ? ["--resume", run.resumeId] : []),
     ];
   },
-  env: (stateDir) => ({ HOME: stateDir, GEMINI_CLI_NO_RELAUNCH: "true" }),
+  // Without NO_RELAUNCH it starts itself again with a larger heap: one more node process per run.
+  env: (stateDir) => ({ GEMINI_CLI_HOME: stateDir, GEMINI_CLI_NO_RELAUNCH: "true" }),
   loginTarget: (stateDir) => join(stateDir, ".gemini"),
   keyVariables: ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
   loginFiles: ["oauth_creds.json", "settings.json"],

@@ -3,9 +3,10 @@ import type { AgentAdapter } from "./adapter.js";
 
 /**
  * OpenCode: `opencode run --format json <prompt words>`, `--session <ses_…>` to go on. Its login
- * (auth.json) and sessions live under XDG_DATA_HOME/opencode, its config under
- * XDG_CONFIG_HOME/opencode. The prompt is passed as separate words: one argument holding spaces
- * reaches the model wrapped in quotes (notes/agent-clis.md).
+ * (auth.json) and sessions live under XDG_DATA_HOME/opencode, which is the session's; its config
+ * (XDG_CONFIG_HOME/opencode, or OPENCODE_CONFIG) stays the user's. The prompt is passed as
+ * separate words: one argument holding spaces reaches the model wrapped in quotes
+ * (notes/agent-clis.md).
  */
 export const opencodeAdapter: AgentAdapter = {
   kind: "opencode",
@@ -24,7 +25,6 @@ export const opencodeAdapter: AgentAdapter = {
   },
   env: (stateDir) => ({
     XDG_DATA_HOME: join(stateDir, "data"),
-    XDG_CONFIG_HOME: join(stateDir, "config"),
     XDG_STATE_HOME: join(stateDir, "state"),
     XDG_CACHE_HOME: join(stateDir, "cache"),
     OPENCODE_DISABLE_AUTOUPDATE: "1",
