@@ -115,7 +115,11 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     }
     if (event.kind === "error") {
       result.lastError = event.message;
-      if (event.rateLimited) stopRun({ by: "rate_limit", reason: event.message, retryAt: event.retryAt });
+      if (event.rateLimited) {
+        // A CLI may say "rate limited" first and when it resets in a later line.
+        if (live.stop?.by === "rate_limit" && !live.stop.retryAt && event.retryAt) live.stop = { ...live.stop, retryAt: event.retryAt };
+        stopRun({ by: "rate_limit", reason: event.message, retryAt: event.retryAt });
+      }
     }
     if (event.kind === "turn_completed" && event.isError) {
       result.reportedError = true;

@@ -41,6 +41,15 @@ case "$1" in
   *garbage*) printf '\\033]0;pwned\\007\\001\\002 not json {"x":\\n'; head -c 20000000 /dev/zero | tr '\\0' a; echo; echo after ;;
   *fail*) echo "boom: cannot open /tmp/run-$$/x at 12:00:01" >&2; exit 3 ;;
   *loop*) i=0; while [ $i -lt 100 ]; do echo "same line"; i=$((i+1)); done; sleep 600 ;;
+  *escape*)
+    COOK_BRANCH=done-path cook ask-for-help "not mine" >/dev/null 2>&1; echo "help-other-branch=$?"
+    cook task create app --title=sneaky >/dev/null 2>&1; echo "task-create=$?"
+    cook task list --repo web >/dev/null 2>&1; echo "other-repo=$?"
+    cook branch abandon app/done-path >/dev/null 2>&1; echo "abandon-other=$?"
+    git commit -q --allow-empty -m escape
+    git push -q origin +HEAD:refs/heads/done-path >/dev/null 2>&1; echo "push-other=$?"
+    git push -q origin HEAD:refs/heads/main >/dev/null 2>&1; echo "push-main=$?"
+    git push -q origin HEAD:refs/heads/brand-new >/dev/null 2>&1; echo "push-new=$?" ;;
   *) echo "nothing to do" ;;
 esac
 `;
@@ -99,8 +108,13 @@ describe("agent sessions with a command agent", () => {
       return s.status === "running" ? undefined : s;
     }, timeoutMs, `session ${id} to end`);
   const events = async (id: string) => (await api<{ events: EventJson[] }>("GET", `/api/sessions/${id}/events`)).body.events;
-  const busEvents = async (pattern: string) =>
-    (await api<{ events: Array<{ type: string; data: Record<string, unknown> }> }>("GET", `/api/events?after=0&limit=1000&subject=${encodeURIComponent(pattern)}`)).body.events;
+  type BusEvent = { type: string; data: Record<string, unknown> };
+  // The log shows events once the outbox relay has published them, a moment after their commit.
+  const busEvents = (pattern: string, until: (events: BusEvent[]) => boolean) =>
+    eventually(async () => {
+      const events = (await api<{ events: BusEvent[] }>("GET", `/api/events?after=0&limit=1000&subject=${encodeURIComponent(pattern)}`)).body.events;
+      return until(events) ? events : undefined;
+    }, 10_000, `events of ${pattern}`);
 
   it("runs the agent in the environment, keeps its events in order, and cook done pushes and completes the session", async () => {
     const { branch, session: started } = await create("done-path", "commit-and-done");
@@ -121,14 +135,28 @@ describe("agent sessions with a command agent", () => {
     // The commit reached the forge by push, through the hooks.
     const head = (await lsRemote(`${url}/app.git`))["refs/heads/done-path"];
     assert.ok(head);
-    const branchEvents = await busEvents("cook.branch.app.done-path.>");
-    assert.ok(branchEvents.some((e) => e.type === "branch.pushed"));
-    const agentEvents = await busEvents("cook.agent.app.done-path.>");
+    await busEvents("cook.branch.app.done-path.>", (events) => events.some((e) => e.type === "branch.pushed"));
+    const agentEvents = await busEvents("cook.agent.app.done-path.>", (events) => events.some((e) => e.type === "agent.completed"));
     assert.deepEqual([...new Set(agentEvents.map((e) => e.type))], ["agent.started", "agent.output", "agent.completed"]);
     // The output events, together, carry every stored event once, in order.
     const published = agentEvents.filter((e) => e.type === "agent.output").flatMap((e) => e.data.events as EventJson[]);
     assert.deepEqual(published.map((e) => e.seq), stored.map((e) => e.seq));
     assert.equal((await api<{ sessions: SessionJson[] }>("GET", `/api/branches/${branch.id}`)).body.sessions.length, 1);
+  });
+
+  it("the environment's token cannot touch another branch, task or repo", async () => {
+    const before = await api<{ sessions: SessionJson[] }>("GET", "/api/branches/app/done-path");
+    const { session: started } = await create("escaper", "escape");
+    await ended(started.id);
+    const said = (await events(started.id)).filter((e) => e.kind === "assistant_message").map((e) => e.text);
+    for (const attempt of ["help-other-branch", "task-create", "other-repo", "abandon-other", "push-other", "push-main", "push-new"]) {
+      const line = said.find((text) => text?.startsWith(`${attempt}=`));
+      assert.ok(line && line !== `${attempt}=0`, `${attempt} must be refused: ${line}`);
+    }
+    const after = await api<{ sessions: SessionJson[] }>("GET", "/api/branches/app/done-path");
+    assert.deepEqual(after.body.sessions, before.body.sessions);
+    const tasks = await api<{ tasks: Array<{ title: string }> }>("GET", "/api/tasks?repo=app");
+    assert.ok(!tasks.body.tasks.some((t) => t.title === "sneaky"));
   });
 
   it("a follow-up resumes the same session as a new run, and is refused while the session runs", async () => {
@@ -168,7 +196,8 @@ describe("agent sessions with a command agent", () => {
     const waiting = await ended(started.id);
     assert.equal(waiting.status, "waiting");
     assert.equal(waiting.reason, "asked for help: which colour should the button be?");
-    const help = (await busEvents("cook.agent.app.>")).find((e) => e.type === "agent.help" && e.data.session === started.id);
+    const isHelp = (e: BusEvent) => e.type === "agent.help" && e.data.session === started.id;
+    const help = (await busEvents("cook.agent.app.>", (events) => events.some(isHelp))).find(isHelp);
     assert.equal(help?.data.message, "which colour should the button be?");
     const answered = await api<{ session: SessionJson }>("POST", `/api/branches/${branch.id}/prompt`, { prompt: "blue; commit-and-done" });
     assert.equal(answered.body.session.id, started.id);
