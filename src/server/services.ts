@@ -5,6 +5,7 @@ import { instanceId } from "../db/event-store.js";
 import { openDatabase } from "../db/open.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import { trackPushes } from "../branches/track-pushes.js";
+import { createDatabaseServer, type DatabaseServer } from "../environments/database-server.js";
 import type { EnvironmentSettings } from "../environments/deps.js";
 import { createDiskUse, type DiskUse } from "../environments/disk-use.js";
 import { recoverEnvironments } from "../environments/recover-environments.js";
@@ -36,6 +37,8 @@ export interface Services {
   /** The factory as hooks and environments reach it: the same loopback URL and secret as the hooks'. */
   readonly factory: { url(): string; secret: string };
   readonly environmentSettings: EnvironmentSettings;
+  /** Where environments' databases are made: the configured PostgreSQL, or one Cook runs itself. */
+  readonly databaseServer: DatabaseServer;
   /** Setup scripts and commands running in environments now (environments/deps.ts). */
   readonly running: Map<string, Set<AbortController>>;
   /** Disk use of environments, measured in the background for the Branches page. */
@@ -102,6 +105,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     hooks,
     factory: hooks,
     environmentSettings: config.environments,
+    databaseServer: createDatabaseServer({ settings: config.environments, dataDir, db, log }),
     running: new Map(),
     diskUse: createDiskUse(),
     async startBackgroundWork() {
@@ -115,6 +119,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await render.close();
       await relay.stop();
       await bus.close();
+      await services.databaseServer.close();
       await db.close();
     },
   };
