@@ -49,6 +49,8 @@ export interface ServerConfig {
     /** PostgreSQL URL allowed to CREATE DATABASE, for cook.toml `databases`; default: the factory's own PostgreSQL, if it has one. */
     readonly databaseUrl: string | undefined;
     readonly databaseTemplate: string | undefined;
+    /** Folder with initdb and postgres, for the server Cook runs itself when there is no databaseUrl; default: found. */
+    readonly postgresBindir: string | undefined;
     /** Folder `copy` paths are copied from; `{repo}` becomes the repo's name. */
     readonly copyFrom: string | undefined;
   };
@@ -89,6 +91,7 @@ const rules: SectionRules = {
     port_range: { type: "string", check: (v: string) => (portRangeOf(v) ? undefined : "a range of TCP ports like 20000-29999 (first ≤ last, 1024-65535)") },
     database_url: { type: "string", check: (v: string) => (/^postgres(ql)?:\/\//.test(v) ? undefined : "a postgres:// URL") },
     database_template: { type: "string", check: (v: string) => (/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v) ? undefined : "a database name") },
+    postgres_bindir: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute folder path, e.g. /usr/lib/postgresql/16/bin") },
     copy_from: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute folder path; {repo} is replaced by the repo's name") },
   },
   defaults: {
@@ -165,6 +168,7 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       portRange: portRangeOf(str(sectionOf(doc, "environments"), "port_range") ?? "20000-29999")!,
       databaseUrl: str(sectionOf(doc, "environments"), "database_url") ?? (env.COOK_DATABASE_URL || str(sectionOf(doc, "database"), "url") || undefined),
       databaseTemplate: str(sectionOf(doc, "environments"), "database_template"),
+      postgresBindir: str(sectionOf(doc, "environments"), "postgres_bindir"),
       copyFrom: str(sectionOf(doc, "environments"), "copy_from"),
     },
     agents: agentSettingsOf(doc),

@@ -104,8 +104,7 @@ async function copyConfiguredFiles(deps: EnvironmentDeps, branch: Branch, enviro
 }
 
 async function makeDatabases(deps: EnvironmentDeps, environment: Environment, names: readonly string[]): Promise<Environment> {
-  const adminUrl = deps.environmentSettings.databaseUrl;
-  if (!adminUrl) throw new CookError("unavailable", "cook.toml asks for databases, but this server has no PostgreSQL for them: set [environments] database_url (or run with COOK_DATABASE_URL)");
+  const adminUrl = await deps.databaseServer.adminUrl();
   const databases = await createEnvironmentDatabases(adminUrl, environment.id, names, { template: deps.environmentSettings.databaseTemplate });
   await setEnvironmentDatabases(deps.db, environment.id, databases);
   return { ...environment, databases };

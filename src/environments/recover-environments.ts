@@ -10,12 +10,17 @@ import { moveEnvironment } from "./environment-events.js";
  * At start-up: an environment whose folder vanished is marked `lost` (never silently dropped), and
  * one still `creating` had its setup cut off by the stop, so it is `failed` with that reason. The
  * others get their checkout's `origin` pointed at the forge as it listens now (another port).
- * Returns how many were marked.
+ * When live environments have databases, their server is started (Cook's own, when it runs one),
+ * so they work again without waiting for the next environment to be made. Returns how many were marked.
  */
 export async function recoverEnvironments(deps: EnvironmentDeps): Promise<{ lost: number; interrupted: number }> {
   let lost = 0;
   let interrupted = 0;
-  for (const environment of await selectLiveEnvironments(deps.db)) {
+  const live = await selectLiveEnvironments(deps.db);
+  if (live.some((environment) => environment.databases.length > 0)) {
+    await deps.databaseServer.adminUrl().catch((err: Error) => deps.log.warn({ err: err.message }, "environments have databases, but their server cannot be started"));
+  }
+  for (const environment of live) {
     const branch = await findBranchById(deps.db, environment.branchId);
     if (!branch) continue;
     if (environment.state !== "lost" && !existsSync(environment.path)) {

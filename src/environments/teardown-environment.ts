@@ -18,8 +18,9 @@ export async function teardownEnvironment(deps: EnvironmentDeps, branch: Branch)
   for (const abort of deps.running.get(environment.id) ?? []) abort.abort();
   deps.running.delete(environment.id);
   await revokeTokensNamed(deps.db, environment.id);
-  if (environment.databases.length > 0 && deps.environmentSettings.databaseUrl) {
-    await dropEnvironmentDatabases(deps.environmentSettings.databaseUrl, environment.databases).catch((err: Error) =>
+  if (environment.databases.length > 0) {
+    const dropped = deps.databaseServer.adminUrl().then((adminUrl) => dropEnvironmentDatabases(adminUrl, environment.databases));
+    await dropped.catch((err: Error) =>
       deps.log.warn({ env: environment.id, err: err.message }, "could not drop an environment's databases"),
     );
   }

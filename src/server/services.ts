@@ -10,6 +10,7 @@ import { createAgentEventWriter, type AgentEventWriter } from "../agents/event-w
 import { recoverSessions, stopAllRuns } from "../agents/recover-sessions.js";
 import { startAgentFromPush } from "../agents/start-from-push.js";
 import { trackPushes } from "../branches/track-pushes.js";
+import { createDatabaseServer, type DatabaseServer } from "../environments/database-server.js";
 import type { EnvironmentSettings } from "../environments/deps.js";
 import { createDiskUse, type DiskUse } from "../environments/disk-use.js";
 import { recoverEnvironments } from "../environments/recover-environments.js";
@@ -41,6 +42,8 @@ export interface Services {
   /** The factory as hooks and environments reach it: the same loopback URL and secret as the hooks'. */
   readonly factory: { url(): string; secret: string };
   readonly environmentSettings: EnvironmentSettings;
+  /** Where environments' databases are made: the configured PostgreSQL, or one Cook runs itself. */
+  readonly databaseServer: DatabaseServer;
   /** Setup scripts and commands running in environments now (environments/deps.ts). */
   readonly running: Map<string, Set<AbortController>>;
   /** `[agents.*]`, `[prices]`, `[budgets]` of the server config. */
@@ -117,6 +120,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     hooks,
     factory: hooks,
     environmentSettings: config.environments,
+    databaseServer: createDatabaseServer({ settings: config.environments, dataDir, db, log }),
     running: new Map(),
     agentSettings: config.agents,
     defaultAgent: config.defaults.agent,
@@ -137,6 +141,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await render.close();
       await relay.stop();
       await bus.close();
+      await services.databaseServer.close();
       await db.close();
     },
   };

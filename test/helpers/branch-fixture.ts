@@ -44,12 +44,12 @@ export interface BranchFixture {
   taskStatus(id: string): Promise<string>;
 }
 
-/** Adds repo `app` to the server with one commit (README.md) pushed to main; returns the clone it was pushed from. */
-export async function seedAppRepo(cook: RunningCook): Promise<{ work: string; mainHead: string }> {
+/** Adds repo `app` to the server with one commit (README.md, or `files`) pushed to main; returns the clone it was pushed from. */
+export async function seedAppRepo(cook: RunningCook, files: Record<string, string> = { "README.md": "# app\n" }): Promise<{ work: string; mainHead: string }> {
   assert.equal((await cook.cli(["repo", "add", "app"])).code, 0);
   const work = join(tempDir(), "app");
   await gitOk(["clone", "--quiet", `${cook.url}/app.git`, work]);
-  writeFileSync(join(work, "README.md"), "# app\n");
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(work, path), text);
   await gitOk(["add", "."], { cwd: work });
   await gitOk(["commit", "--quiet", "-m", "first"], { cwd: work });
   await gitOk(["push", "--quiet", "origin", "main"], { cwd: work });

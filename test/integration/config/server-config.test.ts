@@ -171,6 +171,14 @@ agent = "codex"
     assert.ok(message.includes(`${file}: [log] level: expected one of fatal, error, warn, info, debug, trace, silent, got "loud"`), message);
   });
 
+  it("reads the folder of PostgreSQL's programs for the server Cook runs for environment databases, refusing a relative one", async () => {
+    const good = await configFile(`[environments]\npostgres_bindir = "/usr/lib/postgresql/16/bin"\n`);
+    assert.equal(loadServerConfig({ config: good }, { HOME: home }).environments.postgresBindir, "/usr/lib/postgresql/16/bin");
+    const bad = await configFile(`[environments]\npostgres_bindir = "bin"\n`);
+    const message = problemsOf(() => loadServerConfig({ config: bad }, { HOME: home }));
+    assert.equal(message, `${bad}: [environments] postgres_bindir: expected an absolute folder path, e.g. /usr/lib/postgresql/16/bin, got "bin"`);
+  });
+
   it("refuses unknown sections and keys, listing what is allowed", async () => {
     const file = await configFile(`[server]\nhots = "0.0.0.0"\n\n[databse]\nurl = "postgres://x"\n`);
     const message = problemsOf(() => loadServerConfig({ config: file }, { HOME: home }));
