@@ -260,6 +260,7 @@ export function networkIsolation(): "netns" | "proxy" {
 
 export interface AgentRun {
   home: string;
+  tmpDir: string;
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
@@ -278,6 +279,12 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** HOME for the run; a new empty temp folder by default. */
   home?: string;
+  /**
+   * TMPDIR for the run; a new temp folder by default. The CLIs leave files there: OpenCode a
+   * 5.5 MB native library per start, Claude Code its socket and scratch folders, Gemini CLI its
+   * error reports.
+   */
+  tmpDir?: string;
   /** The run is killed (with everything it started) after this long; default 90 s. */
   timeoutMs?: number;
 }
@@ -292,10 +299,12 @@ const forwarder = join(packageRoot(), "dist", "test", "fixtures", "model-server"
  */
 export function runAgentCli(cli: AgentCli, options: RunOptions): Promise<AgentRun> {
   const home = options.home ?? mkdtempSync(join(tmpdir(), "cook-home-"));
+  const tmpDir = options.tmpDir ?? mkdtempSync(join(tmpdir(), "cook-tmp-"));
   const proxy = options.server.url;
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
     HOME: home,
+    TMPDIR: tmpDir,
     LANG: "C.UTF-8",
     TERM: "dumb",
     NO_COLOR: "1",
@@ -328,7 +337,7 @@ export function runAgentCli(cli: AgentCli, options: RunOptions): Promise<AgentRu
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
-      resolve({ home, code, signal, stdout, stderr, durationMs: Date.now() - started });
+      resolve({ home, tmpDir, code, signal, stdout, stderr, durationMs: Date.now() - started });
     });
   });
 }

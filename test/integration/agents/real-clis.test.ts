@@ -85,22 +85,23 @@ describe("real agent CLIs against the scripted model server", { concurrency: age
 
   for (const cli of agentClis) {
     describe(cli, { concurrency: false }, () => {
-      let sessions = 0;
-      const freshSession = (login: AgentLogin): AgentSession => startAgentSession(login, join(root, cli, `session-${++sessions}`));
-      const freshHome = (): string => {
-        const home = join(root, cli, `home-${++sessions}`);
-        mkdirSync(home, { recursive: true });
-        return home;
+      let made = 0;
+      const freshDir = (kind: string): string => {
+        const dir = join(root, cli, `${kind}-${++made}`);
+        mkdirSync(dir, { recursive: true });
+        return dir;
       };
-      const login = (server: ModelServer) => prepareAgentLogin(cli, server.url, { dir: join(root, cli, `login-${++sessions}`) });
+      const freshSession = (login: AgentLogin): AgentSession => startAgentSession(login, freshDir("session"));
+      const login = (server: ModelServer) => prepareAgentLogin(cli, server.url, { dir: freshDir("login") });
+      const place = () => ({ home: freshDir("home"), tmpDir: freshDir("tmp") });
 
       it("writes a file and commits it with its own tools, and a resume by the id it printed commits again", async (t) => {
         t.diagnostic(`network isolation: ${networkIsolation()}`);
         await withServer(t, async (server) => {
           const session = freshSession(login(server));
           const repo = await makeWorkRepo([{ "README.md": "a repository for a scripted agent\n" }]);
-          const home = freshHome();
-          const common = { session, server, cwd: repo, env: gitIdentity, home };
+          const { home, tmpDir } = place();
+          const common = { session, server, cwd: repo, env: gitIdentity, home, tmpDir };
 
           const first = await runAgentCli(cli, { ...common, prompt: "Add a greeting file and commit it. [script:commit-file]" });
           record(t, cli, "commit-file", first);
@@ -134,7 +135,7 @@ describe("real agent CLIs against the scripted model server", { concurrency: age
           if (cli === "gemini") limitGeminiAttempts(session, 2);
           const repo = await makeWorkRepo([{ "README.md": "rate limited\n" }]);
           const env = { ...gitIdentity, ...(cli === "claude" ? { CLAUDE_CODE_MAX_RETRIES: "2" } : {}) };
-          const run = await runAgentCli(cli, { session, server, cwd: repo, env, home: freshHome(), prompt: "Try anything. [script:rate-limited]" });
+          const run = await runAgentCli(cli, { session, server, cwd: repo, env, ...place(), prompt: "Try anything. [script:rate-limited]" });
           record(t, cli, "rate-limit", run);
           assert.notEqual(run.code, 0, shown(run));
           const turns = modelTurns(server);
@@ -149,7 +150,7 @@ describe("real agent CLIs against the scripted model server", { concurrency: age
         await withServer(t, async (server) => {
           const session = freshSession(login(server));
           const repo = await makeWorkRepo([{ "README.md": "nothing to resume\n" }]);
-          const run = await runAgentCli(cli, { session, server, cwd: repo, env: gitIdentity, home: freshHome(), prompt: "Carry on. [script:commit-file]", resume: expected[cli].badResumeId });
+          const run = await runAgentCli(cli, { session, server, cwd: repo, env: gitIdentity, ...place(), prompt: "Carry on. [script:commit-file]", resume: expected[cli].badResumeId });
           record(t, cli, "bad-resume-id", run);
           assert.equal(run.code, expected[cli].badResumeExit, shown(run));
           assert.deepEqual(modelTurns(server), []);
