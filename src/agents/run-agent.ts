@@ -13,7 +13,7 @@ import { parserFor } from "./parsers/index.js";
 import { priceOf } from "./prices.js";
 import { maskSecrets, secretValues } from "./secrets.js";
 import { appendAgentEvent } from "./session-events.js";
-import { checkLogin, checkProgram, prepareStateDir, programFolders, sessionStateDir } from "./state-dir.js";
+import { checkLogin, checkProgram, prepareStateDir, programFolders, sessionStateDir, sessionTmpDir } from "./state-dir.js";
 import { createWatchdogs } from "./watchdogs.js";
 
 /** One run to start: a session's first prompt, or a follow-up that resumes it. */
@@ -75,7 +75,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     stateDir,
   });
   // What the user configured wins over the adapter's defaults.
-  const env = { ...adapter.env(stateDir), ...config.env, COOK_SESSION_ID: session.id, COOK_PROMPT: request.prompt, COOK_RESUME: session.runs > 1 ? "1" : "" };
+  const env = { ...adapter.env(stateDir), TMPDIR: sessionTmpDir(stateDir), ...config.env, COOK_SESSION_ID: session.id, COOK_PROMPT: request.prompt, COOK_RESUME: session.runs > 1 ? "1" : "" };
   const path = processIn(deps, branch, environment, ["true"], { env }).env.PATH ?? "";
   // A command agent's program is the first word of its command line, when that is a path.
   const program = adapter.kind === "command" ? (/^\/\S+/.exec(config.command)?.[0] ?? undefined) : checkProgram(config, argv[0]!, path);

@@ -16,12 +16,23 @@ export function sessionStateDir(environment: Environment, sessionId: string): st
 }
 
 /**
+ * The session's TMPDIR: the CLIs leave sockets, logs and native libraries there (Claude Code's
+ * cc-socks/, OpenCode's 5.5 MB .so per start), which must go with the session, not pile up in /tmp.
+ */
+export const sessionTmpDir = (stateDir: string) => join(stateDir, "tmp");
+
+/**
  * Makes the state folder (0700) and seeds it with the user's login: a configured `home` is copied
  * whole; the CLI's default login folder only by its top-level files (login and settings, not the
- * user's history). Copies are 0600. Nothing is copied when there is no login folder.
+ * user's history). Copies are 0600. Nothing is copied when there is no login folder, nor on a
+ * session's later runs.
  */
 export function prepareStateDir(stateDir: string, adapter: AgentAdapter, config: AgentConfig): void {
+  const seeded = existsSync(stateDir);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(sessionTmpDir(stateDir), { recursive: true, mode: 0o700 });
+  // Seeded once: later runs of the session find the CLI's own state as it left it.
+  if (seeded) return;
   const target = adapter.loginTarget(stateDir);
   if (!target || !config.home || !existsSync(config.home) || !statSync(config.home).isDirectory()) return;
   mkdirSync(target, { recursive: true, mode: 0o700 });

@@ -33,7 +33,10 @@ export const localBackend: EnvironmentBackend = {
   name: "local",
   wrap(context, command, options = {}) {
     const host = Object.fromEntries(Object.entries(process.env).filter(([key, value]) => value !== undefined && !serverOnly.test(key))) as Record<string, string>;
-    const env: Record<string, string> = { ...host, ...environmentVariables(context), PATH: environmentPath(process.env.PATH), ...options.env };
+    // PWD and OLDPWD are the server's own folders: programs that trust PWD over getcwd() (OpenCode,
+    // Codex) would take the server's working folder for their project and work there.
+    const { PWD: _pwd, OLDPWD: _oldpwd, ...inherited } = host;
+    const env: Record<string, string> = { ...inherited, ...environmentVariables(context), PATH: environmentPath(process.env.PATH), ...options.env, PWD: context.environment.path };
     if (options.interactive) env.TERM = "xterm-256color";
     return { argv: [...command], cwd: context.environment.path, env };
   },

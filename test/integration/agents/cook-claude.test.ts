@@ -1,0 +1,3 @@
+import { describeRealAgent } from "../../helpers/agent-scenario.js";
+
+describeRealAgent("claude");
