@@ -9,7 +9,18 @@ export const codexAdapter: AgentAdapter = {
   kind: "codex",
   argv(run) {
     const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
-    const common = ["--json", "--dangerously-bypass-approvals-and-sandbox", "--skip-git-repo-check", ...(run.model ? ["-m", run.model] : [])];
+    const common = [
+      "--json",
+      "--dangerously-bypass-approvals-and-sandbox",
+      "--skip-git-repo-check",
+      // Its shell tool runs `bash -lc` by default, and a login shell resets PATH, losing `cook`.
+      "-c",
+      "allow_login_shell=false",
+      // By default it drops variables named like *TOKEN* from its shell: COOK_TOKEN is how `cook done` authenticates.
+      "-c",
+      "shell_environment_policy.ignore_default_excludes=true",
+      ...(run.model ? ["-m", run.model] : []),
+    ];
     return run.resumeId
       ? [run.command, ...run.args, "exec", "resume", ...common, run.resumeId, prompt]
       : [run.command, ...run.args, "exec", ...common, prompt];
