@@ -82,6 +82,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
   const spec = processIn(deps, branch, environment, argv, { env, readOnly: program ? programFolders(program) : [] });
   const secrets = secretValues(config, adapter, [contextOf(deps, branch, environment).token]);
 
+  deps.log.info({ session: session.id, run: session.runs, agent: config.name, program: argv[0], resume: request.resumeId ?? null }, "agent run starting");
   const abort = new AbortController();
   const live: LiveRun = { sessionId: session.id, startedAt: Date.now(), abort, stop: undefined, finished: Promise.resolve(), timers: new Set() };
   // Codex reports running totals of its thread; a resumed thread's first total includes the earlier runs.
