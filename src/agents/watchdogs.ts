@@ -55,7 +55,7 @@ export function createWatchdogs(budgets: AgentBudgets, live: LiveRun, stop: (why
     async checkTaskBudgets(deps, branch) {
       const limits = budgets;
       if (!branch.taskId || (limits.taskTokens === undefined && limits.taskTurns === undefined && limits.taskMinutes === undefined && limits.taskCostUsd === undefined)) return;
-      if (Date.now() - lastBudgetCheck < 1000) return;
+      if (Date.now() - lastBudgetCheck < 200) return;
       lastBudgetCheck = Date.now();
       const branches = await selectBranches(deps.db, { taskId: branch.taskId, limit: 10_000 });
       const used = await usageOfBranches(deps.db, branches.map((b) => b.id));
