@@ -1,4 +1,4 @@
-import type { AgentSession, SessionUsage } from "../core/agent-session.js";
+import { waitsOnHuman, type AgentSession, type SessionUsage } from "../core/agent-session.js";
 import type { Branch } from "../core/branch.js";
 import type { Db } from "../db/db.js";
 import { lastAgentEventSeq, readAgentEvents, type AgentEventRecord } from "../db/agent-event-store.js";
@@ -48,7 +48,7 @@ export async function latestSessionsOf(deps: { db: Db }, branchIds: readonly str
 }
 
 /**
- * What waits on a human: each open branch whose newest session is `waiting` (asked for help, or
+ * What waits on a human: each open branch whose newest session waits on one (asked for help, or
  * ended with nothing to push), newest first, at most `limit`.
  */
 export async function listWaitingSessions(deps: { db: Db }, limit = 50): Promise<Array<{ branch: Branch; session: AgentSession }>> {
@@ -57,7 +57,7 @@ export async function listWaitingSessions(deps: { db: Db }, limit = 50): Promise
   return open
     .flatMap((branch) => {
       const session = latest.get(branch.id);
-      return session?.status === "waiting" ? [{ branch, session }] : [];
+      return session && waitsOnHuman(session) ? [{ branch, session }] : [];
     })
     .sort((a, b) => (a.session.updatedAt < b.session.updatedAt ? 1 : -1))
     .slice(0, limit);
@@ -72,7 +72,7 @@ export async function waitingSessionsOfTasks(deps: { db: Db }, taskIds: readonly
   const latest = await latestSessionsOfBranches(deps.db, [...branchesOf.values()].flat());
   const out = new Map<string, AgentSession>();
   for (const [taskId, branchIds] of branchesOf) {
-    const waiting = branchIds.flatMap((id) => (latest.get(id)?.status === "waiting" ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+    const waiting = branchIds.flatMap((id) => (latest.has(id) && waitsOnHuman(latest.get(id)!) ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
     if (waiting[0]) out.set(taskId, waiting[0]);
   }
   return out;

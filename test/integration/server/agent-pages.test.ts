@@ -1,7 +1,4 @@
 import assert from "node:assert/strict";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { AgentEvent } from "../../../src/core/agent-event.js";
 import type { Db } from "../../../src/db/db.js";
@@ -9,6 +6,7 @@ import { insertAgentEvents, lastAgentEventSeq } from "../../../src/db/agent-even
 import { addSessionUsage } from "../../../src/db/agent-session-store.js";
 import { openPostgres } from "../../../src/db/postgres.js";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
+import { commandAgentsConfig } from "../../helpers/command-agents.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { createTestDatabase, type TestDatabase } from "../../helpers/database.js";
 import { eventually } from "../../helpers/wait.js";
@@ -50,13 +48,7 @@ describe("agent sessions on the branch page", () => {
   before(async () => {
     database = await createTestDatabase();
     db = openPostgres(database.url, { max: 1 });
-    const dir = mkdtempSync(join(tmpdir(), "cook-agents-"));
-    let config = "[defaults]\nagent = \"talker\"\n[budgets]\nhelp_grace_seconds = 1\n";
-    for (const [name, script] of Object.entries(agentScripts)) {
-      writeFileSync(join(dir, `${name}.sh`), script);
-      chmodSync(join(dir, `${name}.sh`), 0o755);
-      config += `[agents.${name}]\nkind = "command"\ncommand = "${join(dir, `${name}.sh`)}"\n`;
-    }
+    const config = commandAgentsConfig(agentScripts, "[defaults]\nagent = \"talker\"\n[budgets]\nhelp_grace_seconds = 1\n");
     cook = await startCook({ env: { COOK_DATABASE_URL: database.url }, config });
     await seedAppRepo(cook);
   });

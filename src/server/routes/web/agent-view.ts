@@ -1,5 +1,5 @@
 import type { AgentEvent } from "../../../core/agent-event.js";
-import type { AgentSession, SessionStatus } from "../../../core/agent-session.js";
+import { waitsOnHuman, type AgentSession, type SessionStatus } from "../../../core/agent-session.js";
 import type { Renderer } from "../../render/renderer.js";
 
 /** How each status reads on a page: "waiting" is a human's turn. */
@@ -12,10 +12,16 @@ const statusLabels: Record<SessionStatus, string> = {
   interrupted: "interrupted",
 };
 
-export type SessionView = AgentSession & { statusLabel: string; cacheTokens: number };
+/** A session as pages show it; `waiting`: it waits on a human (core/agent-session.ts, waitsOnHuman). */
+export type SessionView = AgentSession & { statusLabel: string; waiting: boolean; cacheTokens: number };
 
 export function presentSession(session: AgentSession): SessionView {
-  return { ...session, statusLabel: statusLabels[session.status] ?? session.status, cacheTokens: session.usage.cacheReadTokens + session.usage.cacheWriteTokens };
+  return {
+    ...session,
+    statusLabel: statusLabels[session.status] ?? session.status,
+    waiting: waitsOnHuman(session),
+    cacheTokens: session.usage.cacheReadTokens + session.usage.cacheWriteTokens,
+  };
 }
 
 /** An agent event as it is stored and as `output` events carry it. */
