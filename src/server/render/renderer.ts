@@ -44,6 +44,10 @@ export interface RendererOptions {
 
 type Lane = { pool: Piscina; budgetMs: number };
 
+// A list of markdown texts shorter than this (a live batch of a few messages) is one job: another
+// thread's round trip would cost more than it saves.
+const minBatchChars = 8 * 1024;
+
 /**
  * Two pools of worker threads (piscina) running render-worker.ts, one lane for small inputs (every
  * ordinary page) and one for large ones: a slow large file then never makes an ordinary page wait
@@ -56,12 +60,13 @@ type Lane = { pool: Piscina; budgetMs: number };
  */
 export function createRenderer(options: RendererOptions = {}): Renderer {
   const waitMs = options.waitMs ?? renderLimits.waitMs;
+  const threads = options.threads ?? 2;
   const pool = (minThreads: number, nice: number) =>
     new Piscina({
       filename: new URL("./render-worker.js", import.meta.url).href,
       workerData: { nice },
       minThreads,
-      maxThreads: options.threads ?? 2,
+      maxThreads: threads,
       idleTimeout: 60_000,
       // A runaway input may allocate as well as spin: the worker dies, not the server.
       resourceLimits: { maxOldGenerationSizeMb: 256 },
@@ -130,8 +135,11 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
     async markdownList(texts) {
       const out: string[] = new Array(texts.length);
       // Texts that fit the quick lane go in batches of up to quickBytes together: a session of
-      // thousands of messages is a few jobs spread over the lane's threads, not thousands of round
-      // trips. A batch that fails or overruns shows its texts as plain text, as one text would.
+      // thousands of messages is a few jobs, not thousands of round trips. A list large enough is
+      // split over the lane's threads, which then render it side by side. A batch that fails or
+      // overruns shows its texts as plain text, as one text would.
+      const total = texts.reduce((sum, text) => sum + text.length, 0);
+      const batchBytes = Math.min(renderLimits.quickBytes, Math.max(minBatchChars, Math.ceil(total / threads)));
       const batches: number[][] = [];
       let batch: number[] = [];
       let bytes = 0;
@@ -142,7 +150,7 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
         if (refused) out[i] = plainMarkdown(text, refused);
         else if (size > renderLimits.quickBytes) single.push(markdown(text).then((html) => void (out[i] = html)));
         else {
-          if (bytes + size > renderLimits.quickBytes && batch.length > 0) {
+          if (bytes + size > batchBytes && batch.length > 0) {
             batches.push(batch);
             batch = [];
             bytes = 0;

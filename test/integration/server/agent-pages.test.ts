@@ -5,6 +5,7 @@ import type { Db } from "../../../src/db/db.js";
 import { insertAgentEvents, lastAgentEventSeq } from "../../../src/db/agent-event-store.js";
 import { addSessionUsage } from "../../../src/db/agent-session-store.js";
 import { openPostgres } from "../../../src/db/postgres.js";
+import { eventWindowSize as W } from "../../../src/server/routes/web/branch-agent.js";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
 import { commandAgentsConfig } from "../../helpers/command-agents.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
@@ -210,7 +211,7 @@ describe("agent sessions on the branch page", () => {
     assert.match((await get("/repos/app")).html, /Agents: \d+ agent sessions · [\d,]+ tokens in · [\d,]+ out · [\d,]+ cache · \$0\.42/);
   });
 
-  it("shows the newest 1,000 events of a long session and brings the earlier ones in on request, each kind in its own form", async () => {
+  it("shows the newest events of a long session and brings the earlier ones in on request, each kind in its own form", async () => {
     const branch = await branchWithAgent("long", "talker", "go on");
     await ended(branch.session);
     const first = (await lastAgentEventSeq(db, branch.session)) + 1;
@@ -224,15 +225,15 @@ describe("agent sessions on the branch page", () => {
       { kind: "raw", stream: "stdout", text: `${"long unbroken output ".repeat(20)}\nand a second line` },
       { kind: "turn_completed", isError: false, numTurns: 2, durationMs: 1500 },
     ];
-    const events = Array.from({ length: 2400 }, (_, i) => (i % 9 === 8 ? { kind: "assistant_message" as const, text: `message **${first + i}**` } : kinds[i % 9]!));
+    const events = Array.from({ length: 2 * W + 400 }, (_, i) => (i % 9 === 8 ? { kind: "assistant_message" as const, text: `message **${first + i}**` } : kinds[i % 9]!));
     await insertAgentEvents(db, branch.session, 1, first, events);
     const last = first + events.length - 1;
 
     const { html } = await get(branch.page);
     const shown = seqsOf(html);
-    assert.equal(shown.length, 1000);
+    assert.equal(shown.length, W);
     assert.equal(shown.at(-1), last);
-    assert.match(html, new RegExp(`<li class="earlier" id="earlier-${branch.session}"><a href="/branches/${branch.id}\\?tab=agent&amp;session=${branch.session}&amp;before=${last - 999}#session-${branch.session}"[^>]*>Show 1,000 earlier events</a>`));
+    assert.match(html, new RegExp(`<li class="earlier" id="earlier-${branch.session}"><a href="/branches/${branch.id}\\?tab=agent&amp;session=${branch.session}&amp;before=${last - W + 1}#session-${branch.session}"[^>]*>Show ${W.toLocaleString("en-US")} earlier events</a>`));
     assert.match(html, /<details class="tool-call"><summary><span class="tool-name">Bash<\/span> <code>npm test<\/code><\/summary><pre>\{\n  &quot;command&quot;: &quot;npm test&quot;,/);
     assert.match(html, /<details class="tool-result"><summary><span class="tool-name">result<\/span> <span class="meta">2 lines<\/span> <code>ok 1<\/code><\/summary><pre>ok 1\nok 2\n<\/pre><\/details>/);
     assert.match(html, /<p class="reasoning">thinking it over<\/p>/);
@@ -243,16 +244,16 @@ describe("agent sessions on the branch page", () => {
     assert.match(html, /<p>message <strong>\d+<\/strong><\/p>/);
 
     // Without JavaScript: the link is a page with the session's earlier stretch, not followed live.
-    const earlier = await get(`/branches/${branch.id}?tab=agent&session=${branch.session}&before=${last - 999}`);
+    const earlier = await get(`/branches/${branch.id}?tab=agent&session=${branch.session}&before=${last - W + 1}`);
     const earlierSeqs = seqsOf(earlier.html);
-    assert.deepEqual([earlierSeqs[0], earlierSeqs.at(-1), earlierSeqs.length], [last - 1999, last - 1000, 1000]);
-    assert.match(earlier.html, new RegExp(`<ol class="agent-events" data-events="${branch.session}" data-last="${last - 1000}">`));
+    assert.deepEqual([earlierSeqs[0], earlierSeqs.at(-1), earlierSeqs.length], [last - 2 * W + 1, last - W, W]);
+    assert.match(earlier.html, new RegExp(`<ol class="agent-events" data-events="${branch.session}" data-last="${last - W}">`));
     assert.match(earlier.html, /Show later events/);
     // With htmx: only the events (and the control for those before them), to put in the control's place.
-    const fragment = await get(`/branches/${branch.id}?tab=agent&session=${branch.session}&before=${last - 1999}`, { "HX-Request": "true", "HX-Target": `earlier-${branch.session}` });
+    const fragment = await get(`/branches/${branch.id}?tab=agent&session=${branch.session}&before=${last - 2 * W + 1}`, { "HX-Request": "true", "HX-Target": `earlier-${branch.session}` });
     assert.doesNotMatch(fragment.html, /<html|<section/);
     const fragmentSeqs = seqsOf(fragment.html);
-    assert.deepEqual([fragmentSeqs[0], fragmentSeqs.at(-1)], [1, last - 2000]);
+    assert.deepEqual([fragmentSeqs[0], fragmentSeqs.at(-1)], [1, last - 2 * W]);
     assert.doesNotMatch(fragment.html, /class="earlier"/);
   });
 

@@ -10,10 +10,11 @@ import { presentEvents, presentSession, type EventView, type NumberedEvent, type
 
 /**
  * Events of a session shown at once: the newest, with the earlier ones a click away. Measured
- * (scripts/bench/agent-session-page.mjs): a window of 1,000 mixed events costs well under the
- * 200 ms a 10,000-event session's page may take, where the whole session would not.
+ * (scripts/bench/agent-session-page.mjs, 2 busy cores): 1,000 mixed events took 65-170 ms of
+ * server time, most of it their markdown, and 420 KiB of HTML; 500 keep the page of a 10,000-event
+ * session well inside its 200 ms on a loaded machine, and light on a phone.
  */
-export const eventWindowSize = 1000;
+export const eventWindowSize = 500;
 
 /** A session's events as the page shows them: a stretch of them and where it lies. */
 export interface WindowView {
@@ -99,7 +100,7 @@ export async function readPanelSession(services: Services, branch: Branch, sessi
   return presentPanelSession(services, branch, sessions[index]!, { newest: index === 0, canChange: options.canChange, expanded: true, beforeSeq: options.beforeSeq });
 }
 
-type LivePart = { append: SessionView; events: EventView[] } | { head: SessionPanelView } | { session: SessionPanelView } | { collapse: SessionPanelView };
+type LivePart = { append: { id: string }; events: EventView[] } | { head: SessionPanelView } | { session: SessionPanelView } | { collapse: SessionPanelView };
 
 // Output batches that change what a session's head says (its tokens, its native id).
 const changesHead = new Set(["usage", "turn_completed", "session_started"]);
@@ -113,25 +114,29 @@ const changesHead = new Set(["usage", "turn_completed", "session_started"]);
 export async function agentLiveMessage(services: Services, views: nunjucks.Environment, branch: Branch, event: Event, canChange: boolean): Promise<SseMessage | undefined> {
   const data = (event.data ?? {}) as { session?: unknown; events?: unknown; resumed?: unknown };
   if (typeof data.session !== "string") return undefined;
-  const session = await findAgentSession(services, data.session);
+  const sessionId = data.session;
+  const parts: LivePart[] = [];
+  // Most output changes nothing but the list of events: that costs no read of the store.
+  const batch = event.type === "agent.output" && Array.isArray(data.events) ? (data.events as Array<NumberedEvent["event"] & { seq: number; run: number }>) : [];
+  if (event.type === "agent.output") {
+    const events = await presentEvents(batch.map(({ seq, run, ...rest }) => ({ seq, run, event: rest as NumberedEvent["event"] })), services.render);
+    parts.push({ append: { id: sessionId }, events });
+    if (!batch.some((e) => changesHead.has(e.kind))) return render(views, parts);
+  }
+  const session = await findAgentSession(services, sessionId);
   if (!session || session.branchId !== branch.id) return undefined;
   const sessions = await listBranchSessions(services, branch.id);
-  const newest = sessions[0]?.id === session.id;
   const panel = (s: AgentSession, expanded: boolean) => presentPanelSession(services, branch, s, { newest: sessions[0]?.id === s.id, canChange, expanded });
-  const parts: LivePart[] = [];
-  if (event.type === "agent.output") {
-    const batch = Array.isArray(data.events) ? (data.events as Array<NumberedEvent["event"] & { seq: number; run: number }>) : [];
-    const events = await presentEvents(batch.map(({ seq, run, ...rest }) => ({ seq, run, event: rest as NumberedEvent["event"] })), services.render);
-    parts.push({ append: presentSession(session), events });
-    if (batch.some((e) => changesHead.has(e.kind))) parts.push({ head: await panel(session, false) });
-  } else if (event.type === "agent.started" && data.resumed === false) {
+  if (event.type === "agent.started" && data.resumed === false) {
     // An empty list that fills as the stream's output events for it come (they follow this one).
     const added = await panel(session, false);
     parts.push({ session: { ...added, window: { events: [], earlier: 0, earlierPage: 0, later: 0, firstShown: 1, lastShown: 0, limit: eventWindowSize, live: true } } });
     const previous = sessions[1];
-    if (newest && previous) parts.push({ collapse: await panel(previous, false) });
+    if (sessions[0]?.id === session.id && previous) parts.push({ collapse: await panel(previous, false) });
   } else {
     parts.push({ head: await panel(session, false) });
   }
-  return { event: "agent", data: renderFragment(views, "agents/_live", { parts }) };
+  return render(views, parts);
 }
+
+const render = (views: nunjucks.Environment, parts: LivePart[]): SseMessage => ({ event: "agent", data: renderFragment(views, "agents/_live", { parts }) });
