@@ -119,6 +119,23 @@ describe("agent sessions in the browser", () => {
     assert.equal(await sessionsHtml(), live);
   });
 
+  it("shows a session started elsewhere (the CLI, the API) on an open page as it starts", async () => {
+    const created = await api<{ branch: { id: string } }>("/api/branches", { repo: "app", name: "watched", env: "local" });
+    await page.goto(`${cook.url}/branches/app/watched?tab=agent`);
+    await waitForHtmx();
+    await mark();
+    assert.equal(await page.locator(".no-sessions").count(), 1);
+    await api(`/api/branches/${created.branch.id}/prompt`, { agent: "streamer", prompt: "from the API" });
+    await page.locator(".session-head .pill.agent-running").waitFor({ timeout: 20_000 });
+    await page.locator("li.ev >> text=step 5 of five for: from the API").waitFor({ timeout: 20_000 });
+    await page.locator(".session-head .pill.agent-completed").waitFor({ timeout: 20_000 });
+    assert.ok(await marked(), "the session came without a reload");
+    assert.equal(await page.locator(".no-sessions, .no-events").count(), 0);
+    const live = await sessionsHtml();
+    await page.reload();
+    assert.equal(await sessionsHtml(), live);
+  });
+
   it("interrupts a sleeping agent with the button", async () => {
     await startFromPromptBox("sleepy", "sleeper", "take a nap");
     await page.locator("li.ev >> text=sleeping on: take a nap").waitFor({ timeout: 20_000 });
