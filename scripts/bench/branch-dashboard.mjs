@@ -7,10 +7,9 @@
 //     branch, four at a time), and how long until every count is known
 //   - GET /branches/disk-use: du of all 100 checkouts, two at a time, for the record
 // Run on the embedded store (the default) and, when it is reachable, on PostgreSQL.
-import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fmtMs, report, requireBuild, round, scratchDatabase, startServer, stats, tempDir, removeDir, now, sleep } from "./lib/common.mjs";
+import { benchGit, fmtMs, onEachStore, report, requireBuild, round, startServer, stats, tempDir, timedGet, removeDir, now, sleep } from "./lib/common.mjs";
 
 requireBuild();
 const repos = ["shop", "blog", "core", "docs"];
@@ -22,30 +21,8 @@ async function api(url, method, path, body) {
   return response.json();
 }
 
-/** Server-side times of the requests to `path` in the request log, oldest first. */
-function serverTimes(server, path) {
-  return server
-    .output()
-    .split("\n")
-    .filter((line) => line.includes('"msg":"request"'))
-    .map((line) => JSON.parse(line))
-    .filter((entry) => entry.path === path)
-    .map((entry) => entry.ms);
-}
-
-/** GET `path`; its server time is read from the request log once the line is written (the logger writes asynchronously). */
-async function timed(server, path) {
-  const logged = serverTimes(server, path).length;
-  const t = now();
-  const response = await fetch(`${server.url}${path}`);
-  const html = await response.text();
-  const wall = now() - t;
-  if (!response.ok) throw new Error(`GET ${path} → ${response.status}`);
-  for (let waited = 0; serverTimes(server, path).length === logged && waited < 2000; waited += 5) await sleep(5);
-  return { wall, server: serverTimes(server, path).at(-1) ?? NaN, html };
-}
-
-const git = (args, cwd) => execFileSync("git", args, { cwd, env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_AUTHOR_NAME: "Bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "Bench", GIT_COMMITTER_EMAIL: "bench@example.com" }, encoding: "utf8" });
+const git = benchGit;
+const timed = (server, path) => timedGet(server, path);
 
 async function measure(label, env) {
   const dataDir = tempDir("cook-bench-branches-");
@@ -113,22 +90,7 @@ async function measure(label, env) {
   }
 }
 
-// BENCH_STORES=embedded or =postgres measures one store only.
-const stores = (process.env.BENCH_STORES || "embedded,postgres").split(",");
-const runs = stores.includes("embedded") ? [await measure("embedded PGlite", {})] : [];
-let scratch;
-try {
-  if (stores.includes("postgres")) scratch = await scratchDatabase("cook_bench_branches");
-} catch (err) {
-  console.log(`PostgreSQL not reachable (${err.message}); not measured on it`);
-}
-if (scratch) {
-  try {
-    runs.push(await measure("PostgreSQL", { COOK_DATABASE_URL: scratch.url }));
-  } finally {
-    await scratch.drop();
-  }
-}
+const runs = await onEachStore("cook_bench_branches", measure);
 
 const out = [];
 for (const run of runs) {

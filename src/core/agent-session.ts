@@ -80,3 +80,8 @@ export interface StoredAgentEvent {
   run: number;
   at: string;
 }
+
+/** Whether a session waits on a human: it is `waiting`, or it asked for help and its run is still ending. */
+export function waitsOnHuman(session: Pick<AgentSession, "status" | "outcome">): boolean {
+  return session.status === "waiting" || (session.status === "running" && session.outcome === "help");
+}

@@ -99,6 +99,13 @@ export async function sessionsOfBranch(q: Queryable, branchId: string): Promise<
   return rows.map(toSession);
 }
 
+/** The newest session of each given branch that has one, by branch id. */
+export async function latestSessionsOfBranches(q: Queryable, branchIds: readonly string[]): Promise<Map<string, AgentSession>> {
+  if (branchIds.length === 0) return new Map();
+  const rows = await q.query<SessionRow>(`SELECT DISTINCT ON (branch_id) ${columns} FROM agent_sessions WHERE branch_id = ANY($1::text[]) ORDER BY branch_id, id DESC`, [branchIds]);
+  return new Map(rows.map((row) => [row.branch_id, toSession(row)]));
+}
+
 /** The branch's newest session, locked when asked (a follow-up or a report of the agent decides on it). */
 export async function latestSessionOfBranch(q: Queryable, branchId: string, options: { forUpdate?: boolean } = {}): Promise<AgentSession | undefined> {
   const rows = await q.query<SessionRow>(`SELECT ${columns} FROM agent_sessions WHERE branch_id = $1 ORDER BY id DESC LIMIT 1${options.forUpdate ? " FOR UPDATE" : ""}`, [branchId]);

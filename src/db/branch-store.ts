@@ -101,6 +101,21 @@ export async function selectBranches(q: Queryable, filter: BranchFilter = {}): P
   return rows.map(toBranch);
 }
 
+/** The ids of every branch of a repo or of a task (any status, no limit): what sums over their sessions need. */
+export async function branchIdsWhere(q: Queryable, filter: { repo?: string; taskId?: string }): Promise<string[]> {
+  const rows = await q.query<{ id: string }>("SELECT id FROM branches WHERE ($1::text IS NULL OR repo = $1) AND ($2::text IS NULL OR task_id = $2)", [filter.repo ?? null, filter.taskId ?? null]);
+  return rows.map((row) => row.id);
+}
+
+/** The ids of the branches of each given task, by task id (any status). */
+export async function branchIdsOfTasks(q: Queryable, taskIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (taskIds.length === 0) return out;
+  const rows = await q.query<{ id: string; task_id: string }>("SELECT id, task_id FROM branches WHERE task_id = ANY($1::text[])", [taskIds]);
+  for (const row of rows) out.set(row.task_id, [...(out.get(row.task_id) ?? []), row.id]);
+  return out;
+}
+
 /** How many open branches a task has, not counting `exceptId`. */
 export async function countOpenBranchesOfTask(q: Queryable, taskId: string, exceptId?: string): Promise<number> {
   const rows = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM branches WHERE task_id = $1 AND status = 'open' AND id <> $2", [taskId, exceptId ?? ""]);

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { Context, Next } from "koa";
 import nunjucks from "nunjucks";
 import { packageRoot } from "../config/package-root.js";
-import { formatBytes } from "../core/format.js";
+import { formatBytes, formatCount, formatDuration, formatUsd } from "../core/format.js";
 
 export const viewsDir = join(packageRoot(), "views");
 
@@ -25,6 +25,9 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addFilter("json", (value: unknown) => JSON.stringify(value, null, 2));
   env.addFilter("shortTime", (iso: string) => iso.replace("T", " ").slice(0, 19));
   env.addFilter("bytes", formatBytes);
+  env.addFilter("count", formatCount);
+  env.addFilter("usd", formatUsd);
+  env.addFilter("duration", formatDuration);
   env.addFilter("urlpath", (path: string) => path.split("/").map(encodeURIComponent).join("/"));
   env.addFilter("firstLine", (text: string) => text.split("\n", 1)[0]);
   env.addFilter("afterFirstLine", (text: string) => text.split("\n").slice(1).join("\n").trim());

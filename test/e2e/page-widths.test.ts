@@ -8,6 +8,11 @@ import { launchBrowser } from "../helpers/browser.js";
 import { startCook, type RunningCook } from "../helpers/cook.js";
 import { gitOk, makeWorkRepo, revParse } from "../helpers/git.js";
 import { abbreviate, measureOverflow } from "../helpers/page-overflow.js";
+import type { AgentEvent } from "../../src/core/agent-event.js";
+import { newId } from "../../src/core/ids.js";
+import { insertAgentEvents } from "../../src/db/agent-event-store.js";
+import { insertSession, updateSession } from "../../src/db/agent-session-store.js";
+import { openPglite } from "../../src/db/pglite.js";
 import { eventually } from "../helpers/wait.js";
 
 // The longest names Cook accepts, none with a space where a line could break.
@@ -86,7 +91,37 @@ describe("page widths", () => {
     await eventually(async () => (await fetch(`${cook.url}/api/branches/${repo}/${reviewBranch}`)).ok || undefined, 10_000, "the pushed branch tracked");
     const created = await cook.cli(["branch", "create", repo, "--task", taskId, "--env=local", "--json"]);
     assert.equal(created.code, 0, created.stderr);
-    writeFileSync(join((JSON.parse(created.stdout) as { environment: { path: string } }).environment.path, `${"u".repeat(200)}.txt`), `${word(500)}\n`);
+    const taskBranch = JSON.parse(created.stdout) as { branch: { id: string }; environment: { path: string } };
+    writeFileSync(join(taskBranch.environment.path, `${"u".repeat(200)}.txt`), `${word(500)}\n`);
+
+    // An agent session on the task's branch whose every kind of event holds an unbroken run of
+    // text: written into the store with the server stopped (the embedded store is one process's).
+    await cook.stop();
+    const db = await openPglite(join(cook.dataDir, "db"));
+    try {
+      const session = newId("ses");
+      await insertSession(db, { id: session, branchId: taskBranch.branch.id, environmentId: undefined, agent: word(30), kind: "claude", model: word(60), createdBy: "local" });
+      const long: AgentEvent[] = [
+        { kind: "session_started", nativeId: word(200), model: word(100) },
+        { kind: "user_prompt", text: word(400) },
+        { kind: "assistant_message", text: `${word(400)}\n\n\`\`\`\n${word(600)}\n\`\`\`\n\n| ${word(80)} | ${word(80)} |\n|---|---|\n| a | b |\n` },
+        { kind: "reasoning", text: word(400) },
+        { kind: "tool_call", callId: "c1", name: word(60), input: { command: word(500), file_path: `${dir}/${"f".repeat(120)}.ts` } },
+        { kind: "tool_result", callId: "c1", output: `${word(900)}\n${word(700)}\n`, isError: false },
+        { kind: "tool_result", callId: "c2", output: word(900), isError: true },
+        { kind: "file_change", changes: [{ path: file, change: "update" }] },
+        { kind: "usage", inputTokens: 123_456_789, outputTokens: 98_765_432, cacheReadTokens: 1_000_000_000, costUsd: 1234.5678 },
+        { kind: "error", message: word(500), rateLimited: true, retryAt: "2026-01-01T00:00:00.000Z" },
+        { kind: "raw", stream: "stderr", text: word(800) },
+        { kind: "raw", stream: "stdout", text: word(120) },
+        { kind: "turn_completed", isError: true, result: word(500), numTurns: 3, durationMs: 4_000_000, totalCostUsd: 12.5 },
+      ];
+      await insertAgentEvents(db, session, 1, 1, long);
+      await updateSession(db, session, { status: "waiting", reason: `asked for help: ${word(300)}`, outcome: "help", runEnded: true });
+    } finally {
+      await db.close();
+    }
+    cook = await startCook({ env: { COOK_DATA_DIR: cook.dataDir } });
 
     const r = `/repos/${repo}`;
     const b = `/branches/${repo}`;
@@ -123,6 +158,7 @@ describe("page widths", () => {
       `${b}/${reviewBranch}?tab=work`,
       `${b}/${reviewBranch}?tab=terminal`,
       `${b}/${reviewBranch}?tab=setup`,
+      `${b}/${taskId}`,
       `${b}/${taskId}?tab=work`,
       `${b}/${taskId}?tab=setup`,
       "/repos/new",

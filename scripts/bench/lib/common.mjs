@@ -234,6 +234,62 @@ export function vmStatus(pid) {
   return { VmRSS: kb("VmRSS"), VmHWM: kb("VmHWM"), RssAnon: kb("RssAnon"), RssFile: kb("RssFile"), VmSize: kb("VmSize") };
 }
 
+/** Server-side times (the request log's ms) of the requests to `path` a server logged, oldest first. */
+export function serverTimes(server, path) {
+  return server
+    .output()
+    .split("\n")
+    .filter((line) => line.includes('"msg":"request"'))
+    .map((line) => JSON.parse(line))
+    .filter((entry) => entry.path === path)
+    .map((entry) => entry.ms);
+}
+
+/**
+ * GET `path` (plus `query`) from a server of startServer; its server time is read from the request
+ * log once the line is written (the logger writes asynchronously). Resolves { wall, server, html }.
+ */
+export async function timedGet(server, path, { query = "", headers = {} } = {}) {
+  const logged = serverTimes(server, path).length;
+  const t = now();
+  const response = await fetch(`${server.url}${path}${query}`, { headers });
+  const html = await response.text();
+  const wall = now() - t;
+  if (!response.ok) throw new Error(`GET ${path}${query} → ${response.status}`);
+  for (let waited = 0; serverTimes(server, path).length === logged && waited < 2000; waited += 5) await sleep(5);
+  return { wall, server: serverTimes(server, path).at(-1) ?? NaN, html };
+}
+
+/** git with a fixed identity and no user config, for the repos benchmarks make. */
+export function benchGit(args, cwd) {
+  const identity = { GIT_AUTHOR_NAME: "Bench", GIT_AUTHOR_EMAIL: "bench@example.com", GIT_COMMITTER_NAME: "Bench", GIT_COMMITTER_EMAIL: "bench@example.com" };
+  return execFileSync("git", args, { cwd, env: { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", ...identity }, encoding: "utf8" });
+}
+
+/**
+ * Runs `measure(label, env)` on the embedded store and, when it is reachable, on a scratch
+ * PostgreSQL database (env COOK_DATABASE_URL); BENCH_STORES=embedded or =postgres picks one.
+ * Resolves the results in that order.
+ */
+export async function onEachStore(prefix, measure) {
+  const stores = (process.env.BENCH_STORES || "embedded,postgres").split(",");
+  const results = stores.includes("embedded") ? [await measure("embedded PGlite", {})] : [];
+  let scratch;
+  try {
+    if (stores.includes("postgres")) scratch = await scratchDatabase(prefix);
+  } catch (err) {
+    console.log(`PostgreSQL not reachable (${err.message}); not measured on it`);
+  }
+  if (scratch) {
+    try {
+      results.push(await measure("PostgreSQL", { COOK_DATABASE_URL: scratch.url }));
+    } finally {
+      await scratch.drop();
+    }
+  }
+  return results;
+}
+
 /**
  * Builds the final JSON line. `rows` are what the docs table shows:
  * { metric, value, unit, target?: string, pass?: boolean, note?: string }.

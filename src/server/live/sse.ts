@@ -18,8 +18,14 @@ export interface LiveStreamOptions {
   afterId?: number;
   /** Only events this accepts (beyond pattern and repo): a page that refreshes on some kinds of event only. */
   filter?(event: Event): boolean;
-  format(event: Event): SseMessage;
+  /**
+   * The message (or messages, or none) an event becomes. It may take its time (render markdown,
+   * read the store): messages still go out in the order of their events, one event's after another's.
+   */
+  format(event: Event): FormattedMessage | Promise<FormattedMessage>;
 }
+
+export type FormattedMessage = SseMessage | SseMessage[] | undefined;
 
 export interface LiveStreams {
   open(ctx: Context, options: LiveStreamOptions): Promise<void>;
@@ -79,11 +85,31 @@ export function createLiveStreams(deps: { bus: Bus; db: Db }): LiveStreams {
       ctx.body = body;
       body.write("retry: 3000\n\n");
 
+      const write = (id: number, formatted: FormattedMessage) => {
+        if (closed || formatted === undefined) return;
+        for (const message of Array.isArray(formatted) ? formatted : [formatted]) body.write(encodeSseMessage(id, message));
+      };
+      // Messages made asynchronously are written in event order: each waits for the one before.
+      let pending: Promise<void> | undefined;
+      const queue = (work: Promise<void>) => {
+        // A message that could not be made is left out: the page shows it on its next load.
+        const settled = work.catch(() => {});
+        pending = settled;
+        void settled.then(() => {
+          if (pending === settled) pending = undefined;
+        });
+      };
       const send = (event: Event) => {
         if (closed || event.id <= lastId || (options.repo !== undefined && event.repo !== options.repo)) return;
         lastId = event.id;
         if (options.filter && !options.filter(event)) return;
-        body.write(encodeSseMessage(event.id, options.format(event)));
+        if (pending) {
+          queue(pending.then(async () => write(event.id, await options.format(event))));
+          return;
+        }
+        const formatted = options.format(event);
+        if (formatted instanceof Promise) queue(formatted.then((message) => write(event.id, message)));
+        else write(event.id, formatted);
       };
 
       void (async () => {

@@ -38,3 +38,10 @@ export async function markdown(job: Job & { text: string; links: LinkBase | unde
   job.started.postMessage("started");
   return renderMarkdown(job.text, job.links);
 }
+
+/** Many short markdown texts (an agent session's messages) in one job: one round trip, not one a message. */
+export async function markdownList(job: Job & { texts: string[] }): Promise<string[]> {
+  const { renderMarkdown } = await import("./markdown.js");
+  job.started.postMessage("started");
+  return job.texts.map((text) => renderMarkdown(text));
+}

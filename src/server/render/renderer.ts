@@ -18,6 +18,11 @@ export interface Renderer {
   code(text: string, fileName: string): Promise<CodeView | undefined>;
   /** Markdown as sanitized HTML, or, past a limit or on any failure, as escaped plain text under a note. Never throws. */
   markdown(text: string, links?: LinkBase): Promise<string>;
+  /**
+   * Many markdown texts (an agent's messages) as sanitized HTML, in order, under the same limits as
+   * `markdown`; small ones go to the workers in batches. Never throws.
+   */
+  markdownList(texts: readonly string[]): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -34,10 +39,14 @@ export interface RendererOptions {
   /** Time a job may wait for a worker (all busy, or one still starting) before it is given up. */
   waitMs?: number;
   /** Told of every job that ran out of time or failed, for the log. */
-  onGiveUp?: (job: "code" | "markdown", reason: string) => void;
+  onGiveUp?: (job: "code" | "markdown" | "markdownList", reason: string) => void;
 }
 
 type Lane = { pool: Piscina; budgetMs: number };
+
+// A list of markdown texts shorter than this (a live batch of a few messages) is one job: another
+// thread's round trip would cost more than it saves.
+const minBatchChars = 8 * 1024;
 
 /**
  * Two pools of worker threads (piscina) running render-worker.ts, one lane for small inputs (every
@@ -51,12 +60,13 @@ type Lane = { pool: Piscina; budgetMs: number };
  */
 export function createRenderer(options: RendererOptions = {}): Renderer {
   const waitMs = options.waitMs ?? renderLimits.waitMs;
+  const threads = options.threads ?? 2;
   const pool = (minThreads: number, nice: number) =>
     new Piscina({
       filename: new URL("./render-worker.js", import.meta.url).href,
       workerData: { nice },
       minThreads,
-      maxThreads: options.threads ?? 2,
+      maxThreads: threads,
       idleTimeout: 60_000,
       // A runaway input may allocate as well as spin: the worker dies, not the server.
       resourceLimits: { maxOldGenerationSizeMb: 256 },
@@ -70,7 +80,7 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
       : { pool: (heavyPool ??= pool(0, 10)), budgetMs: options.budgetMs ?? renderLimits.budgetMs };
 
   /** Runs one job within its lane's budget; undefined (and onGiveUp told) if it failed or ran out of time. */
-  async function run<T>(lane: Lane, name: "code" | "markdown", job: object): Promise<T | undefined> {
+  async function run<T>(lane: Lane, name: "code" | "markdown" | "markdownList", job: object): Promise<T | undefined> {
     const controller = new AbortController();
     let reason = `no worker was free within ${waitMs} ms`;
     let timer = setTimeout(() => controller.abort(), waitMs);
@@ -93,6 +103,19 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
   }
 
   const plainMarkdown = (text: string, note: string) => `<p class="notice">${escapeHtml(note)}</p>\n<pre>${escapeHtml(text)}</pre>`;
+  const tooMuch = (text: string) =>
+    Buffer.byteLength(text) > renderLimits.markdownBytes
+      ? "Too large to render as markdown; shown as plain text."
+      : markdownNesting(text) > renderLimits.markdownNesting
+        ? "Nested too deeply to render as markdown; shown as plain text."
+        : undefined;
+
+  async function markdown(text: string, links?: LinkBase): Promise<string> {
+    const refused = tooMuch(text);
+    if (refused) return plainMarkdown(text, refused);
+    const html = await run<string>(laneFor(text), "markdown", { text, links });
+    return html ?? plainMarkdown(text, "Could not be rendered as markdown in time; shown as plain text.");
+  }
 
   return {
     async code(text, fileName) {
@@ -107,11 +130,45 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
       return language ? { rows, note: "Highlighting took too long; shown as plain text." } : { rows };
     },
 
-    async markdown(text, links) {
-      if (Buffer.byteLength(text) > renderLimits.markdownBytes) return plainMarkdown(text, "Too large to render as markdown; shown as plain text.");
-      if (markdownNesting(text) > renderLimits.markdownNesting) return plainMarkdown(text, "Nested too deeply to render as markdown; shown as plain text.");
-      const html = await run<string>(laneFor(text), "markdown", { text, links });
-      return html ?? plainMarkdown(text, "Could not be rendered as markdown in time; shown as plain text.");
+    markdown,
+
+    async markdownList(texts) {
+      const out: string[] = new Array(texts.length);
+      // Texts that fit the quick lane go in batches of up to quickBytes together: a session of
+      // thousands of messages is a few jobs, not thousands of round trips. A list large enough is
+      // split over the lane's threads, which then render it side by side. A batch that fails or
+      // overruns shows its texts as plain text, as one text would.
+      const total = texts.reduce((sum, text) => sum + text.length, 0);
+      const batchBytes = Math.min(renderLimits.quickBytes, Math.max(minBatchChars, Math.ceil(total / threads)));
+      const batches: number[][] = [];
+      let batch: number[] = [];
+      let bytes = 0;
+      const single: Promise<void>[] = [];
+      texts.forEach((text, i) => {
+        const size = Buffer.byteLength(text);
+        const refused = tooMuch(text);
+        if (refused) out[i] = plainMarkdown(text, refused);
+        else if (size > renderLimits.quickBytes) single.push(markdown(text).then((html) => void (out[i] = html)));
+        else {
+          if (bytes + size > batchBytes && batch.length > 0) {
+            batches.push(batch);
+            batch = [];
+            bytes = 0;
+          }
+          batch.push(i);
+          bytes += size;
+        }
+      });
+      if (batch.length > 0) batches.push(batch);
+      const lane = laneFor("");
+      await Promise.all([
+        ...single,
+        ...batches.map(async (indexes) => {
+          const html = await run<string[]>(lane, "markdownList", { texts: indexes.map((i) => texts[i]) });
+          indexes.forEach((index, k) => (out[index] = html?.[k] ?? plainMarkdown(texts[index]!, "Could not be rendered as markdown in time; shown as plain text.")));
+        }),
+      ]);
+      return out;
     },
 
     async close() {

@@ -96,6 +96,11 @@ const cases: Case[] = [
       { route: "POST /branches", method: "POST", path: "/branches", form: () => ({ repo, name: `web/${fresh()}`, env: "none" }), agent: change, user: "ok" },
       { route: "POST /branches/:id/abandon", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/abandon`, agent: change, user: "ok" },
       { route: "POST /tasks/:id/start", method: "POST", path: `/tasks/${repo}-task/start`, agent: change, user: "ok" },
+      // Agent sessions: prompting and interrupting change a branch; on a branch without an
+      // environment or a session, those who may are told why not (409), after the decision.
+      { route: "POST /branches/:id/prompt", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/prompt`, form: () => ({ prompt: "hello" }), agent: change, user: 409, admin: 409 },
+      { route: "POST /branches/:id/interrupt", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/interrupt`, agent: change, user: 409, admin: 409 },
+      { route: "GET /branches/{*ref}", method: "GET", path: `/branches/${repo}/feature?tab=agent&session=SESSION_${repo}`, agent, user: "ok" },
       { route: "GET /api/branches", method: "GET", path: `/api/branches?repo=${repo}`, agent, user: "ok" },
       { route: "GET /api/branches/*ref", method: "GET", path: `/api/branches/FEATURE_${repo}`, agent, user: "ok" },
       { route: "POST /api/branches", method: "POST", path: "/api/branches", body: () => ({ repo, name: `api/${fresh()}`, env: "none" }), agent: change, user: "ok" },
@@ -147,7 +152,7 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   const sessionIds: Record<string, string> = {};
 
   before(async () => {
-    cook = await startCook({ config: '[auth]\nrequired = true\n[agents.noop]\nkind = "command"\ncommand = "true"\n' });
+    cook = await startCook({ config: '[auth]\nrequired = true\n[agents.quick]\nkind = "command"\ncommand = "true"\n' });
     secrets.admin = readFileSync(join(cook.dataDir, "initial-admin-token"), "utf8").trim();
     const asAdmin = (args: string[]) => cook.cli(args, { env: { COOK_TOKEN: secrets.admin } });
     const seed = await makeWorkRepo([{ "notes.txt": "hello\n" }]);
@@ -171,7 +176,11 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       const created = await asAdmin(["branch", "create", repo, "feature", "--env=local", "--json"]);
       assert.equal(created.code, 0, created.stderr);
       featureIds[repo] = (JSON.parse(created.stdout) as { branch: { id: string } }).branch.id;
-      const prompted = await fetch(`${cook.url}/api/branches/${featureIds[repo]}/prompt`, { method: "POST", headers: { Authorization: `Bearer ${secrets.admin}`, "Content-Type": "application/json" }, body: JSON.stringify({ agent: "noop", prompt: "hello" }) });
+      const prompted = await fetch(`${cook.url}/api/branches/${featureIds[repo]}/prompt`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${secrets.admin}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt: "say nothing", agent: "quick" }),
+      });
       assert.equal(prompted.status, 202, await prompted.clone().text());
       sessionIds[repo] = ((await prompted.json()) as { session: { id: string } }).session.id;
     }
@@ -180,7 +189,10 @@ describe("authorization: one decision for API, pages, streams and git", () => {
 
   async function send(c: Case, actor: Actor): Promise<{ status: number; path: string; text: string }> {
     const made = typeof c.path === "string" ? c.path : await c.path({ url: cook.url, admin: secrets.admin });
-    const path = made.replace("HEAD_SHA", headSha).replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!).replace(/SESSION_(own|other)/, (_, repo: string) => sessionIds[repo]!);
+    const path = made
+      .replace("HEAD_SHA", headSha)
+      .replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!)
+      .replace(/SESSION_(own|other)/g, (_, repo: string) => sessionIds[repo]!);
     const headers: Record<string, string> = { Accept: path.startsWith("/api/") ? "application/json" : "text/html" };
     if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
     let body: string | undefined;

@@ -54,6 +54,8 @@ const bodyRoutes: BodyRoute[] = [
   { method: "POST", path: "/api/tokens", fields: ["scope", "name"], base: { scope: "user" } },
   { method: "POST", path: "/tasks", fields: ["repo", "title", "priority", "depends_on", "body"], base: { repo: "shop", title: "form" }, form: true },
   { method: "POST", path: "/tasks/target", fields: ["repo", "title", "priority", "depends_on", "body"], base: { repo: "shop", title: "form" }, form: true },
+  { method: "POST", path: "/branches/hostile/prompt?repo=shop", fields: ["prompt", "agent"], base: { prompt: "hello" }, form: true },
+  { method: "POST", path: "/branches/hostile/interrupt?repo=shop", fields: ["interrupt"], base: {}, form: true },
 ];
 
 const getRoutes = [
@@ -73,6 +75,7 @@ const getRoutes = [
   "/repos/shop/raw/main/$",
   "/repos/shop/commits/main/$?page=$",
   "/repos/shop/commit/$",
+  "/branches/shop/hostile?tab=$&session=$&before=$",
   "/$.git/info/refs?service=$",
   "/shop.git/info/refs?service=$",
   "/public/$",
@@ -87,6 +90,7 @@ describe("hostile input never gets a 5xx", () => {
     const seed = await makeWorkRepo([{ "README.md": "# shop\n", "src/a.txt": "a\n" }]);
     assert.equal((await cook.cli(["repo", "add", "shop", `--clone=${seed}`])).code, 0);
     assert.equal((await cook.cli(["task", "create", "shop", "--title=target", "--id=target"])).code, 0);
+    assert.equal((await cook.cli(["branch", "create", "shop", "hostile", "--env=none"])).code, 0);
   });
   after(() => cook?.stop());
 

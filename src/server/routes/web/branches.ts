@@ -1,28 +1,35 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type nunjucks from "nunjucks";
+import { latestSessionsOf, usageOf } from "../../../agents/read-sessions.js";
+import { interruptSession, promptSession, startSession } from "../../../agents/sessions.js";
 import { abandonBranch } from "../../../branches/abandon-branch.js";
 import { readBranchChanges } from "../../../branches/branch-changes.js";
 import { createBranch } from "../../../branches/create-branch.js";
 import { getBranchDetail, listBranches, type BranchDetail, type BranchListFilter } from "../../../branches/read-branches.js";
 import { agentRepoOf, may } from "../../../core/authorization.js";
 import { backendNames, branchStatuses, type Branch } from "../../../core/branch.js";
+import { CookError } from "../../../core/errors.js";
+import { isId } from "../../../core/ids.js";
 import type { Event } from "../../../events/event.js";
 import { allSubjects, subjects } from "../../../events/subjects.js";
 import { listRepoNames } from "../../../forge/repos.js";
 import { listTaskLinks, listTasks } from "../../../tasks/read-tasks.js";
 import type { LiveStreams } from "../../live/sse.js";
 import { actorOf, permit } from "../../middleware/auth.js";
-import { branchFilterFromQuery, resumeAfter } from "../../params.js";
+import { branchFilterFromQuery, optionalInteger, resumeAfter } from "../../params.js";
 import { bodyRepo, branchPathResource, branchQueryResource, branchResource, queryRepo } from "../../route-resources.js";
 import type { Services } from "../../services.js";
 import { renderFragment } from "../../views.js";
+import { presentSession } from "./agent-view.js";
+import { agentLiveMessage, readAgentPanel, readPanelSession, type AgentFocus } from "./branch-agent.js";
 import { branchHref, presentBranch } from "./branch-links.js";
 import { readWorkPanel } from "./branch-work.js";
 import { formFields, formRefusal, liveUrlFor, redirectAfterPost, type Form } from "./forms.js";
 import { linkTo } from "./repo-links.js";
 
 const tabs = [
+  { id: "agent", label: "Agent" },
   { id: "changes", label: "Changes" },
   { id: "work", label: "Uncommitted" },
   { id: "terminal", label: "Terminal" },
@@ -30,7 +37,8 @@ const tabs = [
 ] as const;
 type Tab = (typeof tabs)[number]["id"];
 
-const tabOf = (value: unknown): Tab => tabs.find((tab) => tab.id === value)?.id ?? "changes";
+/** The tab asked for; without one, Agent for a branch an agent has worked on, else Changes. */
+const tabOf = (value: unknown, hasSessions: boolean): Tab => tabs.find((tab) => tab.id === value)?.id ?? (hasSessions ? "agent" : "changes");
 const hxTarget = (ctx: Context) => (ctx.get("HX-Request") ? ctx.get("HX-Target") : "");
 const filterQuery = (filter: BranchListFilter) => ({ repo: filter.repo, status: filter.status, task: filter.taskId });
 
@@ -39,17 +47,17 @@ function queryString(query: Record<string, string | undefined>): string {
   return params.size ? `?${params}` : "";
 }
 
-/** Whether an event is about this branch: its own events and its environments' (by id), anything else under its subject. */
+/** Whether an event is about this branch: its own events and its environments' and agents' (by id), anything else under its subject. */
 function isAbout(event: Event, branch: Branch): boolean {
   const data = (event.data ?? {}) as { id?: unknown; branchId?: unknown };
-  if (event.type.startsWith("environment.")) return data.branchId === branch.id;
+  if (event.type.startsWith("environment.") || event.type.startsWith("agent.")) return data.branchId === branch.id;
   // The forge's ref events (pushed, deleted) carry no record id: the subject names the branch.
   if (event.type.startsWith("branch.")) return data.id === undefined || data.id === branch.id;
   return true;
 }
 
-/** What changes a dashboard row: a branch's or an environment's state, not each line of setup output. */
-const changesDashboard = (event: Event) => (event.type.startsWith("branch.") || event.type.startsWith("environment.")) && event.type !== "environment.output";
+/** What changes a dashboard row: a branch's, an environment's or an agent's state, not each line of output. */
+const changesDashboard = (event: Event) => /^(branch|environment|agent)\./.test(event.type) && !event.type.endsWith(".output");
 
 /**
  * The Branches area: the dashboard (filters, live over SSE, disk use measured in the background),
@@ -65,13 +73,21 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     const liveUrl = await liveUrlFor(services, "/branches/live", { repo: filter.repo });
     const rows = await listBranches(services, filter, { countLater: true });
     const tasks = new Map((await listTaskLinks(services, rows.flatMap((row) => (row.taskId ? [row.taskId] : [])))).map((task) => [task.id, task]));
+    const agents = await latestSessionsOf(services, rows.map((row) => row.id));
     let measuring = false;
     const branches = rows
       .map((row) => {
         const environment = row.environment && row.environment.state !== "torn_down" ? row.environment : undefined;
         const disk = environment ? services.diskUse.peek(environment) : undefined;
         if (disk && !disk.fresh) measuring = true;
-        return { ...presentBranch(row), task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined, liveEnvironment: Boolean(environment), disk: disk?.bytes };
+        const agent = agents.get(row.id);
+        return {
+          ...presentBranch(row),
+          task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined,
+          agent: agent ? presentSession(agent) : undefined,
+          liveEnvironment: Boolean(environment),
+          disk: disk?.bytes,
+        };
       })
       .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
     const query = queryString(filterQuery(filter));
@@ -123,15 +139,22 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     const agentRepo = agentRepoOf(actorOf(ctx));
     const afterId = resumeAfter(ctx.query.after, ctx.get("Last-Event-ID"));
     if (branch) {
+      // `agent=1`: the page shows the Agent tab, whose sessions follow the agent's events.
+      const followsAgent = ctx.query.agent === "1";
+      const canChange = may(actorOf(ctx), "change", { repo: branch.repo });
+      const change = (event: Event) => ({ event: "branch-change", data: String(event.id) });
       await live.open(ctx, {
         repo: agentRepo,
         pattern: subjects.ofBranch(branch.repo, branch.name),
         afterId,
-        filter: (event) => isAbout(event, branch),
-        format: (event) =>
-          event.type === "environment.output"
-            ? { event: "setup-output", data: renderFragment(views, "branches/_output", { text: String((event.data as { text?: unknown }).text ?? "") }) }
-            : { event: "branch-change", data: String(event.id) },
+        filter: (event) => isAbout(event, branch) && (followsAgent || event.type !== "agent.output"),
+        format: async (event) => {
+          if (event.type === "environment.output") return { event: "setup-output", data: renderFragment(views, "branches/_output", { text: String((event.data as { text?: unknown }).text ?? "") }) };
+          if (!event.type.startsWith("agent.")) return change(event);
+          const agent = followsAgent ? await agentLiveMessage(services, views, branch, event, canChange) : undefined;
+          // Output changes no fact of the summary; a session's start and end do.
+          return [...(agent ? [agent] : []), ...(event.type === "agent.output" ? [] : [change(event)])];
+        },
       });
       return;
     }
@@ -148,30 +171,53 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     await ctx.render("branches/_disk-use", { sizes });
   });
 
-  async function renderBranchPage(ctx: Context, branch: Branch, tab: Tab, refused?: { status: number; message: string }): Promise<void> {
-    // Where the stream starts is read before the setup log, so output written in between is sent
-    // again rather than missed.
-    const liveUrl = await liveUrlFor(services, "/branches/live", { branch: branch.id });
+  interface PageOptions {
+    /** The tab asked for (`?tab=`); undefined: the branch's default tab. */
+    tab?: unknown;
+    refused?: { status: number; message: string };
+    /** The Agent tab: a session's events before a seq. */
+    focus?: AgentFocus;
+    /** What was typed into a refused prompt box. */
+    prompt?: string;
+  }
+
+  async function renderBranchPage(ctx: Context, branch: Branch, options: PageOptions = {}): Promise<void> {
+    const canChange = may(actorOf(ctx), "change", { repo: branch.repo });
+    const target = hxTarget(ctx);
+    // htmx asking for one session of the Agent tab, or for its earlier events.
+    if (options.focus?.sessionId && (target === `session-${options.focus.sessionId}` || target === `earlier-${options.focus.sessionId}`)) {
+      const s = await readPanelSession(services, branch, options.focus.sessionId, { canChange, beforeSeq: options.focus.beforeSeq });
+      if (!s) throw new CookError("not_found", `branch '${branch.name}' has no agent session '${options.focus.sessionId}'`);
+      await ctx.render(target.startsWith("session-") ? "agents/_session" : "agents/_earlier-page", { s, w: s.window, branch });
+      return;
+    }
+    const [latest] = (await latestSessionsOf(services, [branch.id])).values();
+    const tab = tabOf(options.tab, latest !== undefined);
+    // Where the stream starts is read before the setup log and the agent's events, so what is
+    // written in between is sent again rather than missed (and the Agent tab skips what it has).
+    const liveUrl = await liveUrlFor(services, "/branches/live", { branch: branch.id, agent: tab === "agent" ? "1" : undefined });
     const detail = await getBranchDetail(services, branch.id);
     const presented = presentBranch(detail);
+    const defaultTab = latest ? "agent" : "changes";
     const [task] = detail.taskId ? await listTaskLinks(services, [detail.taskId]) : [];
-    const target = hxTarget(ctx);
     const view = {
       branch: presented,
       task: detail.taskId ? (task ?? { id: detail.taskId }) : undefined,
       tab,
-      tabs: tabs.map((t) => ({ ...t, href: t.id === "changes" ? presented.href : `${presented.href}?tab=${t.id}` })),
-      error: refused?.message,
-      canChange: may(actorOf(ctx), "change", { repo: detail.repo }),
+      tabs: tabs.map((t) => ({ ...t, href: t.id === defaultTab ? presented.href : `${presented.href}?tab=${t.id}` })),
+      error: options.refused?.message,
+      canChange,
       liveUrl,
+      agentSummary: latest ? { latest: presentSession(latest), usage: await usageOf(services, { branchId: branch.id }) } : undefined,
       // A refresh of the summary alone leaves the panel (and a terminal in it) as it is.
-      ...(target === "branch-summary" ? {} : await panelView(detail, tab)),
+      ...(target === "branch-summary" ? {} : await panelView(detail, tab, { canChange, focus: options.focus, prompt: options.prompt })),
     };
-    if (refused) ctx.status = refused.status;
+    if (options.refused) ctx.status = options.refused.status;
     await ctx.render(target === "branch-summary" ? "branches/_summary" : target === "branch-panel" ? "branches/_panel" : "branches/show", view);
   }
 
-  async function panelView(detail: BranchDetail, tab: Tab): Promise<Record<string, unknown>> {
+  async function panelView(detail: BranchDetail, tab: Tab, agent: { canChange: boolean; focus?: AgentFocus; prompt?: string }): Promise<Record<string, unknown>> {
+    if (tab === "agent") return { agent: await readAgentPanel(services, detail, agent) };
     if (tab === "work") return { work: await readWorkPanel(services, detail) };
     if (tab === "setup") return { setupLog: detail.setupLog };
     if (tab !== "changes") return {};
@@ -196,12 +242,41 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
       const ended = await abandonBranch(services, branch, actorOf(ctx));
       redirectAfterPost(ctx, branchHref(ended));
     } catch (err) {
-      await renderBranchPage(ctx, branch, "changes", formRefusal(err, ["conflict"]));
+      await renderBranchPage(ctx, branch, { tab: "changes", refused: formRefusal(err, ["conflict"]) });
+    }
+  });
+
+  // The Agent tab's prompt box: a follow-up, the answer to a help request, or (on a branch no agent
+  // has worked on) the first prompt. Left empty on a branch with a task, the agent works on TASK.md.
+  router.post("/:id/prompt", permit("change", branchResource(services)), async (ctx) => {
+    const branch = branchOf(ctx);
+    const form = formFields(ctx);
+    const prompt = (form.prompt ?? "").replace(/\r\n/g, "\n");
+    const agent = form.agent?.trim() || undefined;
+    try {
+      const [latest] = (await latestSessionsOf(services, [branch.id])).values();
+      if (!latest && prompt.trim() === "" && branch.taskId) await startSession(services, branch, { agent }, actorOf(ctx));
+      else await promptSession(services, branch, { prompt, agent }, actorOf(ctx));
+      redirectAfterPost(ctx, branchHref(branch));
+    } catch (err) {
+      await renderBranchPage(ctx, branch, { tab: "agent", refused: formRefusal(err, ["invalid", "conflict", "too_large", "unavailable"]), prompt: form.prompt });
+    }
+  });
+
+  router.post("/:id/interrupt", permit("change", branchResource(services)), async (ctx) => {
+    const branch = branchOf(ctx);
+    try {
+      await interruptSession(services, branch, actorOf(ctx));
+      redirectAfterPost(ctx, branchHref(branch));
+    } catch (err) {
+      await renderBranchPage(ctx, branch, { tab: "agent", refused: formRefusal(err, ["conflict"]) });
     }
   });
 
   router.get("/{*ref}", permit("read", branchPathResource(services)), async (ctx) => {
-    await renderBranchPage(ctx, branchOf(ctx), tabOf(ctx.query.tab));
+    const session = typeof ctx.query.session === "string" && ctx.query.session !== "" ? ctx.query.session : undefined;
+    if (session !== undefined && !isId("ses", session)) throw new CookError("invalid", "session must be a ses_ id");
+    await renderBranchPage(ctx, branchOf(ctx), { tab: ctx.query.tab, focus: { sessionId: session, beforeSeq: optionalInteger("before", ctx.query.before) } });
   });
 
   return router;

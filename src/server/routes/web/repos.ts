@@ -15,6 +15,7 @@ import {
   type Location,
   type RawBlob,
 } from "../../../forge/browse.js";
+import { usageOf } from "../../../agents/read-sessions.js";
 import { readCommitDiff, type FileDiff } from "../../../forge/commit-diff.js";
 import type { Ref } from "../../../git/refs.js";
 import { getRepo, listRepos } from "../../../forge/repos.js";
@@ -88,7 +89,7 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
     // the rest are reads through the repo's cat-file.
-    const [at, { branches, tags, defaultBranch }] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
+    const [at, { branches, tags, defaultBranch }, usage] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!), usageOf(services, { repo: ctx.params.repo! })]);
     const repo = { name: ctx.params.repo!, defaultBranch };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
@@ -96,6 +97,7 @@ export function repoWebRoutes(services: Services): Router {
       repo,
       tab: "code",
       cloneUrl: cloneUrl(ctx, repo.name),
+      usage: usage.sessions > 0 ? usage : undefined,
       at,
       treeHref: at ? linkTo("tree", at) : undefined,
       readme: readme && {

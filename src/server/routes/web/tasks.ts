@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
+import { latestSessionsOf, usageOf, waitingSessionsOfTasks } from "../../../agents/read-sessions.js";
 import { createBranch } from "../../../branches/create-branch.js";
 import { listBranches } from "../../../branches/read-branches.js";
 import { priorityNames, taskStatuses } from "../../../core/task.js";
@@ -13,6 +14,7 @@ import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
 import type { Services } from "../../services.js";
+import { presentSession } from "./agent-view.js";
 import { branchHref, presentBranch } from "./branch-links.js";
 import { formFields, formRefusal, liveUrlFor, redirectAfterPost, type Form } from "./forms.js";
 
@@ -47,11 +49,15 @@ export function taskWebRoutes(services: Services): Router {
     const page = optionalInteger("page", ctx.query.page) ?? 0;
     // One more than a page tells whether there is a next one.
     const [rows, counts, live] = await Promise.all([listTasks(services, { ...filter, limit: pageSize + 1, offset: page * pageSize }), countTasks(services, filter), liveUrl(services, "cook.task.>")]);
+    const tasks = rows.slice(0, pageSize);
+    // A task waiting on a human shows what its agent asked (the waiting session's reason).
+    const waiting = await waitingSessionsOfTasks(services, tasks.filter((task) => task.status === "needs_human").map((task) => task.id));
     const query = new URLSearchParams(Object.entries({ repo: filter.repo, status: filter.status, priority: filter.priority?.toString(), ready: filter.ready ? "true" : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
     const listUrl = `/tasks${query.size ? `?${query}` : ""}`;
     const pageUrl = (n: number) => `${listUrl}${query.size ? "&" : "?"}page=${n}`;
     const view = {
-      tasks: rows.slice(0, pageSize),
+      tasks,
+      help: Object.fromEntries([...waiting].map(([id, session]) => [id, session.reason])),
       counts,
       filter,
       // The filter lists only what the caller may read: an agent's token sees its one repo.
@@ -86,9 +92,11 @@ export function taskWebRoutes(services: Services): Router {
   async function renderTask(ctx: Context, id: string, refused?: { status: number; message: string }): Promise<void> {
     const detail = await getTaskDetail(services, id);
     const branches = await listBranches(services, { taskId: detail.task.id });
+    const agents = await latestSessionsOf(services, branches.map((branch) => branch.id));
     const view = {
       ...detail,
-      branches: branches.map(presentBranch),
+      branches: branches.map((branch) => ({ ...presentBranch(branch), agent: agents.has(branch.id) ? presentSession(agents.get(branch.id)!) : undefined })),
+      usage: agents.size > 0 ? await usageOf(services, { taskId: detail.task.id }) : undefined,
       priorityNames,
       error: refused?.message,
       bodyHtml: await services.render.markdown(detail.task.body),
