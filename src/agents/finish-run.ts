@@ -72,7 +72,10 @@ export async function finishRun(deps: AgentDeps, branch: Branch, environment: En
     }
     const needsHuman = verdict.needsHuman ?? (verdict.errorSignature ? await attemptsExhausted(deps, tx, branch, verdict) : undefined);
     if (needsHuman) await sendTaskToHuman(deps, tx, branch);
-    await appendAgentEvent(deps, tx, branch, moved, actionOf[moved.status], {
+    // Asking for help was announced when the agent asked; the run's end only updates the session.
+    const announced = moved.status === "waiting" && session.outcome === "help";
+    await appendAgentEvent(deps, tx, branch, moved, announced ? "output" : actionOf[moved.status], {
+      ...(announced ? { events: [] } : {}),
       run: moved.runs,
       reason: moved.reason ?? null,
       exitCode: result.exitCode ?? null,

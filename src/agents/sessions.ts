@@ -133,6 +133,8 @@ export async function returnTaskToWork(deps: AgentDeps, tx: Tx, branch: Branch, 
 export async function launchWhenReady(deps: AgentDeps, branch: Branch, session: AgentSession, prompt: string, resumeId: string | undefined, ready?: Environment): Promise<void> {
   try {
     const environment = ready ?? (await waitForEnvironment(deps, branch));
+    // Interrupted (or ended otherwise) while it waited for its environment: nothing to start.
+    if ((await findSession(deps.db, session.id))?.status !== "running") return;
     const hasTask = branch.taskId !== undefined;
     startRun(deps, { branch, environment, session, prompt, resumeId, hasTask }, (result) => finishRun(deps, branch, environment, session, result));
   } catch (err) {

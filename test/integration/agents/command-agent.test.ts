@@ -199,6 +199,8 @@ describe("agent sessions with a command agent", () => {
     const isHelp = (e: BusEvent) => e.type === "agent.help" && e.data.session === started.id;
     const help = (await busEvents("cook.agent.app.>", (events) => events.some(isHelp))).find(isHelp);
     assert.equal(help?.data.message, "which colour should the button be?");
+    const all = await busEvents("cook.agent.app.>", (events) => events.some((e) => e.data.session === started.id && e.type === "agent.output" && e.data.status === "waiting"));
+    assert.equal(all.filter(isHelp).length, 1, "asking for help is announced once");
     const answered = await api<{ session: SessionJson }>("POST", `/api/branches/${branch.id}/prompt`, { prompt: "blue; commit-and-done" });
     assert.equal(answered.body.session.id, started.id);
     assert.equal(await taskStatus(), "in_progress");
