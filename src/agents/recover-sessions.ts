@@ -1,6 +1,6 @@
 import { findBranchById } from "../db/branch-store.js";
-import { readFileSync } from "node:fs";
-import { sessionPid, sessionsInStatus, setSessionPid, updateSession } from "../db/agent-session-store.js";
+import { sessionsInStatus, updateSession } from "../db/agent-session-store.js";
+import { killSessionProcesses } from "./session-processes.js";
 import type { AgentDeps } from "./deps.js";
 import { schedulePausedResume } from "./finish-run.js";
 import { appendAgentEvent } from "./session-events.js";
@@ -20,7 +20,8 @@ export async function recoverSessions(deps: AgentDeps): Promise<number> {
       continue;
     }
     if (deps.liveRuns.has(session.id)) continue;
-    await killLeftOver(deps, session.id);
+    const killed = killSessionProcesses(session.id);
+    if (killed > 0) deps.log.warn({ session: session.id, processes: killed }, "killed an agent left running by a server that stopped without ending it");
     await deps.db.transaction(async (tx) => {
       const moved = await updateSession(tx, session.id, { status: "interrupted", reason: "the server stopped while it ran; send a follow-up to resume it", runEnded: true });
       await appendAgentEvent(deps, tx, branch, moved, "interrupted", { reason: moved.reason, run: moved.runs });
@@ -43,22 +44,3 @@ export async function stopAllRuns(deps: AgentDeps): Promise<void> {
   deps.resumeTimers.clear();
 }
 
-/**
- * A server that crashed left its agents running (they lead their own process groups). The group
- * recorded for the session is killed — only if its leader still is that session's process (its
- * environment names the session), so a reused pid is never touched.
- */
-async function killLeftOver(deps: AgentDeps, sessionId: string): Promise<void> {
-  const pid = await sessionPid(deps.db, sessionId);
-  if (!pid) return;
-  try {
-    const environ = readFileSync(`/proc/${pid}/environ`, "latin1");
-    if (environ.split("\0").includes(`COOK_SESSION_ID=${sessionId}`)) {
-      process.kill(-pid, "SIGKILL");
-      deps.log.warn({ session: sessionId, pid }, "killed an agent left running by a crashed server");
-    }
-  } catch {
-    // Gone already, or not ours to read.
-  }
-  await setSessionPid(deps.db, sessionId, null);
-}

@@ -2,7 +2,7 @@ import type { AgentEvent, UsageEvent } from "../core/agent-event.js";
 import type { AgentSession } from "../core/agent-session.js";
 import type { Branch, Environment } from "../core/branch.js";
 import { insertAgentEvents, lastAgentEventSeq } from "../db/agent-event-store.js";
-import { addSessionUsage, setSessionPid, updateSession } from "../db/agent-session-store.js";
+import { addSessionUsage, updateSession } from "../db/agent-session-store.js";
 import { contextOf, processIn } from "../environments/context.js";
 import { runCommand } from "../environments/run-command.js";
 import { adapterFor } from "./adapters/index.js";
@@ -12,6 +12,7 @@ import { LineSplitter } from "./line-splitter.js";
 import { parserFor } from "./parsers/index.js";
 import { priceOf } from "./prices.js";
 import { maskSecrets, secretValues } from "./secrets.js";
+import { killSessionProcesses } from "./session-processes.js";
 import { appendAgentEvent } from "./session-events.js";
 import { checkLogin, checkProgram, prepareStateDir, programFolders, sessionStateDir, sessionTmpDir } from "./state-dir.js";
 import { createWatchdogs } from "./watchdogs.js";
@@ -200,8 +201,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
 
   live.finished = (async () => {
     try {
-      const onStart = (pid: number) => void setSessionPid(deps.db, session.id, pid).catch(() => {});
-      result.exitCode = await runCommand(spec, { stdout: (chunk) => stdoutLines.push(chunk), stderr: (chunk) => stderrLines.push(chunk) }, abort.signal, onStart);
+      result.exitCode = await runCommand(spec, { stdout: (chunk) => stdoutLines.push(chunk), stderr: (chunk) => stderrLines.push(chunk) }, abort.signal);
     } catch (err) {
       result.startError = (err as Error).message;
     }
@@ -214,7 +214,8 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     flush();
     await writing;
     result.stop = live.stop;
-    await setSessionPid(deps.db, session.id, null).catch(() => {});
+    // What left the run's process group (its own session, a daemon) goes with the run too.
+    killSessionProcesses(session.id);
     result.lastError ??= lastStderr;
     running.delete(abort);
     deps.liveRuns.delete(session.id);

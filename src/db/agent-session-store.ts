@@ -188,13 +188,3 @@ export async function usageOfBranches(q: Queryable, branchIds: readonly string[]
   };
 }
 
-/** Records the process group of the session's current run (cleared with null when it ends). */
-export async function setSessionPid(q: Queryable, id: string, pid: number | null): Promise<void> {
-  await q.query("UPDATE agent_sessions SET pid = $2 WHERE id = $1", [id, pid]);
-}
-
-/** The process group recorded for a session's run, if any. */
-export async function sessionPid(q: Queryable, id: string): Promise<number | undefined> {
-  const rows = await q.query<{ pid: number | null }>("SELECT pid FROM agent_sessions WHERE id = $1", [id]);
-  return rows[0]?.pid ?? undefined;
-}

@@ -12,14 +12,12 @@ export interface CommandOutput {
  * Runs a process to its end with stdin closed, streaming its output; resolves with its exit code
  * (128 + signal number when killed, as shells report it). It leads its own process group, so
  * `signal` (a client that went away, a teardown) kills everything it started, not just itself.
- * Throws CookError("unavailable") when the program cannot be started at all. `onStart` gets the
- * process id (which is also its process group's id) once it is spawned.
+ * Throws CookError("unavailable") when the program cannot be started at all.
  */
-export function runCommand(spec: ProcessSpec, output: CommandOutput, signal?: AbortSignal, onStart?: (pid: number) => void): Promise<number> {
+export function runCommand(spec: ProcessSpec, output: CommandOutput, signal?: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     const [file, ...args] = spec.argv;
     const child = spawn(file!, args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
-    if (child.pid !== undefined) onStart?.(child.pid);
     const killGroup = () => {
       try {
         process.kill(-child.pid!, "SIGKILL");

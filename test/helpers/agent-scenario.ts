@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { processesOfSession } from "../../src/agents/session-processes.js";
 import type { Script } from "../fixtures/model-server/script.js";
 import { startModelServer, type ModelServer } from "../fixtures/model-server/server.js";
 import { agentCliMissing, agentCliPath, configDirPlaceholder, prepareAgentLogin, type AgentCli } from "./agent-clis.js";
@@ -60,19 +60,6 @@ export function cookAgentConfig(cli: AgentCli, server: ModelServer): string {
   ].join("\n");
 }
 
-/** Processes (pids) whose environment names this agent session: what Cook started for it and what that started. */
-export function processesOfSession(sessionId: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      if (readFileSync(`/proc/${name}/environ`, "latin1").split("\0").includes(`COOK_SESSION_ID=${sessionId}`)) pids.push(Number(name));
-    } catch {
-      // Gone, or not readable.
-    }
-  }
-  return pids;
-}
 
 interface SessionJson {
   id: string;
@@ -123,7 +110,8 @@ export function describeRealAgent(cli: AgentCli): void {
     const story = async (id: string) =>
       (await api<{ events: Array<Record<string, unknown>> }>("GET", `/api/sessions/${id}/events`)).events
         .map((e) => `${e.run} ${e.kind} ${JSON.stringify(e.text ?? e.name ?? e.output ?? e.message ?? e.nativeId ?? "").slice(0, 200)}${e.input ? ` ${JSON.stringify(e.input).slice(0, 200)}` : ""}`)
-        .join("\n");
+        .join("\n") +
+      `\nmodel server: ${server.requests.map((r) => `${r.path}${r.script ? ` ${r.script}#${r.step}` : ""}${r.side ? " side" : ""} ${r.status ?? "open"}`).join(", ")}`;
     const events = async (id: string) => (await api<{ events: Array<{ seq: number; run: number; kind: string; nativeId?: string; name?: string }> }>("GET", `/api/sessions/${id}/events`)).events;
     const forgeHead = async (branch: string) => (await lsRemote(`${cook.url}/app.git`))[`refs/heads/${branch}`];
 

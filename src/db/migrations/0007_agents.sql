@@ -15,7 +15,6 @@ CREATE TABLE agent_sessions (
   runs               integer     NOT NULL DEFAULT 0,     -- prompts run so far
   turns              integer     NOT NULL DEFAULT 0,     -- model turns (requests answered) so far
   exit_code          integer,                            -- of the last run
-  pid                integer,                            -- process group of the run going on (to end it after a crash)
   input_tokens       bigint      NOT NULL DEFAULT 0,
   output_tokens      bigint      NOT NULL DEFAULT 0,
   cache_read_tokens  bigint      NOT NULL DEFAULT 0,

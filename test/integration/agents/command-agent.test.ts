@@ -38,7 +38,7 @@ case "$1" in
   *leave-dirty*) echo dirty > dirty.txt ;;
   *ask*) cook ask-for-help "which colour should the button be?"; sleep 60 ;;
   *sleep*) sh -c 'sleep 600; true' "cook-agent-sleeper-$COOK_SESSION_ID" & wait ;;
-  *garbage*) printf '\\033]0;pwned\\007\\001\\002 not json {"x":\\n'; head -c 20000000 /dev/zero | tr '\\0' a; echo; echo after ;;
+  *garbage*) printf '\\033]0;pwned\\007\\001\\002 not json {"x":\\n'; head -c 100000000 /dev/zero | tr '\\0' a; echo; echo after ;;
   *fail*) echo "boom: cannot open /tmp/run-$$/x at 12:00:01" >&2; exit 3 ;;
   *loop*) i=0; while [ $i -lt 100 ]; do echo "same line"; i=$((i+1)); done; sleep 600 ;;
   *escape*)
@@ -237,16 +237,21 @@ describe("agent sessions with a command agent", () => {
     assert.equal((await api<{ task: { status: string } }>("GET", `/api/tasks/${task.id}`)).body.task.status, "needs_human");
   });
 
-  it("garbage and a 20 MB line are kept as bounded raw text while the server goes on serving", async () => {
+  it("garbage and a 100 MB line are kept as bounded raw text while the server goes on serving", async () => {
     const { session: started } = await create("garbage", "garbage");
-    const healthStarted = Date.now();
-    assert.equal((await fetch(`${url}/healthz`)).status, 200);
-    assert.ok(Date.now() - healthStarted < 2000);
+    // Others are served while the agent pours out its line.
+    let slowest = 0;
+    while ((await session(started.id)).status === "running") {
+      const asked = Date.now();
+      assert.equal((await fetch(`${url}/healthz`)).status, 200);
+      slowest = Math.max(slowest, Date.now() - asked);
+    }
+    assert.ok(slowest < 1000, `the server answered within a second while it read the line (slowest ${slowest} ms)`);
     await ended(started.id);
     const stored = await events(started.id);
     const long = stored.find((e) => e.kind === "assistant_message" && (e.text?.length ?? 0) > 1000) ?? stored.find((e) => e.kind === "raw" && (e.text?.length ?? 0) > 1000);
     assert.ok(long, "the long line is kept");
-    assert.ok(Buffer.byteLength(long.text!) < 1024 * 1024 + 100, `bounded: ${Buffer.byteLength(long.text!)} bytes`);
+    assert.ok(Buffer.byteLength(long.text!) <= 64 * 1024 + 100, `bounded to 64 KiB: ${Buffer.byteLength(long.text!)} bytes`);
     assert.ok(stored.some((e) => e.text === "after"), "the line after it is read too");
   });
 
