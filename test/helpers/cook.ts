@@ -107,7 +107,9 @@ export async function startCook(options: StartOptions = {}): Promise<RunningCook
     writeFileSync(file, options.config);
     args.push("--config", file);
   }
-  const env = cleanEnv({ COOK_LOG_LEVEL: "info", ...options.env, COOK_DATA_DIR: dataDir });
+  // A HOME of its own: the shells and agents of its environments must not run this machine's
+  // dotfiles (pyenv's rehash lock, left by a shell a test killed, made every later shell wait 60 s).
+  const env = cleanEnv({ COOK_LOG_LEVEL: "info", HOME: mkdtempSync(join(tmpdir(), "cook-home-")), ...options.env, COOK_DATA_DIR: dataDir });
   const child = spawn(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

@@ -35,14 +35,15 @@ export function attach(cook: RunningCook, args: string[], options: { env?: Recor
   const attached: Attached = {
     pty,
     output: () => output,
-    async waitFor(pattern, from = 0, timeoutMs = 20_000) {
+    // Generous: on a 2-core machine running the whole suite a shell has taken over 20 s to start.
+    async waitFor(pattern, from = 0, timeoutMs = 60_000) {
       return eventually(() => pattern.exec(output.slice(from)) ?? undefined, timeoutMs, `${pattern} in the terminal`).catch((err: Error) => {
         throw new Error(`${err.message}; it shows ${JSON.stringify(output.slice(from))}`);
       });
     },
     async prompt() {
       const seen = prompts++;
-      await eventually(() => output.split("\u001b[?2004h").length - 1 > seen || undefined, 20_000, `prompt ${seen + 1}`).catch((err: Error) => {
+      await eventually(() => output.split("\u001b[?2004h").length - 1 > seen || undefined, 60_000, `prompt ${seen + 1}`).catch((err: Error) => {
         throw new Error(`${err.message}; the terminal shows ${JSON.stringify(output)}`);
       });
     },
