@@ -38,3 +38,8 @@ export interface AgentAdapter {
   /** Whether the CLI has sessions of its own to resume (a `command` agent has none). */
   readonly resumable: boolean;
 }
+
+/** The prompt of a CLI that takes no system prompt: Cook's instruction (first run only) ahead of it. */
+export function promptWithInstruction(run: Pick<RunRequest, "prompt" | "instruction">): string {
+  return run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+}

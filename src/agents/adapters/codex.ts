@@ -1,4 +1,4 @@
-import type { AgentAdapter } from "./adapter.js";
+import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
 
 /**
  * Codex: `codex exec --json --dangerously-bypass-approvals-and-sandbox <prompt>`; resume with
@@ -8,7 +8,7 @@ import type { AgentAdapter } from "./adapter.js";
 export const codexAdapter: AgentAdapter = {
   kind: "codex",
   argv(run) {
-    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    const prompt = promptWithInstruction(run);
     const common = [
       "--json",
       "--dangerously-bypass-approvals-and-sandbox",

@@ -1,4 +1,4 @@
-import type { AgentAdapter } from "./adapter.js";
+import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
 
 /**
  * Cursor's agent CLI: `cursor-agent -p --output-format stream-json --force <prompt>`,
@@ -8,7 +8,7 @@ import type { AgentAdapter } from "./adapter.js";
 export const cursorAdapter: AgentAdapter = {
   kind: "cursor",
   argv(run) {
-    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    const prompt = promptWithInstruction(run);
     return [
       run.command,
       ...run.args,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { AgentAdapter } from "./adapter.js";
+import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
 
 /**
  * Gemini CLI: `gemini -p <prompt> --output-format stream-json --yolo --skip-trust`, `--resume <id>`
@@ -10,7 +10,7 @@ import type { AgentAdapter } from "./adapter.js";
 export const geminiAdapter: AgentAdapter = {
   kind: "gemini",
   argv(run) {
-    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    const prompt = promptWithInstruction(run);
     return [
       run.command,
       ...run.args,

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { AgentAdapter } from "./adapter.js";
+import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
 
 /**
  * OpenCode: `opencode run --format json <prompt words>`, `--session <ses_…>` to go on. Its login
@@ -11,7 +11,7 @@ import type { AgentAdapter } from "./adapter.js";
 export const opencodeAdapter: AgentAdapter = {
   kind: "opencode",
   argv(run) {
-    const prompt = run.instruction ? `${run.instruction}\n\n${run.prompt}` : run.prompt;
+    const prompt = promptWithInstruction(run);
     return [
       run.command,
       ...run.args,

@@ -5,14 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { tempDir } from "../../helpers/git.js";
-import { eventually } from "../../helpers/wait.js";
+import { agentApi, type SessionJson } from "../../helpers/agent-api.js";
 
-interface SessionJson {
-  id: string;
-  status: string;
-  reason?: string;
-  runs: number;
-}
 
 // A stand-in for Claude Code printing its stream-json shapes forever: the same tool call again and
 // again (a loop), or answers that each cost 1,500 tokens (a spender). It resumes the id it is given.
@@ -63,16 +57,12 @@ describe("budgets and watchdogs stop runs while they run", () => {
     await seedAppRepo(cook);
   });
   after(() => cook?.stop());
+  const { api, ended } = agentApi({
+    get url() {
+      return cook.url;
+    },
+  });
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${cook.url}${path}`, { method, headers: body === undefined ? {} : { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return (await response.json()) as T;
-  };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const { session } = await api<{ session: SessionJson }>("GET", `/api/sessions/${id}`);
-      return session.status === "running" ? undefined : session;
-    }, 30_000, "the session to end");
   const start = async (name: string, agent: string, task?: string) =>
     (await api<{ session: SessionJson }>("POST", "/api/branches", { repo: "app", name, agent, prompt: "go", task })).session;
   const newTask = async (title: string) => (await api<{ task: { id: string } }>("POST", "/api/tasks", { repo: "app", title })).task.id;

@@ -4,19 +4,11 @@ import { chmodSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
+import type { SessionJson } from "../../helpers/agent-api.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { lsRemote, tempDir } from "../../helpers/git.js";
 import { eventually } from "../../helpers/wait.js";
 
-interface SessionJson {
-  id: string;
-  agent: string;
-  status: string;
-  reason?: string;
-  runs: number;
-  nativeId?: string;
-  exitCode?: number;
-}
 
 interface EventJson {
   seq: number;

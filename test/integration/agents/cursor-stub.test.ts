@@ -6,7 +6,7 @@ import { packageRoot } from "../../../src/config/package-root.js";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { tempDir } from "../../helpers/git.js";
-import { eventually } from "../../helpers/wait.js";
+import { agentApi } from "../../helpers/agent-api.js";
 
 // Cursor's agent CLI cannot be installed offline: a stub stands in for it, replaying a recorded
 // stream (test/fixtures/agent-streams/cursor) with the arguments Cook gave it logged, and doing the
@@ -48,16 +48,12 @@ describe("a Cursor agent session, with a stub replaying a recorded stream", () =
     await seedAppRepo(cook);
   });
   after(() => cook?.stop());
+  const { api, ended } = agentApi({
+    get url() {
+      return cook.url;
+    },
+  });
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${cook.url}${path}`, { method, headers: body === undefined ? {} : { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return (await response.json()) as T;
-  };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const { session } = await api<{ session: { status: string; nativeId?: string; runs: number; reason?: string } }>("GET", `/api/sessions/${id}`);
-      return session.status === "running" ? undefined : session;
-    }, 30_000, "the session to end");
 
   it("runs it unattended, takes the chat id from the stream, and resumes by that id", async () => {
     const created = await api<{ branch: { id: string }; session: { id: string } }>("POST", "/api/branches", { repo: "app", name: "cursor-work", agent: "cursor", prompt: "Read README.md and create a summary" });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { tempDir } from "../../helpers/git.js";
-import { eventually } from "../../helpers/wait.js";
+import { agentApi } from "../../helpers/agent-api.js";
 
 // A stand-in for Claude Code that reports what its config folder holds, the way a real one would
 // find its login there.
@@ -37,16 +37,12 @@ describe("an agent's login comes from the user's home, copied per session, gone 
     await seedAppRepo(cook);
   });
   after(() => cook?.stop());
+  const { api, ended } = agentApi({
+    get url() {
+      return cook.url;
+    },
+  });
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${cook.url}${path}`, { method, headers: body === undefined ? {} : { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return (await response.json()) as T;
-  };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const { session } = await api<{ session: { status: string; reason?: string } }>("GET", `/api/sessions/${id}`);
-      return session.status === "running" ? undefined : session;
-    }, 20_000, "the session to end");
 
   it("seeds the session's config folder with the login files (0600), not the history, and removes them at teardown", async () => {
     const created = await api<{ branch: { id: string }; environment: { path: string }; session: { id: string } }>("POST", "/api/branches", { repo: "app", name: "logged-in", agent: "claude", prompt: "hi" });

@@ -6,15 +6,9 @@ import { packageRoot } from "../../../src/config/package-root.js";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { tempDir } from "../../helpers/git.js";
+import { agentApi, type SessionJson } from "../../helpers/agent-api.js";
 import { eventually } from "../../helpers/wait.js";
 
-interface SessionJson {
-  id: string;
-  agent: string;
-  status: string;
-  reason?: string;
-  resumeAt?: string;
-}
 
 // A stand-in for Claude Code that replays a recorded run which hit the subscription's session
 // limit ("resets 9am (Europe/Berlin)"), then exits 1 as the CLI does.
@@ -49,16 +43,12 @@ describe("an agent that hits a rate limit", () => {
     await seedAppRepo(cook);
   });
   after(() => cook?.stop());
+  const { api, ended } = agentApi({
+    get url() {
+      return cook.url;
+    },
+  });
 
-  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const response = await fetch(`${cook.url}${path}`, { method, headers: body === undefined ? {} : { "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return (await response.json()) as T;
-  };
-  const ended = (id: string) =>
-    eventually(async () => {
-      const { session } = await api<{ session: SessionJson }>("GET", `/api/sessions/${id}`);
-      return session.status === "running" ? undefined : session;
-    }, 30_000, "the session to end");
 
   it("is paused until the limit resets, as the CLI said, with a paused event", async () => {
     const created = await api<{ session: SessionJson }>("POST", "/api/branches", { repo: "app", name: "limited", agent: "limited", prompt: "work" });
