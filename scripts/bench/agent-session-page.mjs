@@ -16,7 +16,7 @@ requireBuild();
 const eventCount = 10_000;
 const runs = 10;
 const { insertAgentEvents } = await dist("src/db/agent-event-store.js");
-const { insertSession, updateSession, addSessionUsage } = await dist("src/db/agent-session-store.js");
+const { insertSession, updateSession, addSessionUsages } = await dist("src/db/agent-session-store.js");
 const { openPglite } = await dist("src/db/pglite.js");
 const { openPostgres } = await dist("src/db/postgres.js");
 const { newId } = await dist("src/core/ids.js");
@@ -61,7 +61,7 @@ async function writeSession(db, branchId) {
     const events = Array.from({ length: perRun }, (_, i) => mixedEvent(run, i, perRun));
     await insertAgentEvents(db, id, run, (run - 1) * perRun + 1, events);
   }
-  await addSessionUsage(db, id, { inputTokens: 12_345_678, outputTokens: 800_000, cacheReadTokens: 50_000_000, cacheWriteTokens: 1_200_000, costUsd: 4.1 }, 400, "reported");
+  await addSessionUsages(db, [{ sessionId: id, added: { inputTokens: 12_345_678, outputTokens: 800_000, cacheReadTokens: 50_000_000, cacheWriteTokens: 1_200_000, costUsd: 4.1 }, turns: 400, costSource: "reported" }]);
   await updateSession(db, id, { status: "completed", outcome: "done", reason: "finished with cook done", exitCode: 0, runEnded: true });
   return id;
 }

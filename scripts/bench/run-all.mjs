@@ -151,12 +151,15 @@ async function runOne(name) {
   return { ...result, busyBefore, loadBefore, loadAfter: load(), foreign, usage };
 }
 
-/** git-transport reports {name, results: [{metric, value, unit, target, pass, detail}]}; the doc wants rows. */
+/** Titles of the benchmarks that report {name, results: [{metric, value, unit, target, pass, detail}]}. */
+const resultTitles = { "git-transport": "Git transport and code browser", agents: "Agents: live output and session start" };
+
+/** git-transport and agents report {name, results: […]}; the doc wants rows. */
 function normalise(result) {
   if (result.rows) return result;
   return {
     benchmark: result.name,
-    title: "Git transport and code browser",
+    title: resultTitles[result.name] ?? result.name,
     command: result.command,
     date: new Date().toISOString(),
     rows: result.results.map((r) => ({ metric: r.metric, value: r.value, unit: r.unit, target: r.target ?? undefined, pass: r.pass ?? undefined, note: r.detail })),

@@ -1,8 +1,7 @@
 import type { AgentEvent, UsageEvent } from "../core/agent-event.js";
 import type { AgentSession } from "../core/agent-session.js";
 import type { Branch, Environment } from "../core/branch.js";
-import { insertAgentEvents, lastAgentEventSeq } from "../db/agent-event-store.js";
-import { addSessionUsage, updateSession } from "../db/agent-session-store.js";
+import { lastAgentEventSeq } from "../db/agent-event-store.js";
 import { contextOf, processIn } from "../environments/context.js";
 import { runCommand } from "../environments/run-command.js";
 import { adapterFor } from "./adapters/index.js";
@@ -13,7 +12,7 @@ import { parserFor } from "./parsers/index.js";
 import { priceOf } from "./prices.js";
 import { maskSecrets, secretValues } from "./secrets.js";
 import { killSessionProcesses } from "./session-processes.js";
-import { appendAgentEvent } from "./session-events.js";
+import { agentEventOf } from "./session-events.js";
 import { checkLogin, checkProgram, prepareStateDir, programFolders, sessionStateDir, sessionTmpDir } from "./state-dir.js";
 import { createWatchdogs } from "./watchdogs.js";
 
@@ -43,9 +42,9 @@ export interface RunResult {
   sawSessionStart: boolean;
 }
 
-// Stored and announced in batches: an agent printing 50 lines a second must not make 50
-// transactions (and the shared writer, event-writer.ts, merges the batches of all agents).
-const flushEveryMs = 25;
+// Stored and announced in batches: the lines that came while the run's last batch was being stored
+// go together in the next, and the shared writer (event-writer.ts) commits the batches of all
+// running agents together; a line never waits for more than one commit before its own.
 const flushAtEvents = 200;
 /** Events of a run kept as text are bounded: a line of 100 MB becomes a raw event of this size. */
 export const maxEventTextBytes = 64 * 1024;
@@ -129,13 +128,40 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     }
     pending.push(event);
     if (pending.length >= flushAtEvents) flush();
+    else scheduleFlush();
   };
 
+  // The lines of one chunk of output go together: the flush runs once the chunk is read.
+  let flushScheduled = false;
+  const scheduleFlush = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(() => {
+      flushScheduled = false;
+      flush();
+    });
+  };
+  // One batch of a run is being stored at a time; what arrives meanwhile goes into the next one
+  // whole, so a slow commit makes batches bigger, never a queue of them.
+  let storing = false;
   const flush = () => {
-    if (pending.length === 0) return;
+    if (pending.length === 0 || storing) return;
     const batch = pending;
     pending = [];
-    writing = writing.then(() => store(batch)).catch((err: Error) => deps.log.warn({ session: session.id, err: err.message }, "could not store agent events"));
+    storing = true;
+    writing = store(batch)
+      .catch((err: Error) => deps.log.warn({ session: session.id, err: err.message }, "could not store agent events"))
+      .finally(() => {
+        storing = false;
+        flush();
+      });
+  };
+  const flushed = async () => {
+    flush();
+    while (storing || pending.length > 0) {
+      await writing;
+      flush();
+    }
   };
 
   const store = async (batch: AgentEvent[]) => {
@@ -167,13 +193,17 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
       runCostReported = true;
     }
     runCost += tokens.costUsd;
-    await deps.agentWriter.write(async (tx) => {
-      await insertAgentEvents(tx, session.id, session.runs, first, batch);
-      if (usage.length > 0 || source) await addSessionUsage(tx, session.id, tokens, usage.length, source);
-      const current = nativeId !== undefined && session.nativeId !== nativeId ? await updateSession(tx, session.id, { nativeId }) : session;
-      if (current !== session) session.nativeId = nativeId;
-      await appendAgentEvent(deps, tx, branch, current, "output", { run: session.runs, events: batch.map((event, i) => ({ seq: first + i, run: session.runs, ...event })) });
+    const named = nativeId !== undefined && session.nativeId !== nativeId ? nativeId : undefined;
+    await deps.agentWriter.write({
+      sessionId: session.id,
+      run: session.runs,
+      firstSeq: first,
+      events: batch,
+      usage: usage.length > 0 || source ? { added: tokens, turns: usage.length, costSource: source } : undefined,
+      nativeId: named,
+      announcement: agentEventOf(branch, session, "output", { run: session.runs, events: batch.map((event, i) => ({ seq: first + i, run: session.runs, ...event })) }),
     });
+    if (named) session.nativeId = named;
     if (usage.length > 0 || source) await watchdogs.checkTaskBudgets(deps, branch);
   };
 
@@ -193,11 +223,11 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     take({ kind: "raw", stream: "stderr", text: truncated ? `${masked} … [line cut]` : masked });
   });
 
-  const timer = setInterval(flush, flushEveryMs);
   const running = deps.running.get(environment.id) ?? new Set();
   running.add(abort);
   deps.running.set(environment.id, running);
   deps.liveRuns.set(session.id, live);
+  scheduleFlush();
 
   live.finished = (async () => {
     try {
@@ -208,11 +238,9 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     stdoutLines.end();
     stderrLines.end();
     for (const event of parser.end()) take(bounded(event));
-    clearInterval(timer);
     watchdogs.close();
     for (const t of live.timers) clearTimeout(t);
-    flush();
-    await writing;
+    await flushed();
     result.stop = live.stop;
     // What left the run's process group (its own session, a daemon) goes with the run too.
     killSessionProcesses(session.id);

@@ -13,15 +13,9 @@ interface EventRow {
   [key: string]: unknown;
 }
 
-/** Appends events of one run in one statement; `firstSeq` is the seq of the first (they follow on). */
+/** Appends events of one run (`firstSeq` is the seq of the first; the others follow on). */
 export async function insertAgentEvents(q: Queryable, sessionId: string, run: number, firstSeq: number, events: readonly AgentEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await q.query(
-    `INSERT INTO agent_events (session_id, seq, run, kind, data)
-     SELECT $1, $2 + n - 1, $3, kind, data::json
-     FROM unnest($4::text[], $5::text[]) WITH ORDINALITY AS e(kind, data, n)`,
-    [sessionId, firstSeq, run, events.map((e) => e.kind), events.map((e) => JSON.stringify(e))],
-  );
+  await insertAgentEventBatches(q, [{ sessionId, run, firstSeq, events }]);
 }
 
 /** The highest seq of a session so far (0 when it has none). */
@@ -37,4 +31,16 @@ export async function readAgentEvents(q: Queryable, sessionId: string, options: 
     [sessionId, options.afterSeq ?? 0, options.limit ?? 100_000],
   );
   return rows.map((row) => ({ sessionId: row.session_id, seq: row.seq, run: row.run, at: row.created_at.toISOString(), event: row.data }));
+}
+
+/** Appends the events of several runs in one statement (each batch's seqs follow on from its firstSeq). */
+export async function insertAgentEventBatches(q: Queryable, batches: ReadonlyArray<{ sessionId: string; run: number; firstSeq: number; events: readonly AgentEvent[] }>): Promise<void> {
+  const rows = batches.flatMap((b) => b.events.map((event, i) => ({ session: b.sessionId, seq: b.firstSeq + i, run: b.run, event })));
+  if (rows.length === 0) return;
+  await q.query(
+    `INSERT INTO agent_events (session_id, seq, run, kind, data)
+     SELECT session_id, seq, run, kind, data::json
+     FROM unnest($1::text[], $2::int[], $3::int[], $4::text[], $5::text[]) AS e(session_id, seq, run, kind, data)`,
+    [rows.map((r) => r.session), rows.map((r) => r.seq), rows.map((r) => r.run), rows.map((r) => r.event.kind), rows.map((r) => JSON.stringify(r.event))],
+  );
 }

@@ -155,14 +155,28 @@ export async function updateSession(q: Queryable, id: string, change: SessionCha
   return toSession(rows[0]!);
 }
 
-/** Adds usage to a session's totals; `costSource` is kept once set to `reported`. */
-export async function addSessionUsage(q: Queryable, id: string, usage: SessionUsage, turns: number, costSource: "reported" | "price_table" | undefined): Promise<void> {
+/** Adds usage to sessions' totals in one statement; a `costSource` of `reported` is kept once set. */
+export async function addSessionUsages(q: Queryable, rows: ReadonlyArray<{ sessionId: string; added: SessionUsage; turns: number; costSource: "reported" | "price_table" | undefined }>): Promise<void> {
+  if (rows.length === 0) return;
   await q.query(
-    `UPDATE agent_sessions SET turns = turns + $8, input_tokens = input_tokens + $2, output_tokens = output_tokens + $3, cache_read_tokens = cache_read_tokens + $4,
-       cache_write_tokens = cache_write_tokens + $5, cost_usd = cost_usd + $6,
-       cost_source = CASE WHEN cost_source = 'reported' THEN cost_source ELSE COALESCE($7, cost_source) END, updated_at = now()
-     WHERE id = $1`,
-    [id, usage.inputTokens, usage.outputTokens, usage.cacheReadTokens, usage.cacheWriteTokens, usage.costUsd, costSource ?? null, turns],
+    `UPDATE agent_sessions s SET turns = s.turns + u.turns, input_tokens = s.input_tokens + u.input, output_tokens = s.output_tokens + u.output,
+       cache_read_tokens = s.cache_read_tokens + u.cache_read, cache_write_tokens = s.cache_write_tokens + u.cache_write, cost_usd = s.cost_usd + u.cost,
+       cost_source = CASE WHEN s.cost_source = 'reported' THEN s.cost_source ELSE COALESCE(u.source, s.cost_source) END, updated_at = now()
+     FROM (SELECT id, sum(turns)::int AS turns, sum(input)::bigint AS input, sum(output)::bigint AS output, sum(cache_read)::bigint AS cache_read,
+             sum(cache_write)::bigint AS cache_write, sum(cost) AS cost, max(source) AS source
+           FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::bigint[], $7::numeric[], $8::text[])
+             AS v(id, turns, input, output, cache_read, cache_write, cost, source) GROUP BY id) AS u
+     WHERE s.id = u.id`,
+    [
+      rows.map((r) => r.sessionId),
+      rows.map((r) => r.turns),
+      rows.map((r) => r.added.inputTokens),
+      rows.map((r) => r.added.outputTokens),
+      rows.map((r) => r.added.cacheReadTokens),
+      rows.map((r) => r.added.cacheWriteTokens),
+      rows.map((r) => r.added.costUsd),
+      rows.map((r) => r.costSource ?? null),
+    ],
   );
 }
 

@@ -124,7 +124,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     running: new Map(),
     agentSettings: config.agents,
     defaultAgent: config.defaults.agent,
-    agentWriter: createAgentEventWriter(db),
+    agentWriter: createAgentEventWriter({ db, events }),
     liveRuns: new Map(),
     resumeTimers: new Map(),
     diskUse: createDiskUse(),

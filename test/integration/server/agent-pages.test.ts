@@ -3,7 +3,7 @@ import { after, before, describe, it } from "node:test";
 import type { AgentEvent } from "../../../src/core/agent-event.js";
 import type { Db } from "../../../src/db/db.js";
 import { insertAgentEvents, lastAgentEventSeq } from "../../../src/db/agent-event-store.js";
-import { addSessionUsage } from "../../../src/db/agent-session-store.js";
+import { addSessionUsages } from "../../../src/db/agent-session-store.js";
 import { openPostgres } from "../../../src/db/postgres.js";
 import { eventWindowSize as W } from "../../../src/server/routes/web/branch-agent.js";
 import { seedAppRepo } from "../../helpers/branch-fixture.js";
@@ -204,7 +204,7 @@ describe("agent sessions on the branch page", () => {
     const task = await api<{ task: { id: string } }>("/api/tasks", { repo: "app", title: "Count tokens" });
     const branch = await branchWithAgent("counted", "talker", "count", task.task.id);
     await ended(branch.session);
-    await addSessionUsage(db, branch.session, { inputTokens: 1_234_567, outputTokens: 8_901, cacheReadTokens: 100, cacheWriteTokens: 23, costUsd: 0.42 }, 3, "reported");
+    await addSessionUsages(db, [{ sessionId: branch.session, added: { inputTokens: 1_234_567, outputTokens: 8_901, cacheReadTokens: 100, cacheWriteTokens: 23, costUsd: 0.42 }, turns: 3, costSource: "reported" }]);
     const sums = /1 agent session · 1,234,567 tokens in · 8,901 out · 123 cache · \$0\.42 · /;
     assert.match((await get(branch.page)).html, sums);
     assert.match((await get(`/tasks/${task.task.id}`)).html, sums);
