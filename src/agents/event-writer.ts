@@ -40,10 +40,6 @@ export function createAgentEventWriter(deps: { db: Db; events: EventLog }, windo
 
   const store = (batches: EventBatch[]) =>
     deps.db.transaction(async (tx) => {
-      // Agent output comes by the thousand a second: its commits do not wait for the disk (PostgreSQL,
-      // "Asynchronous Commit": a crash of the machine may lose the last moment of output, never
-      // consistency). The state changes that matter (a session's end, a task's move) commit as usual.
-      await tx.query("SET LOCAL synchronous_commit = off");
       await insertAgentEventBatches(tx, batches);
       await addSessionUsages(tx, batches.flatMap((b) => (b.usage ? [{ sessionId: b.sessionId, ...b.usage }] : [])));
       for (const b of batches) if (b.nativeId !== undefined) await updateSession(tx, b.sessionId, { nativeId: b.nativeId });
