@@ -132,7 +132,7 @@ describe("smart HTTP under bad input", () => {
       ["/big.git/info/refs?service=git-upload-pack", { method: "POST" }, 400],
       ["/big.git/git-upload-pack", {}, 400],
       ["/big.git/info/refs?service=git-upload-pack", { headers: { "Git-Protocol": "version=2;x" } }, 400],
-      ["/big.git/info/refs?service=git-upload-pack", { headers: { Authorization: "Bearer cook_not-a-token" } }, 403],
+      ["/big.git/info/refs?service=git-upload-pack", { headers: { Authorization: "Bearer cook_not-a-token" } }, 401],
       ["/nope.git/info/refs?service=git-upload-pack", {}, 404],
       ["/nope/git-upload-pack", { method: "POST" }, 404],
       ["/big.git/git-receive-pack", { method: "POST", headers: { "Content-Type": "text/html" }, body: "<p>" }, 415],
