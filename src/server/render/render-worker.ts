@@ -2,6 +2,7 @@
 // slow input costs a worker, not the event loop every other request waits on.
 import { setPriority } from "node:os";
 import { workerData, type MessagePort } from "node:worker_threads";
+import type { DiffSource, RenderedDiff } from "./diff-rows.js";
 import type { LinkBase } from "./markdown.js";
 
 // Workers of the heavy lane (large inputs, the slow ones) run at a lower priority than the event
@@ -37,4 +38,11 @@ export async function markdown(job: Job & { text: string; links: LinkBase | unde
   const { renderMarkdown } = await import("./markdown.js");
   job.started.postMessage("started");
   return renderMarkdown(job.text, job.links);
+}
+
+/** A diff parsed and made into table rows (diff-rows.ts). */
+export async function diff(job: Job & { source: DiffSource }): Promise<RenderedDiff> {
+  const { renderDiff } = await import("./diff-rows.js");
+  job.started.postMessage("started");
+  return renderDiff(job.source);
 }
