@@ -89,8 +89,8 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
     // the rest are reads through the repo's cat-file.
-    const [at, { branches, tags, defaultBranch }] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
-    const repo = { name: ctx.params.repo!, defaultBranch };
+    const [at, { branches, tags, defaultBranch, detachedHead }] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!)]);
+    const repo = { name: ctx.params.repo!, defaultBranch, detachedHead };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
