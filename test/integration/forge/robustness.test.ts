@@ -22,7 +22,8 @@ function gitDescendants(pid: number): string[] {
   const walk = (p: string) => {
     for (const child of children.get(p) ?? []) {
       const row = rows.find((r) => r[0] === child)!;
-      if (/^git\b|\/git\b/.test(row[2])) found.push(`${row[0]} ${row[2]}`);
+      // By the program run, not by any path in its arguments (the server's git spawner lives in …/git/).
+      if (/^(\S*\/)?git$/.test(row[2].split(" ")[0]!)) found.push(`${row[0]} ${row[2]}`);
       walk(child);
     }
   };
