@@ -24,10 +24,10 @@ export interface CommitDiff {
 export const maxPatchBytes = 2 * 1024 * 1024;
 
 /**
- * How much of git's output is read at all (the file list comes first, then the patch): a commit
- * adding a 64 MB file would otherwise be read whole, to show its first 2 MiB.
+ * How much of git's output is read at all (the file list comes first, about 100 bytes a file, then
+ * the patch): a commit adding a 64 MB file would otherwise be read whole, to show its first 2 MiB.
  */
-export const maxDiffOutputBytes = maxPatchBytes + 6 * 1024 * 1024;
+export const maxDiffOutputBytes = maxPatchBytes + 1024 * 1024;
 
 /** What a diff command made with `diffOptions` printed, and whether that is all of it. */
 export interface PatchOutput {

@@ -19,7 +19,7 @@ export interface Renderer {
   code(text: string, fileName: string): Promise<CodeView | undefined>;
   /** Markdown as sanitized HTML, or, past a limit or on any failure, as escaped plain text under a note. Never throws. */
   markdown(text: string, links?: LinkBase): Promise<string>;
-  /** A diff parsed and made into rows; past the budget, no files and a note saying so. Never throws. */
+  /** A diff parsed and made into rows; past the budget, no files and a note saying so. Never throws. The source's bytes go to the worker: do not use them after. */
   diff(source: DiffSource): Promise<RenderedDiff>;
   close(): Promise<void>;
 }
@@ -119,9 +119,10 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
     },
 
     async diff(source) {
-      // The bytes are copied once into buffers of their own and moved to the worker, not cloned
-      // (a Buffer may be a view of a larger pooled one, all of which a clone would copy).
-      const copy = (bytes: Uint8Array) => new Uint8Array(bytes);
+      // The bytes are moved to the worker, not cloned: a Buffer that is all of its memory (git's
+      // output, concatenated) goes as it is, and the caller must not use it again; a view of a
+      // larger or pooled buffer is copied first, or the move would take, or a clone copy, the rest.
+      const copy = (bytes: Uint8Array) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0 ? bytes : new Uint8Array(bytes));
       const owned: DiffSource = "patch" in source ? { ...source, patch: copy(source.patch) } : { ...source, added: source.added.map((file) => ("content" in file ? { ...file, content: copy(file.content) } : file)) };
       const buffers = ("patch" in owned ? [owned.patch.buffer] : owned.added.flatMap((file) => ("content" in file ? [file.content.buffer] : []))) as ArrayBuffer[];
       const size = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
