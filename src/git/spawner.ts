@@ -62,6 +62,9 @@ export function createGitSpawner(options: { script?: string } = {}): GitSpawner 
   });
   const listening = new Promise<void>((resolve, reject) => server.once("error", reject).listen(socketPath, () => resolve()));
   server.unref();
+  // The folder goes with the process however it ends (but for SIGKILL), not only through close().
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once("exit", removeDir);
 
   function startHelper(): ChildProcess {
     const child = fork(script, [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"], serialization: "json" });
@@ -150,7 +153,8 @@ export function createGitSpawner(options: { script?: string } = {}): GitSpawner 
       closed = true;
       helper?.kill();
       await new Promise((resolve) => server.close(resolve));
-      rmSync(dir, { recursive: true, force: true });
+      process.off("exit", removeDir);
+      removeDir();
     },
   };
 }
