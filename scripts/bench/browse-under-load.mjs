@@ -14,7 +14,7 @@
 import { request } from "node:http";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { clientEnv, cook, git, httpGet, processCpuMs, startCook, summary, waitForQuiet } from "./git-transport/lib.mjs";
+import { clientEnv, cook, git, pageTimer, processCpuMs, startCook, summary, waitForQuiet } from "./git-transport/lib.mjs";
 import { fmtMs, removeDir, report, requireBuild, round, sleep, tempDir } from "./lib/common.mjs";
 
 requireBuild();
@@ -69,15 +69,7 @@ try {
   await cook(server.url, ["repo", "add", "big", `--clone=${source}`]);
 
   const others = ["/repos/big/tree/main", "/repos/big/blob/main/app.ts", "/repos/big/commits/main", "/repos/big"];
-  let seq = 0;
-  /** One GET of a page; resolves { ms: server time from the request log, wall }. */
-  const timed = async (path) => {
-    const id = `bench-browse-${process.pid}-${seq++}`;
-    const r = await httpGet(`${server.url}${path}`, { requestId: id, timeoutMs: 120_000 });
-    if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
-    const entry = await server.entry(id);
-    return { ms: entry?.ms ?? NaN, wall: r.ms, body: r.body };
-  };
+  const timed = pageTimer(server, "bench-browse");
 
   log("\nbaseline: the other pages with nothing else running");
   await waitForQuiet(log);

@@ -11,6 +11,9 @@
 //
 //   npx tsc -p . && node scripts/bench/push-latency.mjs
 //   BENCH_PUSH_RUNS=9 (default)   BENCH_QUIET_WAIT_S=120   BENCH_KEEP=1 (keep the temp dir)
+//   BENCH_CLI=<another build's dist/src/cli/main.js> (measure that build's server instead)
+//   BENCH_COMPARE_CLI=<another build's dist/src/cli/main.js> (a fourth target, interleaved with the others:
+//     that build's server on a copy of the repo, for a before/after that load on the machine hits alike)
 //
 // Needs nginx and fcgiwrap (Debian: apt-get install nginx-light fcgiwrap); run as root with apt-get
 // available, it installs them itself. Prints a summary, then one JSON line (lib/common.mjs report).
@@ -19,9 +22,11 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { repoRoot, report, requireBuild, scratchDatabase, tempDir } from "./lib/common.mjs";
-import { clientEnv, cook, fmtMs, freePort, git, makeCommits, median, round, sleep, startCook, waitForQuiet } from "./git-transport/lib.mjs";
+import { cliPath, clientEnv, cook, fmtMs, freePort, git, makeCommits, median, round, sleep, startCook, waitForQuiet } from "./git-transport/lib.mjs";
 
 const runs = Number(process.env.BENCH_PUSH_RUNS || 9);
+const cli = process.env.BENCH_CLI || cliPath;
+const compareCli = process.env.BENCH_COMPARE_CLI;
 const manyRefs = 10_000;
 const gitHttpBackend = "/usr/lib/git-core/git-http-backend";
 const log = (line = "") => process.stdout.write(`${line}\n`);
@@ -124,12 +129,13 @@ requireBuild();
 ensurePeerInstalled();
 const dir = tempDir("cook-bench-push-");
 let cookServer;
+let compareServer;
 let pgServer;
 let peer;
 let database;
 try {
   log(`load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  cookServer = await startCook({ dataDir: join(dir, "cook") });
+  cookServer = await startCook({ dataDir: join(dir, "cook"), cli });
   await cook(cookServer.url, ["repo", "add", "bench"]);
 
   // The client's repo: this project's own history as main (real source files), pushed through Cook;
@@ -153,6 +159,13 @@ try {
     { name: "peer", url: `${peer.url}/bench.git` },
     { name: "noHooks", url: `${cookServer.url}/no-hooks.git` },
   ];
+  if (compareCli) {
+    compareServer = await startCook({ dataDir: join(dir, "cook-compare"), cli: compareCli });
+    await cook(compareServer.url, ["repo", "add", "bench"]);
+    await git(["push", "--quiet", `${compareServer.url}/bench.git`, "main"], { cwd: work });
+    targets.push({ name: "compare", url: `${compareServer.url}/bench.git` });
+    log(`compare: ${compareCli} at ${compareServer.url}`);
+  }
   const main = (await git(["rev-parse", "main"], { cwd: work })).stdout.trim();
   log(`cook ${cookServer.url}, peer (nginx + fcgiwrap + git-http-backend) ${peer.url}, repo at ${main.slice(0, 12)}`);
 
@@ -160,7 +173,7 @@ try {
   log("\nref-only push");
   await waitForQuiet(log);
   await pushAll(work, targets, [`main:refs/heads/warm-up`], 0);
-  const refOnly = { cook: [], peer: [], noHooks: [] };
+  const refOnly = Object.fromEntries(targets.map((target) => [target.name, []]));
   const since = cookServer.requests.length;
   for (let i = 0; i < runs; i++) {
     const ms = await pushAll(work, targets, [`main:refs/heads/ref-only-${i}`], i);
@@ -176,11 +189,12 @@ try {
   row("ref-only push, cook", median(refOnly.cook), "ms", undefined, undefined, `client wall time; runs ${refOnly.cook.map((ms) => Math.round(ms)).join(", ")}; in the server: receive-pack request ${round(request)} ms, pre-receive hook call ${round(pre)} ms, post-receive ${round(post)} ms (medians)`);
   row("ref-only push, peer", median(refOnly.peer), "ms", undefined, undefined, `client wall time; runs ${refOnly.peer.map((ms) => Math.round(ms)).join(", ")}`);
   row("ref-only push, cook with no-op hooks", median(refOnly.noHooks), "ms", undefined, undefined, `diagnostic: the same server, hooks replaced by \`cat >/dev/null\`; runs ${refOnly.noHooks.map((ms) => Math.round(ms)).join(", ")}`);
+  if (compareCli) row("ref-only push, compared build / peer", median(refOnly.compare) / median(refOnly.peer), "×", undefined, undefined, `${compareCli}: median ${round(median(refOnly.compare))} ms; runs ${refOnly.compare.map((ms) => Math.round(ms)).join(", ")}`);
 
   // 2. 200 new commits.
   log("\n200 new commits");
   await waitForQuiet(log);
-  const commits = { cook: [], peer: [], noHooks: [] };
+  const commits = Object.fromEntries(targets.map((target) => [target.name, []]));
   for (let i = 0; i < runs; i++) {
     await makeCommits(work, `commits-${i}`, main, 200, i + 1);
     const ms = await pushAll(work, targets, [`refs/heads/commits-${i}`], i);
@@ -191,6 +205,7 @@ try {
   log(`  ratio cook / peer ${commitRatio.toFixed(2)}`);
   row("200-commit push, cook / peer", commitRatio, "×", "≤ 1.1", commitRatio <= 1.1, `git push of a new branch of 200 new commits (each inserts 20–60 lines from another file into 1–3 of the repo's source files), median of ${runs} each, interleaved; cook ${round(median(commits.cook))} ms, peer ${round(median(commits.peer))} ms`);
   row("200-commit push, cook with no-op hooks", median(commits.noHooks), "ms", undefined, undefined, `diagnostic, as above; runs ${commits.noHooks.map((ms) => Math.round(ms)).join(", ")}`);
+  if (compareCli) row("200-commit push, compared build / peer", median(commits.compare) / median(commits.peer), "×", undefined, undefined, `${compareCli}: median ${round(median(commits.compare))} ms; runs ${commits.compare.map((ms) => Math.round(ms)).join(", ")}`);
 
   // 3. 10,000 refs in one push, recorded by PGlite and by PostgreSQL. git 2.39's HTTP client needs
   // minutes for a push of 10,000 refs (quadratic on the client side: 2,000 refs took 9 s, 10,000 over
@@ -201,7 +216,7 @@ try {
   const names = Array.from({ length: manyRefs }, (_, i) => `refs/heads/many/${String(i).padStart(5, "0")}`);
   await git(["update-ref", "--stdin"], { cwd: work, input: names.map((name) => `create ${name} ${main}\n`).join("") });
   database = await scratchDatabase("cook_bench_push");
-  pgServer = await startCook({ dataDir: join(dir, "cook-pg"), env: { COOK_DATABASE_URL: database.url } });
+  pgServer = await startCook({ dataDir: join(dir, "cook-pg"), env: { COOK_DATABASE_URL: database.url }, cli });
   await cook(pgServer.url, ["repo", "add", "bench"]);
   await git(["push", "--quiet", `${pgServer.url}/bench.git`, "main"], { cwd: work });
   for (const [store, server, dataDir] of [["PGlite", cookServer, join(dir, "cook")], ["PostgreSQL", pgServer, join(dir, "cook-pg")]]) {
@@ -222,6 +237,7 @@ try {
     row(`10,000-ref push recorded, ${store}`, record, "ms", "≤ 1000", record <= 1000, `server time of the post-receive hook call (request log "ms": read, parse, one transaction of ${manyRefs} ref_updates rows and ${manyRefs} events); the pre-receive call took ${round(check)} ms; the whole push ${round(ms)} ms`);
   }
 
+  if (cli !== cliPath) notes.push(`Server: ${cli}.`);
   notes.push(`Peer: Debian's nginx (one process, master_process off) → fcgiwrap -c 4 → ${gitHttpBackend}, on a copy of the same bare repo without Cook's hooks.`);
   notes.push("Cook runs PGlite (the embedded default) except for the PostgreSQL row; both run on 127.0.0.1 with no auth (local trust).");
   notes.push("Each round rotates which target is pushed to first, so load from other work on the machine falls on all alike; a third target, the same Cook with both hooks replaced by `cat >/dev/null`, splits Cook's extra time into the hooks' share and the rest.");
@@ -232,6 +248,7 @@ try {
 } finally {
   peer?.stop();
   await cookServer?.stop();
+  await compareServer?.stop();
   await pgServer?.stop();
   await database?.drop().catch(() => {});
   if (process.env.BENCH_KEEP !== "1") rmSync(dir, { recursive: true, force: true });

@@ -5,9 +5,8 @@ import { newId } from "../core/ids.js";
 import { checkRepoName } from "../core/names.js";
 import { insertBranch } from "../db/branch-store.js";
 import { requireRepo } from "../forge/repos.js";
-import { headBranch } from "../git/refs.js";
 import { getTask } from "../tasks/read-tasks.js";
-import { branchHead } from "./branch-git.js";
+import { branchHead, defaultBranchOf } from "./branch-git.js";
 import { appendBranchEvent, type BranchDeps } from "./deps.js";
 import { linkTaskIn } from "./task-link.js";
 
@@ -30,7 +29,7 @@ export async function trackBranch(deps: BranchDeps, input: TrackedBranchInput, a
   const repo = checkRepoName(input.repo);
   const name = checkBranchName(input.name);
   const gitDir = requireRepo(deps.dataDir, repo);
-  const baseBranch = await headBranch(deps.git, gitDir);
+  const baseBranch = await defaultBranchOf(deps.git, gitDir, repo);
   if (name === baseBranch) throw new CookError("invalid", `'${name}' is the default branch of ${repo}; it moves only by merges and is not tracked as work`);
   const head = input.head ?? (await branchHead(deps.git, gitDir, name));
   if (!head) throw new CookError("not_found", `no branch '${name}' in ${repo}`);

@@ -1,5 +1,6 @@
 import type { Branch } from "../core/branch.js";
-import { readTreeDiff, type CommitDiff } from "../forge/commit-diff.js";
+import { readTreePatch } from "../forge/commit-diff.js";
+import type { PatchOutput } from "../forge/parse-diff.js";
 import type { BrowseDeps } from "../forge/browse.js";
 import { repoDir } from "../forge/paths.js";
 import { repoExists } from "../forge/repos.js";
@@ -14,7 +15,8 @@ export interface BranchChanges {
   /** Commits on the branch and not on its base, newest first, at most `maxCommits`. */
   commits: Commit[];
   moreCommits: boolean;
-  diff: CommitDiff;
+  /** The diff as git printed it (forge/parse-diff.ts reads it; the page renders it in a worker). */
+  patch: PatchOutput;
 }
 
 const maxCommits = 50;
@@ -26,7 +28,7 @@ const maxCommits = 50;
  * remembered; the diff is bounded as commit pages are (commit-diff.ts).
  */
 export async function readBranchChanges(deps: BrowseDeps, branch: Branch, head: string | undefined): Promise<BranchChanges> {
-  const empty: BranchChanges = { baseHead: undefined, from: branch.baseCommit, commits: [], moreCommits: false, diff: { files: [], truncated: false } };
+  const empty: BranchChanges = { baseHead: undefined, from: branch.baseCommit, commits: [], moreCommits: false, patch: { patch: Buffer.alloc(0), complete: true } };
   if (!head || !repoExists(deps.dataDir, branch.repo)) return empty;
   const gitDir = repoDir(deps.dataDir, branch.repo);
   const reader = deps.git.reader(gitDir);
@@ -39,5 +41,5 @@ export async function readBranchChanges(deps: BrowseDeps, branch: Branch, head: 
   const from = meet.trim() || branch.baseCommit;
   const shown = ids.split("\n").filter(Boolean);
   const commits = await Promise.all(shown.slice(0, maxCommits).map(async (id) => parseCommit(id, (await reader.read(id))!.content)));
-  return { baseHead, from, commits, moreCommits: shown.length > maxCommits, diff: await readTreeDiff(deps, branch.repo, from, head) };
+  return { baseHead, from, commits, moreCommits: shown.length > maxCommits, patch: await readTreePatch(deps, branch.repo, from, head) };
 }

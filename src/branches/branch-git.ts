@@ -1,9 +1,21 @@
 import { CookError } from "../core/errors.js";
 import { zeroSha } from "../core/names.js";
 import type { Git } from "../git/git.js";
+import { readHead } from "../git/refs.js";
 import { GitCommandError } from "../git/run-git.js";
 
 /** The commit a branch of the bare repo points at, or undefined when there is no such branch. */
+/**
+ * The repo's default branch, the base of new work. Throws invalid when HEAD is detached: there is
+ * then no branch to start from or merge into unless one is named.
+ */
+export async function defaultBranchOf(git: Git, gitDir: string, repo: string): Promise<string> {
+  const head = await readHead(git, gitDir);
+  if (head.branch !== undefined) return head.branch;
+  const at = head.detached ? ` at ${head.detached.slice(0, 12)}` : "";
+  throw new CookError("invalid", `${repo} has no default branch: its HEAD is detached${at}; name a base branch, or point HEAD at one (git symbolic-ref HEAD refs/heads/<branch>)`);
+}
+
 export async function branchHead(git: Git, gitDir: string, name: string): Promise<string | undefined> {
   const result = await git.run(gitDir, ["rev-parse", "--verify", "--quiet", `refs/heads/${name}^{commit}`], { okCodes: [1] });
   const sha = result.stdout.toString().trim();

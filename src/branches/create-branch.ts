@@ -9,9 +9,9 @@ import { parseRepoConfig } from "../config/repo-config.js";
 import { insertBranch, openNamesWithPrefix } from "../db/branch-store.js";
 import { createEnvironment } from "../environments/create-environment.js";
 import { requireRepo } from "../forge/repos.js";
-import { headBranch, listRefs } from "../git/refs.js";
+import { listRefs } from "../git/refs.js";
 import { getTask } from "../tasks/read-tasks.js";
-import { branchHead, createBranchRef, fileAtCommit } from "./branch-git.js";
+import { branchHead, createBranchRef, defaultBranchOf, fileAtCommit } from "./branch-git.js";
 import { appendBranchEvent, type BranchDeps } from "./deps.js";
 import { parseEnvironmentChoice, type EnvironmentChoice } from "./environment-choice.js";
 import { linkTaskIn } from "./task-link.js";
@@ -47,7 +47,7 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   const requestedEnv = input.env === undefined ? undefined : parseEnvironmentChoice(input.env);
   const gitDir = requireRepo(deps.dataDir, repo);
   const task = input.task === undefined || input.task === "" ? undefined : await usableTask(deps, input.task, repo);
-  const baseBranch = input.base === undefined || input.base === "" ? await headBranch(deps.git, gitDir) : checkBranchName(input.base, "base branch");
+  const baseBranch = input.base === undefined || input.base === "" ? await defaultBranchOf(deps.git, gitDir, repo) : checkBranchName(input.base, "base branch");
   const baseCommit = await branchHead(deps.git, gitDir, baseBranch);
   if (!baseCommit) throw new CookError("not_found", `no branch '${baseBranch}' in ${repo} to start from${input.base === undefined ? " (the repo is empty: push a first commit)" : ""}`);
 

@@ -2,6 +2,7 @@ import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
 import { formatBytes } from "../core/format.js";
+import type { RepoInfo } from "../client/http-client.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, printTable } from "./output.js";
 
@@ -29,7 +30,7 @@ export function registerRepo(program: Command): void {
       const client = clientFor(command);
       const created = await client.addRepo({ name, clone: options.clone, defaultBranch: options.defaultBranch });
       if (options.json) return printJson(created);
-      printLine(`${options.clone ? "imported" : "created"} ${created.name}: ${client.serverUrl}/${created.name}.git (default branch ${created.defaultBranch})`);
+      printLine(`${options.clone ? "imported" : "created"} ${created.name}: ${client.serverUrl}/${created.name}.git (${created.defaultBranch === undefined ? "no default branch: HEAD is detached" : `default branch ${created.defaultBranch}`})`);
     });
 
   repo
@@ -45,7 +46,7 @@ export function registerRepo(program: Command): void {
       }
       printTable(
         ["NAME", "DEFAULT BRANCH", "LAST COMMIT", "SIZE"],
-        repos.map((r) => [r.name, r.defaultBranch, r.lastCommitAt ? r.lastCommitAt.replace("T", " ").slice(0, 16) : "-", formatBytes(r.sizeBytes)]),
+        repos.map((r) => [r.name, defaultBranchCell(r), r.lastCommitAt ? r.lastCommitAt.replace("T", " ").slice(0, 16) : "-", formatBytes(r.sizeBytes)]),
       );
     });
 
@@ -63,4 +64,10 @@ export function registerRepo(program: Command): void {
       const { trashedTo } = await clientFor(command).removeRepo(name);
       printLine(`moved ${name} to ${trashedTo}`);
     });
+}
+
+/** The default branch as `cook repo list` shows it, saying when it is missing or HEAD is detached. */
+function defaultBranchCell(repo: RepoInfo): string {
+  if (repo.defaultBranch === undefined) return `(detached HEAD${repo.detachedHead ? ` at ${repo.detachedHead.slice(0, 12)}` : ""})`;
+  return repo.defaultBranchExists ? repo.defaultBranch : `${repo.defaultBranch} (not created yet)`;
 }

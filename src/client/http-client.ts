@@ -40,7 +40,12 @@ export interface CustomEventInput {
 
 export interface RepoInfo {
   name: string;
-  defaultBranch: string;
+  /** Absent when HEAD is detached (then `detachedHead` is the commit it holds). */
+  defaultBranch?: string;
+  defaultBranchExists: boolean;
+  detachedHead?: string;
+  branchCount: number;
+  tagCount: number;
   lastCommitAt?: string;
   sizeBytes: number;
 }

@@ -23,7 +23,7 @@ export type ImportSource =
       host: string;
       port: number;
       display: string;
-      /** The credentials in the URL, to scrub from anything shown (git's own messages included). */
+      /** The credentials in the URL (userinfo, credential-like query parameters), to scrub from anything shown (git's own messages included). */
       secrets: string[];
     };
 
@@ -34,13 +34,48 @@ const schemePattern = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//;
 // that every later reader (WHATWG URL, curl, getaddrinfo, the pin) sees the same name.
 const hostNamePattern = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/i;
 
-/** `scheme://user:secret@host/…` → `scheme://host/…`, for text that is shown before it parses. */
-export function withoutUserinfo(text: string): string {
-  return text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1");
+/**
+ * Query parameters that carry credentials, whatever the host calls them: `access_token` (OAuth),
+ * `private_token` (GitLab), `token`, `api_key`, `client_secret`, `password`, `auth`,
+ * `X-Amz-Signature`, `sig`… A name that merely looks like one is dropped too: a source shown
+ * without a harmless parameter loses nothing, one shown with a token leaks it.
+ */
+const credentialParameter = /token|key|secret|passw|pwd|auth|credential|signature|^sig$/i;
+
+function decodedOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, " "));
+  } catch {
+    return text;
+  }
+}
+
+/** The `name=value` pairs of a query (without its `?`) that are not credentials, joined again as written. */
+function keptPairs(query: string): string {
+  return query
+    .split("&")
+    .filter((pair) => !credentialParameter.test(decodedOrRaw(pair.split("=", 1)[0]!)))
+    .join("&");
+}
+
+/** Drops credential-like parameters from every query in a text (a URL, or a message quoting one). */
+function withoutQueryCredentials(text: string): string {
+  return text.replace(/\?([^\s'"#?]*)/g, (_match, query: string) => {
+    const kept = keptPairs(query);
+    return kept === "" && query !== "" ? "" : `?${kept}`;
+  });
+}
+
+/**
+ * `scheme://user:secret@host/r.git?access_token=…` → `scheme://host/r.git`, for text that is shown
+ * before it parses (or that git will not parse as a URL, like a file:// path).
+ */
+export function withoutCredentials(text: string): string {
+  return withoutQueryCredentials(text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, "$1"));
 }
 
 function refuse(text: string, why: string): never {
-  throw new CookError("invalid", `'${withoutUserinfo(text)}' ${why}`);
+  throw new CookError("invalid", `'${withoutCredentials(text)}' ${why}`);
 }
 
 function parseUrl(text: string): URL {
@@ -51,23 +86,23 @@ function parseUrl(text: string): URL {
   }
 }
 
+/** The URL as it may be stored, published or shown: no userinfo, no credential-like query parameter. */
 function displayOf(url: URL): string {
   const shown = new URL(url.href);
   shown.username = "";
   shown.password = "";
+  shown.search = keptPairs(shown.search.slice(1));
   return shown.href;
 }
 
 function secretsOf(url: URL): string[] {
-  const raw = [url.username, url.password].filter(Boolean);
-  const decoded = raw.map((part) => {
-    try {
-      return decodeURIComponent(part);
-    } catch {
-      return part;
-    }
-  });
-  return [...new Set([...raw, ...decoded])];
+  const queryValues = url.search
+    .slice(1)
+    .split("&")
+    .filter((pair) => credentialParameter.test(decodedOrRaw(pair.split("=", 1)[0]!)))
+    .map((pair) => pair.slice(pair.indexOf("=") + 1));
+  const raw = [url.username, url.password, ...queryValues].filter(Boolean);
+  return [...new Set([...raw, ...raw.map(decodedOrRaw)])];
 }
 
 function parseNetworkUrl(text: string, scheme: NetworkScheme): ImportSource {
@@ -92,7 +127,7 @@ export function parseImportSource(input: string): ImportSource {
   // `<transport>::<address>` runs git-remote-<transport>: a program, not a repository.
   if (/^[A-Za-z0-9][A-Za-z0-9+.-]*::/.test(text)) refuse(text, "uses a transport helper (<transport>::<address>), which Cook does not run");
   const scheme = schemePattern.exec(text)?.[1]?.toLowerCase();
-  if (scheme === "file") return { kind: "local", text, display: withoutUserinfo(text) };
+  if (scheme === "file") return { kind: "local", text, display: withoutCredentials(text) };
   if (scheme && sshSchemes.has(scheme)) return { kind: "ssh", text, display: displayOf(parseUrl(text)) };
   if (scheme === "http" || scheme === "https" || scheme === "git") return parseNetworkUrl(text, scheme);
   if (scheme) refuse(text, `uses '${scheme}://': Cook imports from http(s)://, git://, ssh:// and file:// URLs and local paths`);
@@ -146,9 +181,12 @@ export function classifyAddress(address: string): AddressClass {
   }
 }
 
-/** Replaces each credential in git's (or anyone's) message; userinfo in URLs goes first and whole. */
+/**
+ * Replaces each credential in git's (or anyone's) message; userinfo and credential-like query
+ * parameters in URLs go first and whole.
+ */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let scrubbed = text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s'"@]*@/g, "$1");
+  let scrubbed = withoutQueryCredentials(text.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/\s'"@]*@/g, "$1"));
   // Short strings would blot out ordinary words; a credential worth the name is longer.
   for (const secret of secrets) if (secret.length >= 6) scrubbed = scrubbed.split(secret).join("***");
   return scrubbed;

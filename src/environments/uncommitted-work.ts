@@ -3,28 +3,23 @@ import { lstat, open, readlink, realpath } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Branch, Environment } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
-import { diffOptions, maxPatchBytes, parseDiff, type CommitDiff, type FileDiff } from "../forge/commit-diff.js";
+import { diffOptions, maxPatchBytes, type PatchOutput } from "../forge/parse-diff.js";
 import { decodeGitText } from "../git/git-text.js";
-import { looksBinary } from "../git/objects.js";
 import { processIn } from "./context.js";
 import type { EnvironmentDeps } from "./deps.js";
 import { runCommand } from "./run-command.js";
 
-/** An untracked file, shown as added; without `diff` when its content is not shown, `note` says why. */
-export interface UntrackedFile {
-  path: string;
-  diff: FileDiff | undefined;
-  note: string | undefined;
-}
+/** An untracked file, to be shown as added: its bytes (and mode: a symlink's are its target), or why they are not shown. */
+export type UntrackedFile = { path: string; mode: "100644" | "120000"; content: Buffer } | { path: string; note: string };
 
 /** The work in an environment's checkout that no commit holds yet. */
 export interface UncommittedWork {
   /** What the checkout's HEAD is at; may differ from the forge's branch head (commits not pushed, or pushed from elsewhere). */
   checkoutHead: string | undefined;
   /** `git diff --cached`: in the index, not committed. */
-  staged: CommitDiff;
+  staged: PatchOutput;
   /** `git diff`: in the work tree, not in the index. */
-  unstaged: CommitDiff;
+  unstaged: PatchOutput;
   /** The first `maxUntrackedListed` untracked files (ignored ones are not), content shown for some. */
   untracked: UntrackedFile[];
   untrackedCount: number;
@@ -42,7 +37,7 @@ export const uncommittedLimits = {
   maxUntrackedBytes: 256 * 1024,
   /** Content of all untracked files together. */
   maxUntrackedTotalBytes: 1024 * 1024,
-  /** Rows of all untracked files together (a 256 KiB file of empty lines is 262,144 rows). */
+  /** Rows of all untracked files together (a 256 KiB file of empty lines is 262,144 rows); applied where they are rendered. */
   maxUntrackedLines: 10_000,
   /** `git status` output read (a path per line; an unignored node_modules lists many). */
   maxStatusBytes: 1024 * 1024,
@@ -122,12 +117,10 @@ export async function readUncommittedWork(deps: Pick<EnvironmentDeps, "factory" 
     gitIn(deps, branch, environment, [...diff, "--cached"], maxPatchBytes + 256 * 1024),
   ]);
   const { head, untrackedPaths } = parseStatus(status.out);
-  const stagedDiff = parseDiff(staged.out);
-  const unstagedDiff = parseDiff(unstaged.out);
   return {
     checkoutHead: head,
-    staged: { ...stagedDiff, truncated: stagedDiff.truncated || !staged.complete },
-    unstaged: { ...unstagedDiff, truncated: unstagedDiff.truncated || !unstaged.complete },
+    staged: { patch: staged.out, complete: staged.complete },
+    unstaged: { patch: unstaged.out, complete: unstaged.complete },
     untracked: await readUntracked(environment.path, untrackedPaths.slice(0, uncommittedLimits.maxUntrackedListed)),
     untrackedCount: untrackedPaths.length,
     incomplete: !status.complete,
@@ -154,7 +147,7 @@ export function parseStatus(out: Buffer): { head: string | undefined; untrackedP
 }
 
 /**
- * The untracked files with their content as an added file's diff. Whatever works in the
+ * The untracked files with their content, to be shown as added files. Whatever works in the
  * environment made these names, and in a sandbox it cannot read the server's files, so they are
  * opened without following a symlink (O_NOFOLLOW), FIFOs never wait (O_NONBLOCK), and what was
  * opened is checked to be a regular file inside the checkout (its /proc/self/fd link), so a folder
@@ -165,21 +158,18 @@ async function readUntracked(checkout: string, paths: string[]): Promise<Untrack
   const root = await realpath(checkout);
   const files: UntrackedFile[] = [];
   let bytes = 0;
-  let lines = 0;
   for (const [index, path] of paths.entries()) {
-    if (index >= uncommittedLimits.maxUntrackedShown || bytes >= uncommittedLimits.maxUntrackedTotalBytes || lines >= uncommittedLimits.maxUntrackedLines) {
-      files.push({ path, diff: undefined, note: "not shown: the page shows the content of the first untracked files only" });
+    if (index >= uncommittedLimits.maxUntrackedShown || bytes >= uncommittedLimits.maxUntrackedTotalBytes) {
+      files.push({ path, note: "not shown: the page shows the content of the first untracked files only" });
       continue;
     }
     const read = await readCheckoutFile(root, path);
     if (read.kind === "note") {
-      files.push({ path, diff: undefined, note: read.note });
+      files.push({ path, note: read.note });
       continue;
     }
-    const diff = addedFile(path, read.kind === "symlink" ? "120000" : "100644", read.content);
     bytes += read.content.length;
-    lines += diff.lines.length;
-    files.push({ path, diff, note: undefined });
+    files.push({ path, mode: read.kind === "symlink" ? "120000" : "100644", content: read.content });
   }
   return files;
 }
@@ -213,15 +203,4 @@ async function readCheckoutFile(root: string, path: string): Promise<CheckoutFil
   } finally {
     await handle.close();
   }
-}
-
-/** A new file as `git diff /dev/null <file>` would show it: one hunk of added lines, or "binary". */
-function addedFile(path: string, mode: string, content: Buffer): FileDiff {
-  const file: FileDiff = { oldPath: path, newPath: path, oldMode: "000000", newMode: mode, status: "added", binary: looksBinary(content), lines: [] };
-  if (file.binary || content.length === 0) return file;
-  const text = content.toString("utf8").split("\n");
-  if (text.at(-1) === "") text.pop();
-  file.lines.push({ kind: "hunk", text: `@@ -0,0 +1${text.length === 1 ? "" : `,${text.length}`} @@` });
-  text.forEach((line, i) => file.lines.push({ kind: "add", text: line, newLine: i + 1 }));
-  return file;
 }

@@ -5,7 +5,7 @@ import type { CatFile, ObjectInfo } from "../git/cat-file.js";
 import type { Git } from "../git/git.js";
 import { encodeGitText, isUtf8GitText } from "../git/git-text.js";
 import { looksBinary, parseCommit, parseTree, type Commit, type TreeEntry } from "../git/objects.js";
-import { headBranch, listRefs, type Ref } from "../git/refs.js";
+import { listRefs, readHead, type Ref } from "../git/refs.js";
 import { requireRepo } from "./repos.js";
 
 export interface BrowseDeps {
@@ -67,14 +67,17 @@ export async function resolveLocation(deps: BrowseDeps, repo: string, refAndPath
   throw new CookError("not_found", `no branch, tag or commit '${first}' in ${repo}`);
 }
 
-/** The tip of the default branch, or undefined while that branch does not exist (an empty repo, or only other refs). */
+/**
+ * Where HEAD is: the tip of the default branch, or the commit a detached HEAD holds; undefined
+ * while the default branch does not exist (an empty repo, or only other refs).
+ */
 export async function defaultLocation(deps: BrowseDeps, repo: string): Promise<Location | undefined> {
   const gitDir = requireRepo(deps.dataDir, repo);
-  const branch = await headBranch(deps.git, gitDir);
+  const head = await readHead(deps.git, gitDir);
   const reader = deps.git.reader(gitDir);
-  const commit = await reader.info(`refs/heads/${branch}^{commit}`);
+  const commit = head.branch !== undefined ? await reader.info(`refs/heads/${head.branch}^{commit}`) : head.detached && (await reader.info(`${head.detached}^{commit}`));
   const tree = commit && (await reader.info(`${commit.sha}^{tree}`));
-  return commit && tree ? { repo, ref: branch, commit: commit.sha, root: tree.sha, path: "" } : undefined;
+  return commit && tree ? { repo, ref: head.branch ?? commit.sha, commit: commit.sha, root: tree.sha, path: "" } : undefined;
 }
 
 /**
@@ -244,14 +247,18 @@ async function completeRef(reader: CatFile, ref: Ref): Promise<Ref> {
 export interface RefListing {
   branches: Ref[];
   tags: Ref[];
-  defaultBranch: string;
+  /** The branch HEAD names; undefined when HEAD is detached. */
+  defaultBranch: string | undefined;
   /** Whether the default branch exists: HEAD may name a branch nobody has pushed yet. */
   defaultBranchExists: boolean;
+  /** The commit a detached HEAD holds. */
+  detachedHead: string | undefined;
 }
 
 export async function listBranchesAndTags(deps: BrowseDeps, repo: string): Promise<RefListing> {
   const gitDir = requireRepo(deps.dataDir, repo);
-  const [refs, defaultBranch] = await Promise.all([listRefs(deps.git, gitDir), headBranch(deps.git, gitDir)]);
+  const [refs, head] = await Promise.all([listRefs(deps.git, gitDir), readHead(deps.git, gitDir)]);
+  const defaultBranch = head.branch;
   const reader = deps.git.reader(gitDir);
   const complete = await Promise.all(refs.map((ref) => completeRef(reader, ref)));
   const branches = complete.filter((r) => r.name.startsWith("refs/heads/"));
@@ -260,5 +267,6 @@ export async function listBranchesAndTags(deps: BrowseDeps, repo: string): Promi
     tags: complete.filter((r) => r.name.startsWith("refs/tags/")),
     defaultBranch,
     defaultBranchExists: branches.some((b) => b.short === defaultBranch),
+    detachedHead: head.branch === undefined ? head.detached : undefined,
   };
 }

@@ -1,121 +1,24 @@
 import type { Commit } from "../git/objects.js";
-import { decodeGitText } from "../git/git-text.js";
 import type { BrowseDeps } from "./browse.js";
+import { diffOptions, maxDiffOutputBytes, type PatchOutput } from "./parse-diff.js";
 import { requireRepo } from "./repos.js";
 
-export interface FileDiff {
-  /** Git-text strings (see git/git-text.ts), exactly the bytes of the names in the trees. */
-  oldPath: string;
-  newPath: string;
-  /** Modes as git prints them: 100644, 100755, 120000 (symlink), 160000 (submodule), 000000 (absent). */
-  oldMode: string;
-  newMode: string;
-  status: "added" | "deleted" | "modified" | "renamed";
-  binary: boolean;
-  lines: Array<{ kind: "hunk" | "add" | "del" | "ctx"; text: string; oldLine?: number; newLine?: number }>;
-}
-
-export interface CommitDiff {
-  files: FileDiff[];
-  truncated: boolean;
-}
-
-/** How much patch text one diff page parses and shows; past it the diff is marked truncated. */
-export const maxPatchBytes = 2 * 1024 * 1024;
-
 /**
- * Rows of all files' tables together, as for a blob page (renderLimits.displayLines): a 2 MiB
- * patch of one-character lines would be a million rows, about 90 MB of page.
+ * What a commit changed against its first parent (or against nothing, for a root commit), as git
+ * prints it with `diffOptions`: parsed and made into rows by the renderer, off the event loop.
  */
-export const maxDiffLines = 20_000;
-
-const statuses: Record<string, FileDiff["status"]> = { A: "added", D: "deleted", R: "renamed" };
-
-/**
- * The file list of `--raw -z`: `:<old mode> <new mode> <old sha> <new sha> <status>NUL<path>NUL`,
- * with a second path for a rename. Paths are raw bytes, never quoted. Returns where the records end.
- */
-function parseRawRecords(out: Buffer): { files: FileDiff[]; withPatch: FileDiff[]; end: number } {
-  const files: FileDiff[] = [];
-  const withPatch: FileDiff[] = [];
-  let at = 0;
-  const field = () => {
-    const nul = out.indexOf(0, at);
-    const end = nul < 0 ? out.length : nul;
-    const value = out.subarray(at, end);
-    at = end + 1;
-    return value;
-  };
-  while (out[at] === 0x3a /* ":" */) {
-    const [oldMode = "", newMode = "", , , status = ""] = field().subarray(1).toString("latin1").split(" ");
-    const first = decodeGitText(field());
-    const second = status.startsWith("R") ? decodeGitText(field()) : first;
-    const file: FileDiff = { oldPath: first, newPath: second, oldMode, newMode, status: statuses[status[0]!] ?? "modified", binary: false, lines: [] };
-    files.push(file);
-    // An unmerged path of a work tree (status U) gets a `* Unmerged path` line, not a section.
-    if (status[0] !== "U") withPatch.push(file);
-  }
-  return { files, withPatch, end: at };
+export async function readCommitPatch(deps: BrowseDeps, repo: string, commit: Commit): Promise<PatchOutput> {
+  return readTreePatch(deps, repo, commit.parents[0], commit.sha);
 }
-
-/** The change a commit made against its first parent (or against nothing, for a root commit). */
-export async function readCommitDiff(deps: BrowseDeps, repo: string, commit: Commit): Promise<CommitDiff> {
-  return readTreeDiff(deps, repo, commit.parents[0], commit.sha);
-}
-
-/** The options every diff that is parsed here is made with: raw list and patch in one run, no external tools. */
-export const diffOptions = ["-z", "--raw", "--patch", "--no-color", "--no-ext-diff", "--no-textconv"];
 
 /**
  * The change between two commits of a repo (`from` undefined: against nothing, as for a root
- * commit), parsed as commit pages show it: renames found, the patch cut at 2 MiB.
+ * commit), renames found, as git prints it with `diffOptions` (see parse-diff.ts): at most
+ * `maxDiffOutputBytes` of it, git stopped there.
  */
-export async function readTreeDiff(deps: BrowseDeps, repo: string, from: string | undefined, to: string): Promise<CommitDiff> {
+export async function readTreePatch(deps: BrowseDeps, repo: string, from: string | undefined, to: string): Promise<PatchOutput> {
   const gitDir = requireRepo(deps.dataDir, repo);
   const options = ["diff-tree", "-r", "-M", "--no-commit-id", ...diffOptions];
-  return parseDiff((await deps.git.run(gitDir, from ? [...options, from, to] : [...options, "--root", to])).stdout);
-}
-
-/**
- * Parses what a diff command made with `diffOptions` printed: the file list NUL-separated with
- * raw paths, then the patch. The patch's own headers quote unusual names, so they are never read
- * for names: the n-th `diff --git` section belongs to the n-th file of the list, which git emits
- * in the same order. At most 2 MiB of patch and maxDiffLines rows are read; the rest is reported as `truncated`.
- */
-export function parseDiff(out: Buffer): CommitDiff {
-  const { files, withPatch, end } = parseRawRecords(out);
-  const patchStart = out[end] === 0 ? end + 1 : end; // an empty record separates the list from the patch
-  let truncated = out.length - patchStart > maxPatchBytes;
-  let rows = 0;
-  let section = -1;
-  let oldLine = 0;
-  let newLine = 0;
-  for (const line of out.subarray(patchStart, patchStart + maxPatchBytes).toString("utf8").split("\n")) {
-    // Content lines start with ` `, `+`, `-` or `\`, so a line starting so is always a header.
-    if (line.startsWith("diff --git ")) {
-      section++;
-      continue;
-    }
-    const file = withPatch[section];
-    if (!file) continue;
-    if (rows >= maxDiffLines) {
-      truncated = true;
-      break;
-    }
-    if (file.lines.length === 0 && line.startsWith("Binary files ")) file.binary = true;
-    else if (line.startsWith("@@")) {
-      const numbers = /^@@ -(\d+)(?:,\d+)? \+(\d+)/.exec(line);
-      oldLine = Number(numbers?.[1] ?? 0);
-      newLine = Number(numbers?.[2] ?? 0);
-      file.lines.push({ kind: "hunk", text: line });
-      rows++;
-    } else if (file.lines.length > 0) {
-      if (line.startsWith("+")) file.lines.push({ kind: "add", text: line.slice(1), newLine: newLine++ });
-      else if (line.startsWith("-")) file.lines.push({ kind: "del", text: line.slice(1), oldLine: oldLine++ });
-      else if (line.startsWith(" ")) file.lines.push({ kind: "ctx", text: line.slice(1), oldLine: oldLine++, newLine: newLine++ });
-      else continue;
-      rows++;
-    }
-  }
-  return { files, truncated };
+  const result = await deps.git.run(gitDir, from ? [...options, from, to] : [...options, "--root", to], { maxStdoutBytes: maxDiffOutputBytes });
+  return { patch: result.stdout, complete: !result.cut };
 }

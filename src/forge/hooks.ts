@@ -41,8 +41,9 @@ export interface HookDeps {
 export async function decidePush(deps: HookDeps, call: HookCall): Promise<Verdict> {
   const gitDir = requireRepo(deps.dataDir, call.repo);
   // No git process per push: HEAD is read from its file and the branch asked of the repo's reader.
+  // A detached HEAD names no default branch: only [forge] protected_branches are protected then.
   const defaultBranch = await headBranch(deps.git, gitDir);
-  const defaultBranchExists = await branchExists(deps.git, gitDir, defaultBranch);
+  const defaultBranchExists = defaultBranch !== undefined && (await branchExists(deps.git, gitDir, defaultBranch));
   return checkPush({ repo: call.repo, defaultBranch, defaultBranchExists, actor: call.pusher, rules: deps.rules }, call.updates);
 }
 

@@ -32,17 +32,22 @@ function protocolOptions(protocols: string[]): string[] {
   return ["protocol.allow=never", ...protocols.map((p) => `protocol.${p}.allow=always`)];
 }
 
-function notAllowed(display: string): CookError {
-  // One message whatever the path or port holds: the refusal is decided from the text alone,
-  // before anything is read or connected to, so it cannot tell a user what exists on the server.
-  return new CookError("forbidden", `cannot import from '${display}': only admins may import from local paths, ssh, or loopback, private and link-local addresses`);
+/**
+ * What a non-admin is told of every source it cannot have: a local path, ssh, an internal host, a
+ * host that does not resolve, a port nobody listens on, a URL that is no git repository. One
+ * status and one message (the source aside, as the user wrote it), so that trying sources cannot
+ * map what exists on the server's disk or network. Only what is wrong with the text itself (no
+ * URL, a transport helper) is said, because it is decided before anything is looked up.
+ */
+function unavailable(display: string, restricted: boolean): string {
+  return `cannot import from '${display}': it is not a git repository this server can import for you${restricted ? " (users may import only from http(s):// and git:// URLs of public hosts)" : ""}`;
 }
 
 /**
  * Checks an import source against `[forge] import_from` and the caller's scope, and says how to
- * clone it. Throws forbidden when import is off, or when a non-admin (under "public") names a
- * local path, file://, ssh, or a host with any non-public address; invalid for text git would
- * not clone from or a host that does not resolve.
+ * clone it. Throws forbidden when import is off; invalid for text git would not clone from, and
+ * for any source a non-admin may not have or that cannot be reached (one message for all, see
+ * `unavailable`). An admin is told why: which host does not resolve, git's own error.
  */
 export async function planImport(input: string, caller: { actor: Actor; importFrom: ImportFrom }, resolve: ResolveHost = resolveHost): Promise<ImportPlan> {
   if (caller.importFrom === "none") throw new CookError("forbidden", 'importing repos is turned off on this server ([forge] import_from = "none")');
@@ -50,13 +55,13 @@ export async function planImport(input: string, caller: { actor: Actor; importFr
   const admin = may(caller.actor, "administer", "factory");
   const restricted = caller.importFrom === "public" && !admin;
   const secrets = source.kind === "network" ? source.secrets : [];
-  const generic = `cannot import from '${source.display}': the remote did not answer as a git repository`;
+  const refusal = new CookError("invalid", unavailable(source.display, restricted));
   // Only an admin sees git's own words: for anyone else they would tell what the server can reach.
   const describeFailure = (stderr: string) =>
-    admin ? `cannot import from '${source.display}': ${scrubSecrets(stderr.trim().split("\n").pop() ?? "", secrets)}` : generic;
+    admin ? `cannot import from '${source.display}': ${scrubSecrets(stderr.trim().split("\n").pop() ?? "", secrets)}` : refusal.message;
 
   if (source.kind !== "network") {
-    if (restricted) throw notAllowed(source.display);
+    if (restricted) throw refusal;
     return { cloneSource: source.text, gitOptions: protocolOptions(allProtocols), display: source.display, describeFailure };
   }
 
@@ -66,8 +71,11 @@ export async function planImport(input: string, caller: { actor: Actor; importFr
   } catch {
     addresses = [];
   }
-  if (addresses.length === 0) throw new CookError("invalid", admin ? `cannot import from '${source.display}': host '${source.host}' does not resolve` : generic);
-  if (restricted && addresses.some((address) => classifyAddress(address) !== "public")) throw notAllowed(source.display);
+  if (addresses.length === 0) {
+    if (!admin) throw refusal;
+    throw new CookError("invalid", `cannot import from '${source.display}': host '${source.host}' does not resolve`);
+  }
+  if (restricted && addresses.some((address) => classifyAddress(address) !== "public")) throw refusal;
 
   const gitOptions = protocolOptions(restricted ? networkProtocols : allProtocols);
   let cloneSource = source.url.href;

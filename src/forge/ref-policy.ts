@@ -10,7 +10,8 @@ export interface RefUpdate {
 
 export interface PushContext {
   repo: string;
-  defaultBranch: string;
+  /** The branch HEAD names; undefined when HEAD is detached. */
+  defaultBranch: string | undefined;
   /** Whether refs/heads/<defaultBranch> exists; while it does not, a push may create it. */
   defaultBranchExists: boolean;
   actor: Actor;

@@ -10,7 +10,7 @@ import type { EventLog } from "../events/event-log.js";
 import { newEvent } from "../events/event.js";
 import { subjects } from "../events/subjects.js";
 import type { Git } from "../git/git.js";
-import { headBranch, listRefs } from "../git/refs.js";
+import { listRefs, readHead } from "../git/refs.js";
 import { GitCommandError, runGit } from "../git/run-git.js";
 import { cloneArgs, planImport, type ResolveHost } from "./import-source.js";
 import { repoDir, reposDirOf, trashDirOf } from "./paths.js";
@@ -25,8 +25,14 @@ export interface RepoDeps {
 
 export interface Repo {
   name: string;
-  defaultBranch: string;
-  /** Newest commit date over all branches; absent for an empty repo. */
+  /** The branch HEAD names, which need not exist yet; undefined when HEAD is detached. */
+  defaultBranch: string | undefined;
+  defaultBranchExists: boolean;
+  /** The commit a detached HEAD holds. */
+  detachedHead: string | undefined;
+  branchCount: number;
+  tagCount: number;
+  /** Newest commit date over all branches and tags; absent for an empty repo. */
   lastCommitAt: string | undefined;
   sizeBytes: number;
 }
@@ -43,8 +49,19 @@ function folderSize(dir: string): number {
 
 async function describeRepo(deps: RepoDeps, name: string): Promise<Repo> {
   const gitDir = repoDir(deps.dataDir, name);
-  const [defaultBranch, newest] = await Promise.all([headBranch(deps.git, gitDir), listRefs(deps.git, gitDir, ["refs/heads/"])]);
-  return { name, defaultBranch, lastCommitAt: newest[0]?.committedAt, sizeBytes: folderSize(gitDir) };
+  const [head, refs] = await Promise.all([readHead(deps.git, gitDir), listRefs(deps.git, gitDir)]);
+  const branches = refs.filter((ref) => ref.name.startsWith("refs/heads/"));
+  return {
+    name,
+    defaultBranch: head.branch,
+    defaultBranchExists: branches.some((ref) => ref.short === head.branch),
+    detachedHead: head.branch === undefined ? head.detached : undefined,
+    branchCount: branches.length,
+    tagCount: refs.length - branches.length,
+    // Annotated tags sort by their own (empty) committer date: the newest is found, not taken first.
+    lastCommitAt: refs.reduce<string | undefined>((newest, ref) => (ref.committedAt && (!newest || ref.committedAt > newest) ? ref.committedAt : newest), undefined),
+    sizeBytes: folderSize(gitDir),
+  };
 }
 
 export function repoExists(dataDir: string, name: string): boolean {

@@ -4,6 +4,7 @@ import { authorize } from "../core/authorization.js";
 import { CookError } from "../core/errors.js";
 import { isValidRepoName } from "../core/names.js";
 import { spawnGitRpc } from "../git/rpc.js";
+import type { GitSpawner } from "../git/spawner.js";
 import { parseGitPath } from "./git-path.js";
 import { bodyError, readLimited, requestBody } from "./git-request-body.js";
 import { repoDir } from "./paths.js";
@@ -17,6 +18,8 @@ export interface SmartHttpDeps {
   hooks: { url(): string; secret: string };
   /** Largest upload-pack request body (want/have negotiation) held in memory. */
   uploadPackBodyLimit?: number;
+  /** Starts git from a small process (git/spawner.ts); without it the server spawns git itself. */
+  spawner?: GitSpawner;
 }
 
 // gitprotocol-http: Git-Protocol is colon-separated key=value pairs; anything else is not passed to git.
@@ -72,6 +75,11 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
 
     const input = request.advertise ? undefined : requestBody(ctx, request.service);
     const buffered = input && request.service === "git-upload-pack" ? await readLimited(input, uploadPackBodyLimit) : undefined;
+    // A streamed body may fail (gzip that is not gzip) while git is being started: kept until the
+    // handler below can answer it.
+    let earlyInputError: Error | undefined;
+    const keepEarlyError = (err: Error) => void (earlyInputError ??= err);
+    if (input && !buffered) input.on("error", keepEarlyError);
 
     const env = {
       ...(protocol ? { GIT_PROTOCOL: protocol } : {}),
@@ -84,7 +92,7 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
           }
         : {}),
     };
-    const rpc = spawnGitRpc(request.service === "git-upload-pack" ? "upload-pack" : "receive-pack", repoDir(deps.dataDir, request.repo), { advertise: request.advertise, env });
+    const rpc = await spawnGitRpc(request.service === "git-upload-pack" ? "upload-pack" : "receive-pack", repoDir(deps.dataDir, request.repo), { advertise: request.advertise, env, spawner: deps.spawner });
     const { child } = rpc;
     const killGroup = rpc.kill;
     let stderr = "";
@@ -106,13 +114,16 @@ export function smartHttpMiddleware(deps: SmartHttpDeps) {
     }
 
     const finished = new Promise<void>((resolve, reject) => {
-      input?.on("error", (err) => {
+      const inputFailed = (err: Error) => {
         killGroup();
         if (res.headersSent) return void res.destroy();
         child.stdout.unpipe(res);
         ctx.respond = true;
         reject(bodyError(err));
-      });
+      };
+      input?.off("error", keepEarlyError);
+      input?.on("error", inputFailed);
+      if (earlyInputError) inputFailed(earlyInputError);
       res.on("close", () => {
         if (!res.writableFinished) killGroup();
         resolve();

@@ -56,14 +56,31 @@ export async function listRefs(git: Git, gitDir: string, prefixes: string[] = ["
   return refs;
 }
 
-/** The branch HEAD names (the default branch), even in an empty repository. */
-export async function headBranch(git: Git, gitDir: string): Promise<string> {
-  // HEAD of a bare repo is a symref file, `ref: refs/heads/<branch>` (gitrepository-layout): reading
-  // it saves a git process, which costs 7–10 ms when spawned from the server. Anything else is git's to say.
+/**
+ * What HEAD of a repo names: a branch (the default branch, which need not exist yet), or, when
+ * HEAD is detached (it holds a commit id, as `git checkout --detach` or a hand edit leaves it),
+ * that commit. `detached` is undefined when HEAD names nothing git can resolve.
+ */
+export type Head = { branch: string } | { branch: undefined; detached: string | undefined };
+
+export async function readHead(git: Git, gitDir: string): Promise<Head> {
+  // HEAD of a bare repo is a symref file, `ref: refs/heads/<branch>`, or a detached object id
+  // (gitrepository-layout): reading it saves a git process, which costs 7–10 ms when spawned from
+  // the server. Anything else is git's to say.
   const head = await readFile(join(gitDir, "HEAD"), "utf8").catch(() => "");
-  const match = /^ref: refs\/heads\/(\S+)\n?$/.exec(head);
-  if (match) return match[1]!;
-  return (await git.text(gitDir, ["symbolic-ref", "--short", "HEAD"])).trim();
+  const symref = /^ref: refs\/heads\/(\S+)\n?$/.exec(head);
+  if (symref) return { branch: symref[1]! };
+  const id = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(head);
+  if (id) return { branch: undefined, detached: id[1] };
+  const full = (await git.text(gitDir, ["symbolic-ref", "--quiet", "HEAD"], { okCodes: [1] })).trim();
+  if (full.startsWith("refs/heads/")) return { branch: full.slice("refs/heads/".length) };
+  const commit = (await git.text(gitDir, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], { okCodes: [1] })).trim();
+  return { branch: undefined, detached: commit || undefined };
+}
+
+/** The branch HEAD names (the default branch), even in an empty repository; undefined when HEAD is detached. */
+export async function headBranch(git: Git, gitDir: string): Promise<string | undefined> {
+  return (await readHead(git, gitDir)).branch;
 }
 
 /** Whether refs/heads/<branch> exists, asked of the repo's long-lived reader rather than a new git process. */

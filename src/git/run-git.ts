@@ -5,6 +5,8 @@ export interface GitResult {
   stdout: Buffer;
   stderr: string;
   code: number;
+  /** The output reached `maxStdoutBytes`: git was stopped and `stdout` is its first bytes. */
+  cut?: boolean;
 }
 
 export interface RunGitOptions {
@@ -15,6 +17,8 @@ export interface RunGitOptions {
   /** Exit codes that are answers, not failures (e.g. 1 from `git diff --quiet`). */
   okCodes?: number[];
   timeoutMs?: number;
+  /** Stop git once it has printed this much, and answer with what it printed so far (`cut`) rather than an error. */
+  maxStdoutBytes?: number;
 }
 
 // Never prompt, never read the user's or the system's config: a server's git must behave the same
@@ -42,14 +46,25 @@ export function runGit(args: string[], options: RunGitOptions = {}): Promise<Git
   return new Promise((resolve, reject) => {
     const child = spawn("git", fullArgs, { cwd: options.cwd, env: gitEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
+    let size = 0;
+    let cut = false;
     let err = "";
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stdout.on("data", (chunk: Buffer) => {
+      if (cut) return;
+      out.push(chunk);
+      size += chunk.length;
+      if (options.maxStdoutBytes !== undefined && size >= options.maxStdoutBytes) {
+        cut = true;
+        child.kill("SIGKILL");
+      }
+    });
     child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
     const timer = options.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), options.timeoutMs) : undefined;
     child.on("error", (error) => reject(new CookError("unavailable", `cannot run git: ${error.message}`)));
     child.on("close", (code, signal) => {
       if (timer) clearTimeout(timer);
       const result = { stdout: Buffer.concat(out), stderr: err, code: code ?? -1 };
+      if (cut) return resolve({ ...result, stdout: result.stdout.subarray(0, options.maxStdoutBytes), cut });
       if (code === 0 || (code !== null && options.okCodes?.includes(code))) return resolve(result);
       const detail = signal ? `killed by ${signal}` : err.trim().split("\n").slice(-3).join(" ") || `exit code ${code}`;
       reject(new GitCommandError(`git ${args[0]} failed: ${detail}`, result));

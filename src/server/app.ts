@@ -54,7 +54,7 @@ export function createApp(services: Services, live: LiveStreams, terminals: Term
   app.use(sameOriginMiddleware());
   app.use(authMiddleware({ db: services.db, required: services.config.auth.required }));
   // Git bodies are pack streams: the smart HTTP handler reads them itself, before any body parser.
-  app.use(smartHttpMiddleware({ dataDir: services.dataDir, hooks: services.hooks }));
+  app.use(smartHttpMiddleware({ dataDir: services.dataDir, hooks: services.hooks, spawner: services.spawner }));
   app.use(
     bodyParser({
       enableTypes: ["json", "form"],

@@ -23,6 +23,7 @@ import { refreshHooks } from "../forge/repos.js";
 import { createGit, type Git } from "../git/git.js";
 import type { Logger } from "./logger.js";
 import { createRenderer, type Renderer } from "./render/renderer.js";
+import { createGitSpawner, type GitSpawner } from "../git/spawner.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -34,6 +35,8 @@ export interface Services {
   readonly relay: OutboxRelay;
   readonly events: EventLog;
   readonly git: Git;
+  /** Starts git for smart HTTP from a small process of its own (git/spawner.ts). */
+  readonly spawner: GitSpawner;
   /** Highlighting and markdown, in worker threads with limits (render/renderer.ts). */
   readonly render: Renderer;
   readonly dataDir: string;
@@ -94,6 +97,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   relay.start();
 
   const git = createGit();
+  const spawner = createGitSpawner();
   const render = createRenderer({ onGiveUp: (job, reason) => log.warn({ job, reason }, "render gave up; shown as plain text") });
   const dataDir = config.server.dataDir;
   const refreshed = refreshHooks({ dataDir });
@@ -115,6 +119,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     relay,
     events,
     git,
+    spawner,
     render,
     dataDir,
     hooks,
@@ -138,6 +143,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       for (const aborts of services.running.values()) for (const abort of aborts) abort.abort();
       await pushTracking?.unsubscribe();
       git.close();
+      await spawner.close();
       await render.close();
       await relay.stop();
       await bus.close();

@@ -88,6 +88,21 @@ export function httpGet(url, { requestId, timeoutMs = 30_000 } = {}) {
 }
 
 /**
+ * A GET of a page of `server` (startCook's), answering { ms: server time from the request log,
+ * wall: client time, body }; anything but 200 throws.
+ */
+export function pageTimer(server, prefix) {
+  let seq = 0;
+  return async (path) => {
+    const id = `${prefix}-${process.pid}-${seq++}`;
+    const r = await httpGet(`${server.url}${path}`, { requestId: id, timeoutMs: 120_000 });
+    if (r.status !== 200) throw new Error(`GET ${path} answered ${r.status}`);
+    const entry = await server.entry(id);
+    return { ms: entry?.ms ?? NaN, wall: r.ms, body: r.body };
+  };
+}
+
+/**
  * `cook serve` on a port picked beforehand, logging at info: every request's log line (with its
  * server time "ms") is kept and can be looked up by request id.
  */

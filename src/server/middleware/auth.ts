@@ -30,7 +30,8 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 
 /**
  * Identifies the caller. Without `[auth] required`, a request from localhost acts as the local
- * admin (the server then only listens on loopback); with it, every request needs a token.
+ * admin (the server then only listens on loopback); with it, every request needs a token. A token
+ * that is sent but unknown, revoked or unreadable is refused with 401 even on a trusted localhost.
  */
 export function authMiddleware(deps: { db: Db; required: boolean }) {
   return async (ctx: Context, next: Next) => {
@@ -39,7 +40,10 @@ export function authMiddleware(deps: { db: Db; required: boolean }) {
     const secret = header ? secretFromHeader(header) : null;
     if (secret !== null) {
       const token = secret ? await findTokenBySecret(deps.db, secret) : undefined;
-      if (!token) throw new CookError("forbidden", "the token is not valid: it is unknown, revoked or malformed");
+      // 401, not 403: credentials that identify nobody are no credentials. Git calls its credential
+      // helper's `erase` (and asks anew next time) only on 401; on 403 it keeps the stale token
+      // forever. 403 is for a valid token whose scope forbids the action (core/authorization.ts).
+      if (!token) throw new CookError("unauthenticated", "the token is not valid: it is unknown, revoked or malformed");
       actor = { name: token.name, scope: token.scope };
     } else if (!deps.required && isLoopbackAddress(ctx.req.socket.remoteAddress)) {
       actor = localActor;

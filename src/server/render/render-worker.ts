@@ -2,6 +2,7 @@
 // slow input costs a worker, not the event loop every other request waits on.
 import { setPriority } from "node:os";
 import { workerData, type MessagePort } from "node:worker_threads";
+import type { DiffSource, RenderedDiff } from "./diff-rows.js";
 import type { LinkBase } from "./markdown.js";
 
 // Workers of the heavy lane (large inputs, the slow ones) run at a lower priority than the event
@@ -44,4 +45,11 @@ export async function markdownList(job: Job & { texts: string[] }): Promise<stri
   const { renderMarkdown } = await import("./markdown.js");
   job.started.postMessage("started");
   return job.texts.map((text) => renderMarkdown(text));
+}
+
+/** A diff parsed and made into table rows (diff-rows.ts). */
+export async function diff(job: Job & { source: DiffSource }): Promise<RenderedDiff> {
+  const { renderDiff } = await import("./diff-rows.js");
+  job.started.postMessage("started");
+  return renderDiff(job.source);
 }

@@ -1,6 +1,7 @@
-import { MessageChannel } from "node:worker_threads";
+import { MessageChannel, type TransferListItem } from "node:worker_threads";
 import { Piscina } from "piscina";
 import { escapeHtml } from "./code-rows.js";
+import type { DiffSource, RenderedDiff } from "./diff-rows.js";
 import { languageOf } from "./highlight.js";
 import { renderLimits } from "./limits.js";
 import { markdownNesting, type LinkBase } from "./markdown.js";
@@ -23,6 +24,8 @@ export interface Renderer {
    * `markdown`; small ones go to the workers in batches. Never throws.
    */
   markdownList(texts: readonly string[]): Promise<string[]>;
+  /** A diff parsed and made into rows; past the budget, no files and a note saying so. Never throws. The source's bytes go to the worker: do not use them after. */
+  diff(source: DiffSource): Promise<RenderedDiff>;
   close(): Promise<void>;
 }
 
@@ -39,10 +42,11 @@ export interface RendererOptions {
   /** Time a job may wait for a worker (all busy, or one still starting) before it is given up. */
   waitMs?: number;
   /** Told of every job that ran out of time or failed, for the log. */
-  onGiveUp?: (job: "code" | "markdown" | "markdownList", reason: string) => void;
+  onGiveUp?: (job: JobName, reason: string) => void;
 }
 
 type Lane = { pool: Piscina; budgetMs: number };
+type JobName = "code" | "markdown" | "markdownList" | "diff";
 
 // A list of markdown texts shorter than this (a live batch of a few messages) is one job: another
 // thread's round trip would cost more than it saves.
@@ -74,13 +78,13 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
   let quickPool: Piscina | undefined;
   let heavyPool: Piscina | undefined;
   // Pools are made on first use, so an idle server that never renders holds no threads.
-  const laneFor = (text: string): Lane =>
-    Buffer.byteLength(text) <= renderLimits.quickBytes
+  const laneFor = (input: string | number): Lane =>
+    (typeof input === "number" ? input : Buffer.byteLength(input)) <= renderLimits.quickBytes
       ? { pool: (quickPool ??= pool(1, 0)), budgetMs: options.quickBudgetMs ?? renderLimits.quickBudgetMs }
       : { pool: (heavyPool ??= pool(0, 10)), budgetMs: options.budgetMs ?? renderLimits.budgetMs };
 
   /** Runs one job within its lane's budget; undefined (and onGiveUp told) if it failed or ran out of time. */
-  async function run<T>(lane: Lane, name: "code" | "markdown" | "markdownList", job: object): Promise<T | undefined> {
+  async function run<T>(lane: Lane, name: JobName, job: object, transferList: TransferListItem[] = []): Promise<T | undefined> {
     const controller = new AbortController();
     let reason = `no worker was free within ${waitMs} ms`;
     let timer = setTimeout(() => controller.abort(), waitMs);
@@ -92,7 +96,7 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
       timer = setTimeout(() => controller.abort(), lane.budgetMs);
     });
     try {
-      return (await lane.pool.run({ ...job, started: startedInWorker }, { name, signal: controller.signal, transferList: [startedInWorker] })) as T;
+      return (await lane.pool.run({ ...job, started: startedInWorker }, { name, signal: controller.signal, transferList: [startedInWorker, ...transferList] })) as T;
     } catch (err) {
       options.onGiveUp?.(name, controller.signal.aborted ? reason : (err as Error).message);
       return undefined;
@@ -169,6 +173,18 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
         }),
       ]);
       return out;
+    },
+
+    async diff(source) {
+      // The bytes are moved to the worker, not cloned: a Buffer that is all of its memory (git's
+      // output, concatenated) goes as it is, and the caller must not use it again; a view of a
+      // larger or pooled buffer is copied first, or the move would take, or a clone copy, the rest.
+      const copy = (bytes: Uint8Array) => (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.byteLength > 0 ? bytes : new Uint8Array(bytes));
+      const owned: DiffSource = "patch" in source ? { ...source, patch: copy(source.patch) } : { ...source, added: source.added.map((file) => ("content" in file ? { ...file, content: copy(file.content) } : file)) };
+      const buffers = ("patch" in owned ? [owned.patch.buffer] : owned.added.flatMap((file) => ("content" in file ? [file.content.buffer] : []))) as ArrayBuffer[];
+      const size = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
+      const rendered = await run<RenderedDiff>(laneFor(size), "diff", { source: owned }, buffers);
+      return rendered ?? { files: [], truncated: true, note: "The diff could not be prepared in time; too large to show here." };
     },
 
     async close() {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { crawl, parsePage } from "../../helpers/crawl.js";
-import { gitOk, makeWorkRepo, revParse } from "../../helpers/git.js";
+import { gitOk, lsRemote, makeWorkRepo, revParse, tempDir } from "../../helpers/git.js";
 
 const missingDefault = "The default branch main does not exist yet; the first push of main creates it.";
 
@@ -50,12 +50,15 @@ describe("code browser: repos that are not a default branch with commits", () =>
     cook = await startCook();
     const url = (repo: string) => `${cook.url}/${repo}.git`;
     // Through the API the CLI uses: four CLI processes would double this file's time on a busy machine.
-    for (const body of [{ name: "empty-one" }, { name: "only-tag" }, { name: "no-default" }, { name: "odd-tags", clone: work }]) {
+    for (const body of [{ name: "empty-one" }, { name: "only-tag" }, { name: "no-default" }, { name: "odd-tags", clone: work }, { name: "detached", clone: work }, { name: "detached-nowhere", clone: work }]) {
       const response = await fetch(`${cook.url}/api/repos`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       assert.equal(response.status, 201, await response.text());
     }
     await gitOk(["push", "--quiet", url("only-tag"), "inner"], { cwd: work });
     await gitOk(["push", "--quiet", url("no-default"), "main:feature/x", "HEAD~1:refs/heads/fix/y"], { cwd: work });
+    // HEAD holding a commit id instead of `ref: refs/heads/…`: one the repo has, one it does not.
+    writeFileSync(join(cook.dataDir, "repos", "detached.git", "HEAD"), `${await revParse(work, "HEAD~1")}\n`);
+    writeFileSync(join(cook.dataDir, "repos", "detached-nowhere.git", "HEAD"), `${"0123456789".repeat(4)}\n`);
   });
   after(() => cook?.stop());
 
@@ -87,6 +90,62 @@ describe("code browser: repos that are not a default branch with commits", () =>
     assert.ok(commits.includes(missingDefault), commits);
   });
 
+  it("lists each repo on /repos by what it holds: empty, or no default branch with its branches and tags", async () => {
+    const parsed = await page("/repos");
+    const rows = Object.fromEntries(
+      parsed.all("tr").flatMap((row) => {
+        const cells = parsed.all("td", undefined, row).map((cell) => parsed.text(cell).replace(/\s+/g, " ").trim());
+        return cells.length === 4 ? [[cells[0], cells.slice(1, 3)]] : [];
+      }),
+    );
+    assert.deepEqual(rows["empty-one"], ["main", "empty"]);
+    assert.match(rows["only-tag"]![1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · no default branch; 0 branches, 1 tag$/);
+    assert.match(rows["no-default"]![1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · no default branch; 2 branches, 0 tags$/);
+    assert.match(rows["odd-tags"]![1]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
+    const repos = ((await (await fetch(`${cook.url}/api/repos`)).json()) as { repos: Array<Record<string, unknown>> }).repos;
+    const onlyTag = repos.find((repo) => repo.name === "only-tag")!;
+    assert.deepEqual([onlyTag.defaultBranch, onlyTag.defaultBranchExists, onlyTag.branchCount, onlyTag.tagCount], ["main", false, 0, 1]);
+    assert.match(String(onlyTag.lastCommitAt), /^\d{4}-/);
+  });
+
+  it("shows a repo whose HEAD is detached at that commit, in pages, the API and the CLI", async () => {
+    const detachedAt = await revParse(work, "HEAD~1");
+    const text = await textOf("/repos/detached");
+    assert.ok(text.includes(`No default branch: HEAD is detached at ${detachedAt.slice(0, 12)}, shown here`), text);
+    const home = await page("/repos/detached");
+    assert.ok(home.links(home.all("main")[0]!).includes(`/repos/detached/commit/${detachedAt}`));
+    assert.match(await textOf(`/repos/detached/tree/${detachedAt}/src`), /app\.ts/);
+    assert.match(await textOf("/repos/detached/commits/"), /commit 1/);
+    assert.doesNotMatch(await textOf("/repos/detached/commits/"), /commit 2/);
+    assert.match(await textOf("/repos/detached/branches"), /main/);
+    const listed = await textOf("/repos");
+    assert.ok(listed.includes(`detached none: HEAD is detached at ${detachedAt.slice(0, 12)}`), listed);
+
+    const api = (await (await fetch(`${cook.url}/api/repos/detached`)).json()) as { repo: Record<string, unknown> };
+    assert.deepEqual([api.repo.defaultBranch, api.repo.detachedHead, api.repo.defaultBranchExists, api.repo.branchCount], [undefined, detachedAt, false, 2]);
+    const cli = await cook.cli(["repo", "list"]);
+    assert.match(cli.stdout, new RegExp(`\ndetached +\\(detached HEAD at ${detachedAt.slice(0, 12)}\\) +\\d{4}-`));
+
+    // Git clones it as git does a detached HEAD; a push still goes through the hooks' policy.
+    const clone = join(tempDir(), "c");
+    await gitOk(["clone", "--quiet", `${cook.url}/detached.git`, clone]);
+    assert.equal(await revParse(clone, "HEAD"), detachedAt);
+    await gitOk(["push", "--quiet", "origin", "HEAD:refs/heads/from-detached"], { cwd: clone });
+    assert.equal((await lsRemote(`${cook.url}/detached.git`))["refs/heads/from-detached"], detachedAt);
+
+    // New work needs a base: there is no default branch to take.
+    const refused = await cook.cli(["branch", "create", "detached", "work", "--env=none"]);
+    assert.deepEqual([refused.code, refused.stderr], [1, `cook: detached has no default branch: its HEAD is detached at ${detachedAt.slice(0, 12)}; name a base branch, or point HEAD at one (git symbolic-ref HEAD refs/heads/<branch>)\n`]);
+    assert.equal((await cook.cli(["branch", "create", "detached", "work", "--base=main", "--env=none"])).code, 0);
+  });
+
+  it("shows a repo whose HEAD holds a commit it does not have, with its branches and tags", async () => {
+    const text = await textOf("/repos/detached-nowhere");
+    assert.ok(text.includes(`HEAD is detached at ${"0123456789".repeat(4)}, a commit this repo does not have`), text);
+    assert.ok(Object.keys(await refRows("/repos/detached-nowhere")).includes("main"));
+    assert.match(await textOf("/repos/detached-nowhere/commits/"), /HEAD is detached/);
+  });
+
   it("links each tag to what it names: a tree, a blob, or the commit at the end of a chain of tags", async () => {
     const rows = await refRows("/repos/odd-tags/tags");
     const tree = await revParse(work, "HEAD^{tree}");
@@ -110,7 +169,7 @@ describe("code browser: repos that are not a default branch with commits", () =>
   });
 
   it("leads every link of these repos' pages to a page that exists", async () => {
-    const repos = ["/repos/empty-one", "/repos/only-tag", "/repos/no-default", "/repos/odd-tags"];
+    const repos = ["/repos/empty-one", "/repos/only-tag", "/repos/no-default", "/repos/odd-tags", "/repos/detached", "/repos/detached-nowhere"];
     const { statuses, broken } = await crawl(cook.url, repos, { within: repos });
     assert.deepEqual(broken, []);
     for (const repo of repos) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
@@ -35,10 +35,41 @@ describe("git over HTTP with auth required", () => {
     }
   });
 
-  it("refuses wrong credentials with 403", async () => {
-    const result = await git(["ls-remote", withToken("cook_not-a-token")]);
-    assert.notEqual(result.code, 0);
-    assert.match(result.stderr, /403/);
+  it("answers a stored wrong or revoked token with 401, so git's credential helper erases it and git asks again", async () => {
+    const dir = tempDir();
+    const log = join(dir, "helper.log");
+    const stored = join(dir, "stored");
+    // A credential store that logs each call git makes of it: get, store, erase.
+    const helper = join(dir, "helper.sh");
+    writeFileSync(
+      helper,
+      `#!/bin/sh\necho "$1" >> '${log}'\ncat > /dev/null\ncase "$1" in\n  get) test -f '${stored}' && printf 'username=me\\npassword=%s\\n' "$(cat '${stored}')" ;;\n  erase) rm -f '${stored}' ;;\n  store) echo stored-by-git > '${stored}' ;;\nesac\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const url = cook.url.replace("http://", "http://me@") + "/guarded.git";
+    const revoked = JSON.parse((await cook.cli(["token", "create", "--scope", "user", "--json"], { env: { COOK_TOKEN: admin } })).stdout) as { token: { id: number }; secret: string };
+    assert.equal((await cook.cli(["token", "revoke", String(revoked.token.id)], { env: { COOK_TOKEN: admin } })).code, 0);
+
+    for (const stale of ["cook_not-a-token", revoked.secret]) {
+      writeFileSync(stored, stale);
+      writeFileSync(log, "");
+      const refused = await git(["-c", `credential.helper=${helper}`, "ls-remote", url], { env: { GIT_TRACE_CURL: "1", GIT_TRACE_CURL_NO_DATA: "1" } });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /Authentication failed/);
+      assert.doesNotMatch(refused.stderr, /HTTP\/1\.1 403/);
+      assert.equal(readFileSync(log, "utf8"), "get\nerase\n", stale);
+      assert.equal(existsSync(stored), false, "the helper was told to forget the stale token");
+    }
+
+    // The next run finds nothing stored, so git asks (here GIT_ASKPASS answers for the person) and
+    // hands the good token to the helper to keep.
+    const askpass = join(dir, "askpass.sh");
+    writeFileSync(askpass, `#!/bin/sh\nprintf '%s\\n' '${admin}'\n`, { mode: 0o755 });
+    writeFileSync(log, "");
+    const listed = await git(["-c", `credential.helper=${helper}`, "ls-remote", url], { env: { GIT_ASKPASS: askpass } });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /refs\/heads\/main/);
+    assert.equal(readFileSync(log, "utf8"), "get\nstore\n");
   });
 
   it("clones and pushes with a token as the password", async () => {
@@ -106,7 +137,7 @@ describe("git over HTTP with auth required", () => {
   it("answers git's refusals in plain text, even to a browser", async () => {
     for (const [path, headers, status] of [
       ["/guarded.git/info/refs?service=git-upload-pack", {}, 401],
-      ["/guarded.git/info/refs?service=git-upload-pack", { Authorization: "Bearer cook_not-a-token" }, 403],
+      ["/guarded.git/info/refs?service=git-upload-pack", { Authorization: "Bearer cook_not-a-token" }, 401],
       ["/guarded/git-upload-pack", { Authorization: `Basic ${Buffer.from(`me:${agent}`).toString("base64")}` }, 400],
       ["/other.git/info/refs?service=git-upload-pack", { Authorization: `Basic ${Buffer.from(`me:${agent}`).toString("base64")}` }, 404],
     ] as const) {
@@ -145,8 +176,9 @@ describe("git over HTTP on a trusted localhost server", () => {
     assert.equal((await lsRemote(`${cook.url}/open.git`))["refs/heads/mine"], await revParse(dir, "HEAD"));
   });
 
-  it("still refuses a token that is not valid", async () => {
+  it("still refuses a token that is not valid, with 401 so git's credential helper forgets it", async () => {
     const response = await fetch(`${cook.url}/open.git/info/refs?service=git-upload-pack`, { headers: { Authorization: `Basic ${Buffer.from("me:cook_not-a-token").toString("base64")}` } });
-    assert.equal(response.status, 403);
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get("www-authenticate"), 'Basic realm="cook"');
   });
 });

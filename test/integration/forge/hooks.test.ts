@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { packageRoot } from "../../../src/config/package-root.js";
@@ -7,7 +9,7 @@ import pg from "pg";
 import { startCook } from "../../helpers/cook.js";
 import { createTestDatabase } from "../../helpers/database.js";
 import { eventually } from "../../helpers/wait.js";
-import { git, gitOk, makeWorkRepo } from "../../helpers/git.js";
+import { git, gitOk, makeWorkRepo, tempDir } from "../../helpers/git.js";
 
 describe("repo hooks", () => {
   it("keep the hook secret off every command line while a push is checked and recorded", async () => {
@@ -68,6 +70,46 @@ describe("repo hooks", () => {
       assert.match(refused.stderr, /remote: cook: branch 'main' is protected/);
     } finally {
       await restarted.stop();
+    }
+  });
+
+  it("take the server's answer as complete at its Content-Length, not when the server closes the connection", async () => {
+    // A server that answers and then keeps the connection open, as Cook's may while it goes on
+    // with what the push set off (publishing its events): the hook must not wait for it.
+    const answers: Array<[string, string]> = [["HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", ""], ["HTTP/1.0 403 Forbidden\r\nContent-Length: 24\r\n\r\ncook: no, not this one\n\n", "cook: no, not this one\n\n"]];
+    for (const [answer, shown] of answers) {
+      const held: Socket[] = [];
+      const server = createServer((socket) => {
+        held.push(socket);
+        socket.once("data", () => socket.write(answer));
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      try {
+        const started = Date.now();
+        // Not spawnSync: the server above answers from this very event loop. git gives a hook its
+        // ref lines on a pipe; a file does as well (a socket, Node's "pipe", would not: /dev/stdin
+        // cannot be opened on one).
+        const lines = join(tempDir(), "ref-lines");
+        writeFileSync(lines, `${"0".repeat(40)} ${"1".repeat(40)} refs/heads/x\n`);
+        const stdin = openSync(lines, "r");
+        const hook = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
+          const child = spawn("bash", [join(packageRoot(), "hooks", "pre-receive")], {
+            env: { PATH: process.env.PATH, COOK_HOOK_URL: `http://127.0.0.1:${(server.address() as { port: number }).port}`, COOK_HOOK_SECRET: "s", COOK_REPO: "r", COOK_PUSHER: "{}" },
+            stdio: [stdin, "ignore", "pipe"],
+            timeout: 10_000,
+          });
+          let stderr = "";
+          child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk));
+          child.on("close", (status) => resolve({ status, stderr }));
+        });
+        closeSync(stdin);
+        assert.ok(Date.now() - started < 5000, `the hook took ${Date.now() - started} ms`);
+        assert.equal(hook.status, shown ? 1 : 0, hook.stderr);
+        assert.equal(hook.stderr, shown);
+      } finally {
+        for (const socket of held) socket.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
     }
   });
 });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,6 +23,41 @@ async function closedPort(): Promise<number> {
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A git host that takes its token from the URL's query (`?access_token=…`, as some hosts and CI
+ * systems do) and serves Cook's repos behind it. git appends to such a URL as to any other:
+ * `/src.git?access_token=T/info/refs&service=git-upload-pack`. It reaches Cook with its own token.
+ */
+async function startQueryTokenProxy(target: string, token: string, upstreamToken: string): Promise<{ port: number; served: number; stop(): Promise<void> }> {
+  const state = { served: 0 };
+  const server = createHttpServer((req, res) => {
+    const match = /^([^?]*)\?access_token=([^/&]*)(\/[^&]*)(?:&(.*))?$/.exec(req.url ?? "");
+    if (!match || match[2] !== token) {
+      res.writeHead(401, { "WWW-Authenticate": 'Basic realm="proxy"' }).end("token required\n");
+      return;
+    }
+    state.served++;
+    const upstream = new URL(target);
+    const headers = { ...req.headers };
+    delete headers.host;
+    headers.authorization = `Bearer ${upstreamToken}`;
+    const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: `${match[1]}${match[3]}${match[4] ? `?${match[4]}` : ""}`, headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on("error", () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as { port: number }).port,
+    get served() {
+      return state.served;
+    },
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Every file under a folder, with its bytes as latin1 text (so any byte sequence can be searched). */
@@ -81,15 +117,18 @@ describe("repo import with [forge] import_from = public (the default)", () => {
 
   const repoNames = () => readdirSync(join(cook.dataDir, "repos")).sort();
 
-  /** Refused with 403, with one message for each pair (the source itself aside), and nothing made. */
+  /**
+   * Refused with 422 and the one message a user gets for every source it cannot have (the source
+   * itself aside), and nothing made.
+   */
   async function assertRefusedAlike(pairs: Array<[string, string]>): Promise<void> {
     const reposBefore = repoNames();
     const eventsBefore = (await allEvents(cook, admin)).length;
     for (const [exists, missing] of pairs) {
       const answers = [await asUser("taken-from-server", exists), await asUser("taken-from-server", missing)];
       for (const [i, answer] of answers.entries()) {
-        assert.equal(answer.status, 403, `${[exists, missing][i]}: ${answer.text}`);
-        assert.match(answer.message!, /^cannot import from '.*': only admins may import from local paths, ssh, or loopback, private and link-local addresses$/);
+        assert.equal(answer.status, 422, `${[exists, missing][i]}: ${answer.text}`);
+        assert.match(answer.message!, /^cannot import from '.*': it is not a git repository this server can import for you \(users may import only from http\(s\):\/\/ and git:\/\/ URLs of public hosts\)$/);
       }
       const shape = (answer: ApiAnswer) => answer.message!.replace(/'.*'/, "'…'");
       assert.equal(shape(answers[0]!), shape(answers[1]!), `${exists} and ${missing} are refused alike`);
@@ -98,7 +137,7 @@ describe("repo import with [forge] import_from = public (the default)", () => {
     assert.equal((await allEvents(cook, admin)).length, eventsBefore, "no event for a refused import");
   }
 
-  it("refuses a user's local path and file:// URL with 403, alike for a path that exists and one that does not", async () => {
+  it("refuses a user's local path and file:// URL alike for a path that exists and one that does not", async () => {
     const serverRepo = join(cook.dataDir, "repos", "src.git");
     await assertRefusedAlike([
       [seed, "/nonexistent/repo"],
@@ -108,11 +147,11 @@ describe("repo import with [forge] import_from = public (the default)", () => {
       ["localhost:/etc", "localhost:/nonexistent"],
     ]);
     const cli = await cook.cli(["repo", "add", "from-disk", `--clone=${serverRepo}`], { env: { COOK_TOKEN: user } });
-    assert.deepEqual([cli.code, cli.stderr], [1, `cook: cannot import from '${serverRepo}': only admins may import from local paths, ssh, or loopback, private and link-local addresses\n`]);
+    assert.deepEqual([cli.code, cli.stderr], [1, `cook: cannot import from '${serverRepo}': it is not a git repository this server can import for you (users may import only from http(s):// and git:// URLs of public hosts)\n`]);
     assert.equal(existsSync(join(cook.dataDir, "repos", "from-disk.git")), false);
   });
 
-  it("refuses a user's loopback URL in every spelling with 403, alike for an open and a closed port", async () => {
+  it("refuses a user's loopback URL in every spelling alike for an open and a closed port", async () => {
     const hosts = ["127.0.0.1", "localhost", "2130706433", "0x7f.1", "0177.0.0.1", "127.1", "[::ffff:127.0.0.1]", "[::1]", "[::127.0.0.1]"];
     const pairs: Array<[string, string]> = [];
     for (const host of hosts) {
@@ -122,6 +161,17 @@ describe("repo import with [forge] import_from = public (the default)", () => {
     pairs.push([`https://127.0.0.1:${port}/src.git`, `https://127.0.0.1:${closed}/src.git`]);
     pairs.push([`http://x:${admin}@127.0.0.1:${port}/src.git`, `http://x:${admin}@127.0.0.1:${closed}/src.git`]);
     await assertRefusedAlike(pairs);
+  });
+
+  it("tells a user the same for an internal host that resolves and one that does not, and for any refused source", async () => {
+    // localhost resolves (to loopback); a name under .invalid never does (RFC 6761).
+    await assertRefusedAlike([
+      [`http://localhost:${port}/src.git`, `http://no-such-host.invalid:${port}/src.git`],
+      [`git://localhost:${port}/src.git`, "git://no-such-host.invalid/src.git"],
+      [`https://localhost:${closed}/x.git`, "https://no-such-host.invalid/x.git"],
+      [seed, "http://no-such-host.invalid/x.git"],
+      ["ssh://localhost/etc", "http://no-such-host.invalid/"],
+    ]);
   });
 
   it("refuses a user's private, link-local, unspecified and ssh sources", async () => {
@@ -157,6 +207,30 @@ describe("repo import with [forge] import_from = public (the default)", () => {
     assert.ok(!failed.text.includes(secret), "not in an admin's error either");
   });
 
+  it("uses a token in the URL's query for the clone, and stores, publishes, logs and shows the URL without it", async () => {
+    const secret = `qs-${Date.now().toString(36)}-secret-value`;
+    const proxy = await startQueryTokenProxy(cook.url, secret, admin);
+    try {
+      const source = `http://127.0.0.1:${proxy.port}/src.git?access_token=${secret}`;
+      const imported = await asAdmin("by-query-token", source);
+      assert.equal(imported.status, 201, imported.text);
+      assert.ok(proxy.served > 0, "the clone went through the token-checking host");
+      const event = (await allEvents(cook, admin)).find((e) => e.type === "repo.imported" && e.repo === "by-query-token");
+      assert.equal(event?.data.source, `http://127.0.0.1:${proxy.port}/src.git`);
+
+      const wrong = `${secret}-but-wrong`;
+      const failed = await asAdmin("by-wrong-query-token", `http://127.0.0.1:${proxy.port}/src.git?private_token=${wrong}&ref=main`);
+      assert.equal(failed.status, 422, failed.text);
+      assert.match(failed.message!, new RegExp(`^cannot import from 'http://127\\.0\\.0\\.1:${proxy.port}/src\\.git\\?ref=main': `));
+      for (const [where, text] of [["the answers", imported.text + failed.text], ["the events", JSON.stringify(await allEvents(cook, admin))], ["the server log", cook.output()]] as const) {
+        assert.ok(!text.includes(secret), `no token in ${where}`);
+      }
+      for (const file of filesUnder(join(cook.dataDir, "repos", "by-query-token.git"))) assert.ok(!file.text.includes(secret), `not in ${file.path}`);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   it("refuses transport helpers and unknown schemes for everyone, without echoing credentials", async () => {
     for (const source of ["ext::sh -c touch% /tmp/pwned", "fd::3", "ftp://user:hunter2hunter2@example.com/x.git", "--upload-pack=touch /tmp/pwned"]) {
       const answer = await asAdmin("helper", source);
@@ -182,10 +256,10 @@ describe("repo import with [forge] import_from = any", () => {
     assert.equal(ok.status, 201, ok.text);
 
     const closed = await closedPort();
-    for (const source of [`http://127.0.0.1:${closed}/src.git`, `http://127.0.0.1:${port}/missing.git`, "/nonexistent/repo", join(cook.dataDir, "db")]) {
+    for (const source of [`http://127.0.0.1:${closed}/src.git`, `http://127.0.0.1:${port}/missing.git`, "http://no-such-host.invalid/src.git", "/nonexistent/repo", join(cook.dataDir, "db")]) {
       const failed = await asUser("failed", source);
       assert.equal(failed.status, 422, failed.text);
-      assert.equal(failed.message, `cannot import from '${source}': the remote did not answer as a git repository`);
+      assert.equal(failed.message, `cannot import from '${source}': it is not a git repository this server can import for you`);
     }
   });
 });
@@ -232,7 +306,10 @@ describe("planImport", () => {
 
   it("refuses a host if any one of its addresses is not public", async () => {
     const resolve = async () => ["93.184.216.34", "10.0.0.7"];
-    await assert.rejects(planImport("https://mixed.example/x.git", { actor: user, importFrom: "public" }, resolve), { code: "forbidden" });
+    await assert.rejects(planImport("https://mixed.example/x.git", { actor: user, importFrom: "public" }, resolve), {
+      code: "invalid",
+      message: "cannot import from 'https://mixed.example/x.git': it is not a git repository this server can import for you (users may import only from http(s):// and git:// URLs of public hosts)",
+    });
   });
 
   it("gives a user's clone of a public host the checked address and no redirects", async () => {
@@ -243,7 +320,10 @@ describe("planImport", () => {
     assert.ok(https.gitOptions.includes("http.curloptResolve=example.com:443:93.184.216.34,[2606:2800:220:1::1]"), https.gitOptions.join(" "));
     assert.ok(https.gitOptions.includes("http.followRedirects=false"));
     assert.ok(https.gitOptions.includes("protocol.allow=never") && !https.gitOptions.includes("protocol.file.allow=always"));
-    assert.equal(https.describeFailure("fatal: unable to access 'https://u:s3cret-pass@example.com/r.git/': Could not resolve host"), "cannot import from 'https://example.com/r.git': the remote did not answer as a git repository");
+    assert.equal(
+      https.describeFailure("fatal: unable to access 'https://u:s3cret-pass@example.com/r.git/': Could not resolve host"),
+      "cannot import from 'https://example.com/r.git': it is not a git repository this server can import for you (users may import only from http(s):// and git:// URLs of public hosts)",
+    );
 
     const daemon = await planImport("git://example.com/r.git", { actor: user, importFrom: "public" }, resolve);
     assert.equal(daemon.cloneSource, "git://93.184.216.34:9418/r.git");

@@ -22,7 +22,8 @@ function gitDescendants(pid: number): string[] {
   const walk = (p: string) => {
     for (const child of children.get(p) ?? []) {
       const row = rows.find((r) => r[0] === child)!;
-      if (/^git\b|\/git\b/.test(row[2])) found.push(`${row[0]} ${row[2]}`);
+      // By the program run, not by any path in its arguments (the server's git spawner lives in …/git/).
+      if (/^(\S*\/)?git$/.test(row[2].split(" ")[0]!)) found.push(`${row[0]} ${row[2]}`);
       walk(child);
     }
   };
@@ -132,7 +133,7 @@ describe("smart HTTP under bad input", () => {
       ["/big.git/info/refs?service=git-upload-pack", { method: "POST" }, 400],
       ["/big.git/git-upload-pack", {}, 400],
       ["/big.git/info/refs?service=git-upload-pack", { headers: { "Git-Protocol": "version=2;x" } }, 400],
-      ["/big.git/info/refs?service=git-upload-pack", { headers: { Authorization: "Bearer cook_not-a-token" } }, 403],
+      ["/big.git/info/refs?service=git-upload-pack", { headers: { Authorization: "Bearer cook_not-a-token" } }, 401],
       ["/nope.git/info/refs?service=git-upload-pack", {}, 404],
       ["/nope/git-upload-pack", { method: "POST" }, 404],
       ["/big.git/git-receive-pack", { method: "POST", headers: { "Content-Type": "text/html" }, body: "<p>" }, 415],

@@ -40,10 +40,21 @@ describe("token auth", () => {
     }
   });
 
-  it("refuses a wrong, malformed or revoked token with 403", async () => {
-    for (const header of ["Bearer cook_wrong", basic("cook_wrong"), `Basic ${Buffer.from("me").toString("base64")}`, "Digest abc", `Bearer ${secrets.revoked}`]) {
-      assert.equal((await get("/api/events", header)).status, 403, header);
+  it("answers a wrong, malformed or revoked token with 401 and WWW-Authenticate, so clients forget it and ask again", async () => {
+    for (const header of ["Bearer cook_wrong", basic("cook_wrong"), `Basic ${Buffer.from("me").toString("base64")}`, "Digest abc", `Bearer ${secrets.revoked}`, basic(secrets.revoked!)]) {
+      for (const path of ["/api/events", "/events"]) {
+        const response = await get(path, header);
+        assert.equal(response.status, 401, `${header} ${path}`);
+        assert.equal(response.headers.get("www-authenticate"), 'Basic realm="cook"', `${header} ${path}`);
+        if (path.startsWith("/api/")) assert.deepEqual(await response.json(), { error: { code: "unauthenticated", message: "the token is not valid: it is unknown, revoked or malformed" } });
+      }
     }
+  });
+
+  it("keeps 403 for a valid token whose scope forbids the action", async () => {
+    const response = await get("/api/tokens", `Bearer ${secrets.user}`);
+    assert.equal(response.status, 403);
+    assert.equal(response.headers.get("www-authenticate"), null);
   });
 
   it("accepts a token as Bearer or as the Basic password", async () => {

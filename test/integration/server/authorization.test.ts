@@ -7,7 +7,11 @@ import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { makeWorkRepo, revParse } from "../../helpers/git.js";
 import { eventually } from "../../helpers/wait.js";
 
-type Actor = "nobody" | "agent" | "user" | "admin";
+/**
+ * "revoked": a user token revoked before use, sent as Bearer; "wrong": a secret that was never a
+ * token, sent as git sends it (the Basic password). Both are no credentials at all: 401.
+ */
+type Actor = "nobody" | "revoked" | "wrong" | "agent" | "user" | "admin";
 /** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
 type Outcome = "ok" | 401 | 403 | 404 | 409;
 
@@ -25,7 +29,7 @@ interface Case {
   path: string | ((setup: Setup) => Promise<string>);
   body?: () => Record<string, unknown>;
   form?: () => Record<string, string>;
-  /** What the agent token (agent:own/feature) and a user token get; admins always get "ok", nobody 401. */
+  /** What the agent token (agent:own/feature) and a user token get; admins always get "ok"; nobody, a revoked and a wrong token 401. */
   agent: Outcome;
   user: Outcome;
   /** What an admin gets, when not "ok" (a route asked about something that does not exist). */
@@ -146,7 +150,7 @@ const cases: Case[] = [
 
 describe("authorization: one decision for API, pages, streams and git", () => {
   let cook: RunningCook;
-  const secrets: Record<Exclude<Actor, "nobody">, string> = { agent: "", user: "", admin: "" };
+  const secrets: Record<Exclude<Actor, "nobody">, string> = { revoked: "", wrong: "cook_never-issued", agent: "", user: "", admin: "" };
   let headSha = "";
   const featureIds: Record<string, string> = {};
   const sessionIds: Record<string, string> = {};
@@ -170,6 +174,9 @@ describe("authorization: one decision for API, pages, streams and git", () => {
     }
     for (const done of ["own/own-done", "other/other-done"]) assert.equal((await asAdmin(["branch", "abandon", done])).code, 0);
     secrets.user = (await asAdmin(["token", "create", "--scope", "user"])).stdout.trim();
+    const doomed = JSON.parse((await asAdmin(["token", "create", "--scope", "user", "--json"])).stdout) as { token: { id: number }; secret: string };
+    assert.equal((await asAdmin(["token", "revoke", String(doomed.token.id)])).code, 0);
+    secrets.revoked = doomed.secret;
     secrets.agent = (await asAdmin(["token", "create", "--scope", "agent:own/feature"])).stdout.trim();
     headSha = await revParse(seed, "HEAD");
     for (const repo of ["own", "other"]) {
@@ -187,14 +194,15 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   });
   after(() => cook?.stop());
 
-  async function send(c: Case, actor: Actor): Promise<{ status: number; path: string; text: string }> {
+  async function send(c: Case, actor: Actor): Promise<{ status: number; path: string; text: string; challenge: string | null }> {
     const made = typeof c.path === "string" ? c.path : await c.path({ url: cook.url, admin: secrets.admin });
     const path = made
       .replace("HEAD_SHA", headSha)
       .replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!)
       .replace(/SESSION_(own|other)/g, (_, repo: string) => sessionIds[repo]!);
     const headers: Record<string, string> = { Accept: path.startsWith("/api/") ? "application/json" : "text/html" };
-    if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
+    if (actor === "wrong") headers.Authorization = `Basic ${Buffer.from(`me:${secrets.wrong}`).toString("base64")}`;
+    else if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;
     let body: string | undefined;
     if (c.body) {
       headers["Content-Type"] = "application/json";
@@ -209,19 +217,29 @@ describe("authorization: one decision for API, pages, streams and git", () => {
     // A stream that was allowed never ends by itself: its status is the answer.
     const text = stream && response.ok ? "" : await response.text();
     abort.abort();
-    return { status: response.status, path, text };
+    return { status: response.status, path, text, challenge: response.headers.get("www-authenticate") };
   }
 
   const isOk = (status: number) => status >= 200 && status < 400;
 
-  for (const actor of ["nobody", "agent", "user", "admin"] as const) {
-    it(`gives ${actor === "nobody" ? "a caller without a token" : `a token of scope ${actor}`} what the matrix says, on every route`, async () => {
+  const callers: Record<Actor, string> = {
+    nobody: "a caller without a token",
+    revoked: "a revoked token",
+    wrong: "a wrong token as the Basic password",
+    agent: "a token of scope agent",
+    user: "a token of scope user",
+    admin: "a token of scope admin",
+  };
+  for (const actor of ["nobody", "revoked", "wrong", "agent", "user", "admin"] as const) {
+    it(`gives ${callers[actor]} what the matrix says, on every route`, async () => {
       const wrong: string[] = [];
       for (const c of cases) {
-        const expected: Outcome = actor === "nobody" ? 401 : actor === "admin" ? (c.admin ?? "ok") : c[actor];
-        const { status, path, text } = await send(c, actor);
+        const expected: Outcome = actor === "nobody" || actor === "revoked" || actor === "wrong" ? 401 : actor === "admin" ? (c.admin ?? "ok") : c[actor];
+        const { status, path, text, challenge } = await send(c, actor);
         const good = expected === "ok" ? isOk(status) : status === expected;
         if (!good) wrong.push(`${c.method} ${path}: expected ${expected}, got ${status} ${text.slice(0, 120)}`);
+        // Every 401 asks for credentials again: git forgets a stored token (credential reject) only then.
+        else if (expected === 401 && !/^Basic realm="cook"$/.test(challenge ?? "")) wrong.push(`${c.method} ${path}: 401 without WWW-Authenticate Basic (${challenge})`);
       }
       assert.deepEqual(wrong, []);
     });

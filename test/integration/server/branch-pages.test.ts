@@ -167,8 +167,8 @@ describe("branch pages and forms", () => {
       const form = await get("/repos/new", user);
       assert.match(form.html, /Paths on the server, ssh and private addresses are for admins/);
       const refused = await post("/repos", { name: "stolen", default_branch: "main", source: "/etc" }, user);
-      assert.equal(refused.status, 403);
-      assert.match(errorOf(refused.html) ?? "", /cannot import from '\/etc': only admins may import from local paths/);
+      assert.equal(refused.status, 422);
+      assert.match(errorOf(refused.html) ?? "", /cannot import from '\/etc': it is not a git repository this server can import for you \(users may import only from http\(s\):\/\/ and git:\/\/ URLs of public hosts\)/);
       assert.equal(valueOf(refused.html, "source"), "/etc");
       assert.equal(valueOf(refused.html, "name"), "stolen");
       assert.equal((await fetch(`${cook.url}/api/repos/stolen`)).status, 404);

@@ -42,7 +42,8 @@ describe("cook token", () => {
     const revoked = await asAdmin(["token", "revoke", String(created.token.id)]);
     assert.equal(revoked.code, 0, revoked.stderr);
     const response = await fetch(`${cook.url}/api/events`, { headers: { Authorization: `Bearer ${created.secret}` } });
-    assert.equal(response.status, 403);
+    assert.equal(response.status, 401);
+    assert.match(response.headers.get("www-authenticate") ?? "", /^Basic /);
   });
 
   it("lets only admins manage tokens", async () => {

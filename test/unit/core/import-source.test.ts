@@ -46,6 +46,27 @@ describe("parseImportSource", () => {
     assert.equal(parseImportSource("file://me:pw@/srv/r.git").display, "file:///srv/r.git");
   });
 
+  it("shows every URL without credential-like query parameters, and remembers their values to scrub", () => {
+    const cases: Record<string, string> = {
+      "https://h.example/r.git?access_token=abc123def": "https://h.example/r.git",
+      "https://h.example/r.git?private_token=abc123def&ref=main": "https://h.example/r.git?ref=main",
+      "https://h.example/r.git?ref=main&token=abc123def&depth=1": "https://h.example/r.git?ref=main&depth=1",
+      "http://h.example/r.git?API_KEY=k&Client_Secret=s&password=p&passwd=p&pwd=p&auth=a&X-Amz-Credential=c&X-Amz-Signature=s&sig=s": "http://h.example/r.git",
+      "https://u:pw@h.example/r.git?key=abc123def#frag": "https://h.example/r.git#frag",
+      "git://h.example/r.git?secret=abc123def": "git://h.example/r.git",
+      "ssh://me@h.example/r.git?token=abc123def": "ssh://h.example/r.git",
+      "file:///srv/r.git?token=abc123def": "file:///srv/r.git",
+      "https://h.example/r.git?v=1": "https://h.example/r.git?v=1",
+    };
+    assert.deepEqual(Object.fromEntries(Object.keys(cases).map((url) => [url, parseImportSource(url).display])), cases);
+    const source = parseImportSource("https://h.example/r.git?access_token=s%2Bcret%3D1&ref=main");
+    assert.deepEqual(source.kind === "network" && source.secrets, ["s%2Bcret%3D1", "s+cret=1"]);
+  });
+
+  it("never echoes a query credential of text it refuses", () => {
+    assert.throws(() => parseImportSource("ftp://h.example/r.git?access_token=hunter2hunter2"), (err: Error) => !err.message.includes("hunter2") && err.message.includes("ftp://h.example/r.git"));
+  });
+
   it("refuses options, transport helpers, control characters, other schemes and odd host names, without echoing credentials", () => {
     for (const text of ["", "  ", "--upload-pack=touch /tmp/x", "ext::sh -c id", "fd::3", "http::https://h/r", "/srv/r\u001b]0;x\u0007", "ftp://u:hunter2@h/r", "https://h%2fx/r", "git://h%41/r", "http://h./r", "http://[::1/r"]) {
       assert.throws(() => parseImportSource(text), (err: Error & { code?: string }) => err.code === "invalid" && !err.message.includes("hunter2") && !/[\u0000-\u001f]/.test(err.message), JSON.stringify(text));
@@ -89,8 +110,11 @@ describe("classifyAddress", () => {
 });
 
 describe("scrubSecrets", () => {
-  it("drops userinfo from any URL in a message and blots out credentials found elsewhere", () => {
+  it("drops userinfo and credential-like query parameters from any URL in a message and blots out credentials found elsewhere", () => {
     assert.equal(scrubSecrets("fatal: unable to access 'https://bob:tok3n-123@h/r.git/': 403", ["bob", "tok3n-123"]), "fatal: unable to access 'https://h/r.git/': 403");
     assert.equal(scrubSecrets("password tok3n-123 rejected for bob", ["bob", "tok3n-123"]), "password *** rejected for bob");
+    assert.equal(scrubSecrets("fatal: repository 'https://h/r.git?access_token=abc&ref=x/' not found", []), "fatal: repository 'https://h/r.git?ref=x/' not found");
+    assert.equal(scrubSecrets("fatal: unable to access 'https://h/r.git?private_token=tok3n-123/': 401", []), "fatal: unable to access 'https://h/r.git': 401");
+    assert.equal(scrubSecrets("is this a question? yes", []), "is this a question? yes");
   });
 });

@@ -221,12 +221,14 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     if (tab === "work") return { work: await readWorkPanel(services, detail) };
     if (tab === "setup") return { setupLog: detail.setupLog };
     if (tab !== "changes") return {};
-    const changes = await readBranchChanges(services, detail, detail.head);
+    const { patch, ...changes } = await readBranchChanges(services, detail, detail.head);
+    const diff = await services.render.diff(patch);
     const at = (ref: string) => ({ repo: detail.repo, ref });
     return {
       changes: {
         ...changes,
-        files: changes.diff.files.map((file) => ({
+        diff,
+        files: diff.files.map((file) => ({
           ...file,
           oldHref: file.oldMode !== "160000" && file.status !== "added" ? linkTo("blob", at(changes.from), file.oldPath) : undefined,
           newHref: detail.head && file.newMode !== "160000" && file.status !== "deleted" ? linkTo("blob", at(detail.head), file.newPath) : undefined,

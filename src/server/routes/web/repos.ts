@@ -16,13 +16,14 @@ import {
   type RawBlob,
 } from "../../../forge/browse.js";
 import { usageOf } from "../../../agents/read-sessions.js";
-import { readCommitDiff, type FileDiff } from "../../../forge/commit-diff.js";
+import { readCommitPatch } from "../../../forge/commit-diff.js";
 import type { Ref } from "../../../git/refs.js";
 import { getRepo, listRepos } from "../../../forge/repos.js";
 import { permit } from "../../middleware/auth.js";
 import { repoParam } from "../../route-resources.js";
 import { optionalInteger } from "../../params.js";
 import { countLines } from "../../render/code-rows.js";
+import type { RenderedFile } from "../../render/diff-rows.js";
 import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
 import { decodeUrlPath, linkTo } from "./repo-links.js";
@@ -43,7 +44,7 @@ function refLinks(repo: string, ref: Ref): { href: string | undefined; commitHre
 }
 
 /** Each changed file links to where it is: the commit's version, or the parent's for a deleted one; submodules have no page. */
-function fileLinks(repo: string, commit: { sha: string; parents: string[] }, file: FileDiff): { oldHref?: string; newHref?: string } {
+function fileLinks(repo: string, commit: { sha: string; parents: string[] }, file: RenderedFile): { oldHref?: string; newHref?: string } {
   const parent = commit.parents[0];
   return {
     oldHref: parent && file.oldMode !== "160000" && file.status !== "added" ? linkTo("blob", { repo, ref: parent }, file.oldPath) : undefined,
@@ -89,8 +90,8 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
     // the rest are reads through the repo's cat-file.
-    const [at, { branches, tags, defaultBranch }, usage] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!), usageOf(services, { repo: ctx.params.repo! })]);
-    const repo = { name: ctx.params.repo!, defaultBranch };
+    const [at, { branches, tags, defaultBranch, detachedHead }, usage] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!), usageOf(services, { repo: ctx.params.repo! })]);
+    const repo = { name: ctx.params.repo!, defaultBranch, detachedHead };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
     await ctx.render("repos/home", {
@@ -190,7 +191,7 @@ export function repoWebRoutes(services: Services): Router {
 
   router.get("/:repo/commit/:sha", readRepo, async (ctx) => {
     const commit = await readCommit(services, ctx.params.repo!, ctx.params.sha!);
-    const diff = await readCommitDiff(services, ctx.params.repo!, commit);
+    const diff = await services.render.diff(await readCommitPatch(services, ctx.params.repo!, commit));
     await ctx.render("repos/commit", {
       repo: { name: ctx.params.repo },
       tab: "commits",
