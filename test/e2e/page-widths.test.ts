@@ -108,6 +108,7 @@ describe("page widths", () => {
         { kind: "reasoning", text: word(400) },
         { kind: "tool_call", callId: "c1", name: word(60), input: { command: word(500), file_path: `${dir}/${"f".repeat(120)}.ts` } },
         { kind: "tool_result", callId: "c1", output: `${word(900)}\n${word(700)}\n`, isError: false },
+        { kind: "tool_call", callId: "c3", name: "Edit", input: { file_path: `${dir}/${"g".repeat(160)}.ts`, old_string: word(400), new_string: `${word(600)}\n${word(300)}` } },
         { kind: "tool_result", callId: "c2", output: word(900), isError: true },
         { kind: "file_change", changes: [{ path: file, change: "update" }] },
         { kind: "usage", inputTokens: 123_456_789, outputTokens: 98_765_432, cacheReadTokens: 1_000_000_000, costUsd: 1234.5678 },

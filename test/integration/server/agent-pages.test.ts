@@ -261,4 +261,19 @@ describe("agent sessions on the branch page", () => {
     assert.equal((await get("/branches/app/talk?tab=agent&session=nonsense")).status, 422);
     assert.equal((await get("/branches/app/talk?tab=agent&session=ses_01h2xcejqtf2nbrexx3vqjhp41", { "HX-Request": "true", "HX-Target": "session-ses_01h2xcejqtf2nbrexx3vqjhp41" })).status, 404);
   });
+
+  it("shows the change a file-writing tool call makes as removed and added lines", async () => {
+    const branch = await branchWithAgent("edits", "talker", "edit it");
+    await ended(branch.session);
+    const first = (await lastAgentEventSeq(db, branch.session)) + 1;
+    await insertAgentEvents(db, branch.session, 1, first, [
+      { kind: "tool_call", callId: "e", name: "Edit", input: { file_path: "/work/src/a.ts", old_string: "const a = 1;", new_string: "const a = 2;\nconst b = <3>;" } },
+      { kind: "tool_call", callId: "w", name: "write_file", input: { file_path: "notes.md", content: "new file\n" } },
+      { kind: "tool_call", callId: "b", name: "Bash", input: { command: "ls" } },
+    ]);
+    const { html } = await get(branch.page);
+    assert.match(html, /<div class="edit-diff"><p class="edit-diff-path"><span class="tool-name">Edit<\/span> <code>\/work\/src\/a.ts<\/code><\/p><pre><span class="del">-const a = 1;<\/span><span class="add">\+const a = 2;<\/span><span class="add">\+const b = &lt;3&gt;;<\/span><\/pre><\/div>/);
+    assert.match(html, /<code>notes.md<\/code><\/p><pre><span class="add">\+new file<\/span><\/pre>/);
+    assert.equal(html.match(/class="edit-diff"/g)?.length, 2, "a shell call has no diff");
+  });
 });

@@ -1,3 +1,4 @@
+import { editDiffOf, type EditDiff } from "../../../agents/edit-diff.js";
 import type { AgentEvent } from "../../../core/agent-event.js";
 import { waitsOnHuman, type AgentSession, type SessionStatus } from "../../../core/agent-session.js";
 import type { Renderer } from "../../render/renderer.js";
@@ -45,6 +46,8 @@ export interface EventView {
   cut?: number;
   /** One line that stands for a collapsed block: a command, a path, the first line of output. */
   gist?: string;
+  /** The change a file-writing tool call makes, from its input (agents/edit-diff.ts). */
+  diff?: EditDiff;
   lines?: number;
   name?: string;
   isError?: boolean;
@@ -112,7 +115,7 @@ function presentOne(record: NumberedEvent): EventView {
       return { ...base, text: str(e.text) };
     case "tool_call": {
       const input = typeof e.input === "string" ? e.input : (JSON.stringify(e.input, null, 2) ?? "");
-      return { ...base, name: str(e.name), gist: toolGist(e.input), ...capped(input) };
+      return { ...base, name: str(e.name), gist: toolGist(e.input), diff: editDiffOf(str(e.name), e.input), ...capped(input) };
     }
     case "tool_result": {
       const output = str(e.output);
