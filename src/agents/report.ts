@@ -4,6 +4,7 @@ import type { AgentSession } from "../core/agent-session.js";
 import { checkBranchName, type Branch } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
 import { checkRepoName } from "../core/names.js";
+import { showInput } from "../core/show-input.js";
 import { findSession, latestSessionOfBranch, updateSession } from "../db/agent-session-store.js";
 import { findOpenBranch } from "../db/branch-store.js";
 import { findTask } from "../db/task-store.js";
@@ -25,7 +26,7 @@ export async function reportingBranch(deps: Pick<AgentDeps, "db">, actor: Actor,
   const repo = agentRepo ?? checkRepoName(input.repo);
   const name = agentBranchOf(actor) ?? checkBranchName(input.branch);
   // As everywhere, another repo does not exist for an agent; another branch of its own repo is not its to report on.
-  if (agentRepo && input.repo !== undefined && input.repo !== agentRepo) throw new CookError("not_found", `no repo named '${String(input.repo)}'`);
+  if (agentRepo && input.repo !== undefined && input.repo !== agentRepo) throw new CookError("not_found", `no repo named ${showInput(input.repo)}`);
   if (agentRepo && input.branch !== undefined && input.branch !== name) throw new CookError("forbidden", `an agent token reports only on its own branch (${repo}/${name})`);
   const branch = await findOpenBranch(deps.db, repo, name);
   if (!branch) throw new CookError("not_found", `no open branch '${name}' in ${repo}`);

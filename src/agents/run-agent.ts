@@ -39,7 +39,6 @@ export interface RunResult {
   reportedError: boolean;
   /** The last error the CLI reported, or its last stderr line. */
   lastError: string | undefined;
-  sawSessionStart: boolean;
 }
 
 // Stored and announced in batches: the lines that came while the run's last batch was being stored
@@ -88,7 +87,7 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
   // Codex reports running totals of its thread; a resumed thread's first total includes the earlier runs.
   const u = session.usage;
   const parser = parserFor(config.kind, request.resumeId ? { threadTotals: { inputTokens: u.inputTokens + u.cacheReadTokens + u.cacheWriteTokens, cachedInputTokens: u.cacheReadTokens, cacheWriteInputTokens: u.cacheWriteTokens, outputTokens: u.outputTokens } } : {});
-  const result: RunResult = { exitCode: undefined, startError: undefined, stop: undefined, reportedError: false, lastError: undefined, sawSessionStart: false };
+  const result: RunResult = { exitCode: undefined, startError: undefined, stop: undefined, reportedError: false, lastError: undefined };
   const price = priceOf(deps.agentSettings.prices, config.model);
   let pending: AgentEvent[] = [{ kind: "user_prompt", text: request.prompt }];
   let writing: Promise<void> = Promise.resolve();
@@ -107,7 +106,6 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
   const take = (event: AgentEvent) => {
     watchdogs.saw(event);
     if (event.kind === "session_started") {
-      result.sawSessionStart = true;
       if (request.resumeId !== undefined && event.nativeId !== request.resumeId && adapter.resumable) {
         stopRun({ by: "resume_mismatch", reason: `asked to resume session ${request.resumeId}, the CLI started ${event.nativeId} instead` });
       } else if (nativeId === undefined) {
@@ -239,7 +237,6 @@ export function startRun(deps: AgentDeps, request: RunRequest, onEnd: (result: R
     stderrLines.end();
     for (const event of parser.end()) take(bounded(event));
     watchdogs.close();
-    for (const t of live.timers) clearTimeout(t);
     await flushed();
     result.stop = live.stop;
     // What left the run's process group (its own session, a daemon) goes with the run too.

@@ -24,7 +24,7 @@ export const maxPromptBytes = 64 * 1024;
 export function checkAgent(deps: Pick<AgentDeps, "agentSettings">, name: unknown): AgentConfig {
   const agents = deps.agentSettings.agents;
   if (typeof name === "string" && Object.hasOwn(agents, name)) return agents[name]!;
-  const shown = typeof name === "string" ? showInput(name) : String(name);
+  const shown = showInput(name);
   throw new CookError("invalid", `unknown agent ${shown}; this server has ${Object.keys(agents).sort().join(", ")}`);
 }
 

@@ -63,14 +63,14 @@ export const branchNameRule =
 
 export function checkBranchName(name: unknown, what = "branch name"): string {
   if (typeof name !== "string" || !isValidBranchName(name)) {
-    throw new CookError("invalid", `${showInput(typeof name === "string" ? name : String(name))} is not a valid ${what}: ${branchNameRule}`);
+    throw new CookError("invalid", `${showInput(name)} is not a valid ${what}: ${branchNameRule}`);
   }
   return name;
 }
 
 export function checkBackendName(name: unknown): BackendName {
   if (typeof name === "string" && (backendNames as readonly string[]).includes(name)) return name as BackendName;
-  const shown = typeof name === "string" ? showInput(name) : String(name);
+  const shown = showInput(name);
   throw new CookError("invalid", `unknown environment backend ${shown}; this server has ${backendNames.join(", ")} (docker, modal and remote come later)`);
 }
 

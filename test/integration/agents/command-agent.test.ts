@@ -256,6 +256,14 @@ describe("agent sessions with a command agent", () => {
     assert.equal((await lsRemote(`${url}/app.git`))["refs/heads/never"], undefined);
     const noPrompt = await api<{ error: { message: string } }>("POST", "/api/branches", { repo: "app", name: "never", agent: "scripted" });
     assert.equal(noPrompt.status, 422);
+    // A field that is an object where text belongs (one whose toString is not a function makes String() throw).
+    const hostile = { toString: "x" };
+    for (const field of ["agent", "name", "env", "base"]) {
+      const odd = await api<{ error: { message: string } }>("POST", "/api/branches", { repo: "app", name: "never", agent: "scripted", prompt: "x", [field]: hostile });
+      assert.equal(odd.status, 422, `${field}: ${JSON.stringify(odd.body)}`);
+    }
+    assert.equal((await api("POST", "/api/branches/adopt", { repo: hostile, name: "x" })).status, 422);
+    assert.equal((await lsRemote(`${url}/app.git`))["refs/heads/never"], undefined);
   });
 
   it("a missing or non-executable program, or a missing login, fails the session at once with what to do", async () => {

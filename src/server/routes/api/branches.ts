@@ -8,6 +8,7 @@ import { getBranchDetail, listBranches } from "../../../branches/read-branches.j
 import type { Branch, BranchStatus } from "../../../core/branch.js";
 import { branchStatuses } from "../../../core/branch.js";
 import { CookError } from "../../../core/errors.js";
+import { checkRepoName } from "../../../core/names.js";
 import { sessionsOfBranch } from "../../../db/agent-session-store.js";
 import { collectGarbage } from "../../../environments/collect-garbage.js";
 import { checkArgv, execInEnvironment, usableEnvironment } from "../../../environments/exec-command.js";
@@ -56,7 +57,7 @@ export function branchApiRoutes(services: Services, terminals: Terminals): Route
   router.post("/adopt", permit("change", bodyRepo), async (ctx) => {
     const body = jsonBody(ctx);
     if (typeof body.name !== "string") throw new CookError("invalid", "name the git branch to adopt");
-    const branch = await trackBranch(services, { repo: String(body.repo ?? ""), name: body.name, taskId: optionalText("task", body.task), origin: "adopt" }, actorOf(ctx));
+    const branch = await trackBranch(services, { repo: checkRepoName(body.repo), name: body.name, taskId: optionalText("task", body.task), origin: "adopt" }, actorOf(ctx));
     ctx.status = 201;
     ctx.body = { branch };
   });
