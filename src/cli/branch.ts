@@ -4,6 +4,7 @@ import type { BranchDetailInfo, BranchInfo, CookClient } from "../client/http-cl
 import type { TerminalConnection } from "../client/terminal-client.js";
 import type { Environment } from "../core/branch.js";
 import { encodeToken } from "../events/subjects.js";
+import { printGates, registerGateCommands } from "./branch-gates.js";
 import { clientFor } from "./context.js";
 import { CookError } from "../core/errors.js";
 import { formatAgentEventLine, printJson, printLine, printTable, terminalSafe } from "./output.js";
@@ -250,8 +251,10 @@ export function registerBranch(program: Command): void {
     .action(async (ref: string, options: { repo?: string; json?: boolean }, command: Command) => {
       const detail = await clientFor(command).getBranch(ref, options.repo);
       const sessions = await clientFor(command).branchSessions(detail.id);
-      if (options.json) return printJson({ ...detail, sessions });
+      const gates = await clientFor(command).branchGates(detail.id);
+      if (options.json) return printJson({ ...detail, sessions, gates });
       printDetail(detail);
+      printGates(gates);
       if (sessions.length > 0) {
         printLine("");
         printLine("agent sessions:");
@@ -321,4 +324,5 @@ export function registerBranch(program: Command): void {
       if (!options.yes) printLine(`${orphans.length} folder(s); run cook branch gc --yes to remove them`);
     });
 
+  registerGateCommands(branch);
 }

@@ -1,3 +1,4 @@
+import type { Approval, GateAttempt, GateRun, Merge } from "../core/gate.js";
 import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
 import type { Event } from "../events/event.js";
@@ -73,6 +74,16 @@ export interface TokenInfo {
   createdAt: string;
   lastUsedAt?: string;
   revokedAt?: string;
+}
+
+/** `GET /api/branches/:id/gates` (server/routes/api/gates.ts). */
+export interface BranchGatesInfo {
+  mergeable: boolean;
+  reason: string | undefined;
+  head: string | undefined;
+  autoMerge: boolean;
+  runs: GateRun[];
+  merges: Merge[];
 }
 
 /** A branch as the API lists it (branches/read-branches.ts BranchSummary). */
@@ -197,6 +208,41 @@ export class CookClient {
 
   async abandonBranch(id: string): Promise<Branch> {
     return (await this.request<{ branch: Branch }>("POST", `/api/branches/${encodeURIComponent(id)}/abandon`, { body: {} })).branch;
+  }
+
+  /** A branch's gates: whether it may merge (and why not), its newest runs, its merges. */
+  branchGates(id: string): Promise<BranchGatesInfo> {
+    return this.request("GET", `/api/branches/${encodeURIComponent(id)}/gates`);
+  }
+
+  /** Runs the branch's gates again on its head (one gate when named). */
+  async rerunGates(id: string, gate?: string): Promise<GateRun> {
+    return (await this.request<{ run: GateRun }>("POST", `/api/branches/${encodeURIComponent(id)}/gates`, { body: { gate } })).run;
+  }
+
+  async gateRun(id: string): Promise<{ run: GateRun; attempts: GateAttempt[] }> {
+    return this.request("GET", `/api/gate-runs/${encodeURIComponent(id)}`);
+  }
+
+  /** The kept log of one attempt of one gate of a run. */
+  async gateLog(runId: string, gate: string, attempt: number): Promise<string> {
+    const response = await this.send(`/api/gate-runs/${encodeURIComponent(runId)}/log`, { query: { gate, attempt: String(attempt) }, accept: "text/plain" });
+    if (!response.ok) throw await this.errorFrom(response);
+    return response.text();
+  }
+
+  async giveVerdict(id: string, verdict: "approve" | "reject", input: { comment?: string; gate?: string }): Promise<Approval> {
+    return (await this.request<{ approval: Approval }>("POST", `/api/branches/${encodeURIComponent(id)}/${verdict}`, { body: input })).approval;
+  }
+
+  /** Lands the branch (or switches auto-merge with `auto`); a refusal is a CookError naming the gate. */
+  mergeBranch(id: string, input: { strategy?: string; auto?: boolean }): Promise<{ merge: Merge | undefined; autoMerge: boolean; waiting: string | undefined }> {
+    return this.request("POST", `/api/branches/${encodeURIComponent(id)}/merge`, { body: input });
+  }
+
+  /** The merges under way in a repo, oldest first. */
+  async mergeQueue(repo: string): Promise<Merge[]> {
+    return (await this.request<{ queue: Merge[] }>("GET", `/api/repos/${encodeURIComponent(repo)}/merges`)).queue;
   }
 
   async collectGarbage(remove: boolean): Promise<Array<{ path: string; repo: string }>> {

@@ -1,5 +1,5 @@
 import { CookError } from "../core/errors.js";
-import { gateKinds, type GateDefinition, type GateFailAction, type GateKind } from "../core/gate.js";
+import { gateKinds, mergeStrategies, type GateDefinition, type GateFailAction, type GateKind, type MergeStrategy } from "../core/gate.js";
 import { parseToml, type TomlTable } from "./toml-file.js";
 
 const gateName = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -31,6 +31,66 @@ function gateHeaderLines(text: string): number[] {
   return lines;
 }
 
+/** What a repo's cook.toml says about gating beyond the gates themselves (`[gate_defaults]`, `[merge]`). */
+export interface GatePolicy {
+  /** on_fail of gates that do not say (`[gate_defaults] on_fail`, default "stop"). */
+  onFail: GateFailAction;
+  /** An agent_review asking for changes, or a human rejecting with comments, goes to the branch's agent. */
+  onChangesRequested: GateFailAction;
+  /** How many failures per branch are handed to its agent before the task goes to a human (default 3). */
+  maxFixes: number;
+  /** `[merge] strategy`: how a branch lands unless the merge names one (default "auto"). */
+  strategy: MergeStrategy;
+  /** `[merge] on_conflict = "agent"`: a merge conflict asks the branch's agent to rebase and resolve. */
+  onConflict: GateFailAction;
+}
+
+export const defaultGatePolicy: GatePolicy = { onFail: "stop", onChangesRequested: "stop", maxFixes: 3, strategy: "auto", onConflict: "stop" };
+
+/**
+ * `[gate_defaults]` (on_fail, on_changes_requested, max_fixes) and `[merge]` (strategy,
+ * on_conflict) of a cook.toml's text, defaulted. Throws CookError("invalid") listing every problem.
+ */
+export function parseGatePolicy(text: string | undefined, source = "cook.toml"): GatePolicy {
+  if (text === undefined) return defaultGatePolicy;
+  return policyOf(parseToml(text, source), source);
+}
+
+function policyOf(doc: TomlTable, source: string): GatePolicy {
+  const problems: string[] = [];
+  const section = (name: string, keys: string[]): TomlTable => {
+    const table = doc[name];
+    if (table === undefined) return {};
+    if (!isTable(table)) {
+      problems.push(`${source}: [${name}] must be a table`);
+      return {};
+    }
+    for (const key of Object.keys(table)) if (!keys.includes(key)) problems.push(`${source}: unknown key ${name}.${key} (known keys: ${keys.join(", ")})`);
+    return table;
+  };
+  const defaults = section("gate_defaults", ["on_fail", "on_changes_requested", "max_fixes"]);
+  const merge = section("merge", ["strategy", "on_conflict"]);
+  const action = (table: TomlTable, name: string, key: string): GateFailAction => {
+    const value = table[key] ?? "stop";
+    if (value === "agent" || value === "stop") return value;
+    problems.push(`${source}: ${name}.${key} must be "agent" or "stop" (got ${describe(value)})`);
+    return "stop";
+  };
+  const maxFixes = defaults.max_fixes ?? defaultGatePolicy.maxFixes;
+  if (!Number.isInteger(maxFixes) || (maxFixes as number) < 0 || (maxFixes as number) > 20) problems.push(`${source}: gate_defaults.max_fixes must be a whole number from 0 to 20 (got ${describe(maxFixes)})`);
+  const strategy = merge.strategy ?? "auto";
+  if (!mergeStrategies.includes(strategy as MergeStrategy)) problems.push(`${source}: merge.strategy must be one of ${mergeStrategies.join(", ")} (got ${describe(strategy)})`);
+  const policy: GatePolicy = {
+    onFail: action(defaults, "gate_defaults", "on_fail"),
+    onChangesRequested: action(defaults, "gate_defaults", "on_changes_requested"),
+    maxFixes: Number.isInteger(maxFixes) ? (maxFixes as number) : defaultGatePolicy.maxFixes,
+    strategy: mergeStrategies.includes(strategy as MergeStrategy) ? (strategy as MergeStrategy) : "auto",
+    onConflict: action(merge, "merge", "on_conflict"),
+  };
+  if (problems.length > 0) throw new CookError("invalid", problems.join("; "));
+  return policy;
+}
+
 const describe = (value: unknown) => (typeof value === "string" ? JSON.stringify(value) : Array.isArray(value) ? "an array" : value !== null && typeof value === "object" ? "a table" : String(value));
 const isTable = (value: unknown): value is TomlTable => value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date);
 
@@ -46,6 +106,7 @@ export function parseGates(text: string | undefined, source = "cook.toml"): Gate
   if (text === undefined) return [];
   const doc = parseToml(text, source);
   if (doc.gates === undefined) return [];
+  const defaultOnFail = isTable(doc.gate_defaults) && (doc.gate_defaults.on_fail === "agent" || doc.gate_defaults.on_fail === "stop") ? doc.gate_defaults.on_fail : "stop";
   const problems: string[] = [];
   if (!Array.isArray(doc.gates) || !doc.gates.every(isTable)) throw new CookError("invalid", `${source}: gates must be [[gates]] tables (got ${describe(doc.gates)})`);
   const entries = doc.gates as TomlTable[];
@@ -80,7 +141,7 @@ export function parseGates(text: string | undefined, source = "cook.toml"): Gate
         retries.limit = limit as number;
       }
     }
-    const onFail = (entry.on_fail ?? "stop") as GateFailAction;
+    const onFail = (entry.on_fail ?? defaultOnFail) as GateFailAction;
     if (onFail !== "agent" && onFail !== "stop") problem(`on_fail must be "agent" or "stop" (got ${describe(entry.on_fail)})`);
     const reviewers = entry.reviewers ?? [];
     if (!Array.isArray(reviewers) || !reviewers.every((r) => typeof r === "string" && r.trim() !== "")) problem(`reviewers must be an array of token names (got ${describe(entry.reviewers)})`);

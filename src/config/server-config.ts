@@ -56,6 +56,12 @@ export interface ServerConfig {
   };
   /** `[agents.<name>]`, `[prices."<model>"]` and `[budgets]` (agent-config.ts). */
   readonly agents: AgentSettings;
+  readonly gates: {
+    /** How many gate runs execute at once; more wait in a queue. */
+    readonly concurrency: number;
+    /** A TOML file whose `[[gates]]` judge repos whose cook.toml defines none (read and checked at start-up). */
+    readonly defaultsFile: string | undefined;
+  };
 }
 
 export type TagCreators = "user" | "admin" | "nobody";
@@ -93,6 +99,10 @@ const rules: SectionRules = {
     database_template: { type: "string", check: (v: string) => (/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/.test(v) ? undefined : "a database name") },
     postgres_bindir: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute folder path, e.g. /usr/lib/postgresql/16/bin") },
     copy_from: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute folder path; {repo} is replaced by the repo's name") },
+  },
+  gates: {
+    concurrency: { type: "integer", check: (v: number) => (v >= 1 && v <= 256 ? undefined : "an integer from 1 to 256") },
+    defaults_file: { type: "string", check: (v: string) => (v.startsWith("/") ? undefined : "an absolute path to a TOML file with [[gates]] entries") },
   },
   defaults: {
     branch: { type: "string", check: (v: string) => (v.trim() ? undefined : "a branch name") },
@@ -172,6 +182,10 @@ export function loadServerConfig(flags: ServerConfigFlags = {}, env: NodeJS.Proc
       copyFrom: str(sectionOf(doc, "environments"), "copy_from"),
     },
     agents: agentSettingsOf(doc),
+    gates: {
+      concurrency: (sectionOf(doc, "gates").concurrency as number | undefined) ?? 4,
+      defaultsFile: str(sectionOf(doc, "gates"), "defaults_file"),
+    },
   };
   return deepFreeze(config);
 }

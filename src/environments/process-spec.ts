@@ -17,7 +17,7 @@ export interface EnvironmentContext {
   branch: string;
   /** The factory's URL as seen from this machine: COOK_SERVER, and the checkout's origin. */
   serverUrl: string;
-  /** The environment token's secret (env-token.ts): COOK_TOKEN. */
+  /** The environment token's secret (env-token.ts): COOK_TOKEN. Empty for a gate's checkout, which gets no token and no git credentials. */
   token: string;
   /** The server's data dir: what a sandbox hides. */
   dataDir: string;
@@ -39,15 +39,19 @@ export function environmentVariables(context: EnvironmentContext): Record<string
     COOK_SERVER: context.serverUrl,
     COOK_REPO: context.repo,
     COOK_BRANCH: context.branch,
-    COOK_TOKEN: context.token,
     COOK_ENV_ID: env.id,
     PORT: String(env.portBase),
     COOK_PORT_BASE: String(env.portBase),
     COOK_PORT_COUNT: String(env.portCount),
-    GIT_CONFIG_COUNT: "1",
-    GIT_CONFIG_KEY_0: `http.${context.serverUrl}/.extraHeader`,
-    GIT_CONFIG_VALUE_0: `Authorization: Bearer ${context.token}`,
   };
+  if (context.token !== "") {
+    Object.assign(variables, {
+      COOK_TOKEN: context.token,
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: `http.${context.serverUrl}/.extraHeader`,
+      GIT_CONFIG_VALUE_0: `Authorization: Bearer ${context.token}`,
+    });
+  }
   Object.assign(variables, databaseVariables(env.databases));
   return variables;
 }

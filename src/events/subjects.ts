@@ -49,7 +49,7 @@ export function decodeToken(token: string): string {
 
 export type BranchAction = "created" | "pushed" | "deleted" | "merged" | "abandoned";
 export type AgentAction = "started" | "output" | "completed" | "failed" | "help" | "interrupted" | "paused";
-export type GateAction = "started" | "output" | "passed" | "failed";
+export type GateAction = "started" | "output" | "passed" | "failed" | "waiting" | "canceled";
 export type TagAction = "created" | "pushed" | "deleted";
 export type RepoAction = "created" | "imported" | "removed";
 /** An environment's state changes, and `output` for its setup script's lines. */

@@ -1,3 +1,4 @@
+import { gateApiRoutes } from "./routes/api/gates.js";
 import { bodyParser } from "@koa/bodyparser";
 import type Router from "@koa/router";
 import Koa from "koa";
@@ -82,7 +83,7 @@ export function createApp(services: Services, live: LiveStreams, terminals: Term
  * (`permit` or `publicRoute`); a route without one stops the server from starting.
  */
 export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment, terminals: Terminals): Router[] {
-  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), branchApiRoutes(services, terminals), agentApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoFormRoutes(services), repoWebRoutes(services), taskWebRoutes(services), branchWebRoutes(services, live, views), pageRoutes(services)];
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), gateApiRoutes(services), branchApiRoutes(services, terminals), agentApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoFormRoutes(services), repoWebRoutes(services), taskWebRoutes(services), branchWebRoutes(services, live, views), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
   checkRouteNames(routers);

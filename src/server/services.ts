@@ -24,6 +24,13 @@ import { createGit, type Git } from "../git/git.js";
 import type { Logger } from "./logger.js";
 import { createRenderer, type Renderer } from "./render/renderer.js";
 import { createGitSpawner, type GitSpawner } from "../git/spawner.js";
+import { createGateRuntime, type GateRuntime, type GateSettings } from "../gates/deps.js";
+import { autoMergeOnPass } from "../gates/merge.js";
+import { recoverGateRuns } from "../gates/recover-gates.js";
+import { recoverMerges } from "../gates/recover-merges.js";
+import { stopAllGateRuns } from "../gates/run-queue.js";
+import { loadDefaultGates } from "../gates/target-gates.js";
+import { trackGatedPushes } from "../gates/track-gates.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -61,12 +68,17 @@ export interface Services {
   readonly resumeTimers: Map<string, NodeJS.Timeout>;
   /** Disk use of environments, measured in the background for the Branches page. */
   readonly diskUse: DiskUse;
+  /** `[gates]` of the server config, with the default gates read. */
+  readonly gateSettings: GateSettings;
+  /** Gate runs executing and queued, and the merge queues (gates/deps.ts). */
+  readonly gateRuntime: GateRuntime;
   /** Starts what works in the background: the push tracker, and the check of environments against the disk. */
   startBackgroundWork(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function openServices(config: ServerConfig, log: Logger): Promise<Services> {
+  const gateSettings: GateSettings = { concurrency: config.gates.concurrency, defaultGates: loadDefaultGates(config.gates.defaultsFile) };
   const db = await openDatabase(config);
   let bus: Bus;
   try {
@@ -109,6 +121,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     setUrl: (url: string) => void (hookUrl = url),
   };
   let pushTracking: Subscription | undefined;
+  let gateTracking: Subscription | undefined;
 
   const services: Services = {
     config,
@@ -133,12 +146,20 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     liveRuns: new Map(),
     resumeTimers: new Map(),
     diskUse: createDiskUse(),
+    gateSettings,
+    gateRuntime: createGateRuntime(),
     async startBackgroundWork() {
       await recoverEnvironments(services);
       await recoverSessions(services);
+      await recoverMerges(services);
+      services.gateRuntime.ended.add(autoMergeOnPass(services));
+      await recoverGateRuns(services);
       pushTracking = await trackPushes(services, bus, log, (branch, options, pusher) => startAgentFromPush(services, branch, options, pusher));
+      gateTracking = await trackGatedPushes(services, bus);
     },
     async close() {
+      await stopAllGateRuns(services);
+      await gateTracking?.unsubscribe();
       await stopAllRuns(services);
       for (const aborts of services.running.values()) for (const abort of aborts) abort.abort();
       await pushTracking?.unsubscribe();

@@ -9,6 +9,7 @@ import { isId } from "../../../core/ids.js";
 import { readAgentEvents } from "../../../db/agent-event-store.js";
 import { findSession } from "../../../db/agent-session-store.js";
 import { findBranchById } from "../../../db/branch-store.js";
+import { startGateRun } from "../../../gates/start-run.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { branchResource } from "../../route-resources.js";
 import type { Services } from "../../services.js";
@@ -73,7 +74,10 @@ export function agentApiRoutes(services: Services): Router {
   });
 
   router.post("/agent/done", permit("push", reportResource(services)), async (ctx) => {
-    ctx.body = { session: (await reportDone(services, branchOf(ctx), actorOf(ctx))) ?? null };
+    const session = await reportDone(services, branchOf(ctx), actorOf(ctx));
+    // `cook done` asks for judgment: the head is gated (a run it already has is kept).
+    await startGateRun(services, branchOf(ctx), { reason: "done" }, actorOf(ctx)).catch((err: Error) => services.log.info({ branch: branchOf(ctx).id, reason: err.message }, "cook done: gates not started"));
+    ctx.body = { session: session ?? null };
   });
 
   router.post("/agent/help", permit("push", reportResource(services)), async (ctx) => {

@@ -1,0 +1,68 @@
+import type { Actor } from "../core/actor.js";
+import type { Branch } from "../core/branch.js";
+import type { GateDefinition, GateRun } from "../core/gate.js";
+import type { GatePolicy } from "../config/gate-config.js";
+import { latestSessionOfBranch } from "../db/agent-session-store.js";
+import { findBranchById } from "../db/branch-store.js";
+import { handBacksOfBranch, markHandedBack } from "../db/gate-run-store.js";
+import { findTask } from "../db/task-store.js";
+import { promptSession } from "../agents/sessions.js";
+import { updateTaskIn } from "../tasks/update-task.js";
+import type { GateDeps } from "./deps.js";
+import type { GateOutcome } from "./execute-run.js";
+import { tailLines } from "./command-gate.js";
+
+const gatesActor: Actor = { name: "cook-gates", scope: "admin" };
+
+/** The follow-up prompt that hands a failed gate to the branch's agent. */
+export function handBackPrompt(gate: GateDefinition, run: GateRun, outcome: GateOutcome): string {
+  if (outcome.changesRequested) {
+    return [
+      `The ${gate.kind === "agent_review" ? "review" : "reviewer"} of gate '${gate.name}' asked for changes on commit ${run.head.slice(0, 12)}:`,
+      "",
+      outcome.detail ?? outcome.summary,
+      "",
+      "Make the changes, commit, push the branch, then run `cook done`.",
+    ].join("\n");
+  }
+  const lines = [
+    `Gate '${gate.name}' failed on commit ${run.head.slice(0, 12)}: ${outcome.summary}.`,
+    ...(gate.command ? [`Command: ${gate.command}`] : []),
+    ...(outcome.exitCode !== undefined ? [`Exit code: ${outcome.exitCode}`] : []),
+  ];
+  if (outcome.tail) lines.push("", `Last ${tailLines} lines of its output:`, "```", outcome.tail.trimEnd(), "```");
+  lines.push("", "Fix the cause, commit, push the branch, then run `cook done`.");
+  return lines.join("\n");
+}
+
+/**
+ * Sends a failed gate to the branch's agent as a follow-up that resumes its session, when the gate
+ * says `on_fail = "agent"` (or, for a review asking for changes, the repo says
+ * `on_changes_requested = "agent"`) and the branch has an agent session: at most `max_fixes` times
+ * per branch, after which the task goes to needs_human with the reason. A session still running is
+ * waited for first. Does nothing otherwise.
+ */
+export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateRun, gate: GateDefinition, outcome: GateOutcome, policy: GatePolicy): Promise<void> {
+  const wanted = outcome.changesRequested ? policy.onChangesRequested === "agent" || gate.onFail === "agent" : gate.onFail === "agent";
+  if (!wanted) return;
+  const session = await latestSessionOfBranch(deps.db, branch.id);
+  if (!session) return;
+  if ((await handBacksOfBranch(deps.db, branch.id)) >= policy.maxFixes) {
+    await sendToHuman(deps, branch, `gate '${gate.name}' still fails after ${policy.maxFixes} fixes by the agent: ${outcome.summary}`);
+    return;
+  }
+  await deps.liveRuns.get(session.id)?.finished;
+  const current = await findBranchById(deps.db, branch.id);
+  if (current?.status !== "open") return;
+  await markHandedBack(deps.db, run.id, gate.name);
+  await promptSession(deps, current, { prompt: handBackPrompt(gate, run, outcome) }, gatesActor);
+}
+
+async function sendToHuman(deps: GateDeps, branch: Branch, reason: string): Promise<void> {
+  deps.log.info({ repo: branch.repo, branch: branch.name, reason }, "gate failure goes to a human");
+  if (!branch.taskId) return;
+  await deps.db.transaction(async (tx) => {
+    const task = await findTask(tx, branch.taskId!, { forUpdate: true });
+    if (task?.status === "in_progress") await updateTaskIn(deps, tx, task.id, { status: "needs_human" }, gatesActor);
+  });
+}

@@ -1,0 +1,75 @@
+import { readFileSync } from "node:fs";
+import type { BackendName, Branch } from "../core/branch.js";
+import { CookError, isCookError } from "../core/errors.js";
+import type { GateDefinition } from "../core/gate.js";
+import { defaultGatePolicy, parseGatePolicy, parseGates, type GatePolicy } from "../config/gate-config.js";
+import { parseRepoConfig } from "../config/repo-config.js";
+import { branchHead, defaultBranchOf, fileAtCommit } from "../branches/branch-git.js";
+import { findLiveEnvironment } from "../db/environment-store.js";
+import { repoDir } from "../forge/paths.js";
+import type { GateDeps } from "./deps.js";
+
+/** The gates that judge a branch, as its target branch defines them now. */
+export interface TargetGates {
+  /** The branch merged into: the branch's base when it still exists, else the repo's default branch. */
+  target: string;
+  /** The target's commit whose cook.toml was read. */
+  targetCommit: string;
+  gates: GateDefinition[];
+  policy: GatePolicy;
+  /** Why the definitions cannot be used (an invalid cook.toml, naming the line): the run fails at once. */
+  error: string | undefined;
+  /** Where command gates run: the branch's environment's backend, else cook.toml's, else local. */
+  backend: Exclude<BackendName, "none">;
+  network: boolean;
+}
+
+/**
+ * Reads the gates from cook.toml on the branch's **target**, never from the branch itself: a branch
+ * cannot weaken what judges it, and a change to cook.toml counts once merged. A repo whose
+ * cook.toml has no `[[gates]]` gets the server's default gates. Throws conflict when the target
+ * has no commit (an empty repo); an invalid cook.toml is not thrown but returned as `error`.
+ */
+export async function readTargetGates(deps: GateDeps, branch: Branch): Promise<TargetGates> {
+  const gitDir = repoDir(deps.dataDir, branch.repo);
+  let target = branch.baseBranch;
+  let targetCommit = await branchHead(deps.git, gitDir, target);
+  if (!targetCommit) {
+    target = await defaultBranchOf(deps.git, gitDir, branch.repo);
+    targetCommit = await branchHead(deps.git, gitDir, target);
+  }
+  if (!targetCommit) throw new CookError("conflict", `${branch.repo} has no commit on ${target} to read its gates from`);
+  const text = await fileAtCommit(deps.git, gitDir, targetCommit, "cook.toml");
+  const source = `cook.toml on ${target}`;
+  let gates: GateDefinition[] = [];
+  let policy = defaultGatePolicy;
+  let error: string | undefined;
+  let backend: BackendName | undefined;
+  let network = true;
+  try {
+    gates = parseGates(text, source);
+    policy = parseGatePolicy(text, source);
+    const environment = parseRepoConfig(text, source).environment;
+    backend = environment.backend;
+    network = environment.network;
+  } catch (err) {
+    if (!isCookError(err)) throw err;
+    error = err.message;
+  }
+  if (gates.length === 0 && error === undefined) gates = [...deps.gateSettings.defaultGates];
+  const live = await findLiveEnvironment(deps.db, branch.id);
+  const chosen = live?.backend ?? (backend === "none" ? undefined : backend) ?? "local";
+  return { target, targetCommit, gates, policy, error, backend: chosen, network: live?.network ?? network };
+}
+
+/** The `[[gates]]` of the server's defaults file, checked; none when no file is configured. Throws invalid, naming the file and line. */
+export function loadDefaultGates(file: string | undefined): GateDefinition[] {
+  if (!file) return [];
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new CookError("invalid", `[gates] defaults_file: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return parseGates(text, file);
+}

@@ -1,0 +1,40 @@
+import { isCookError } from "../core/errors.js";
+import { findOpenBranch } from "../db/branch-store.js";
+import type { Bus, Subscription } from "../events/bus.js";
+import type { Event } from "../events/event.js";
+import type { GateDeps } from "./deps.js";
+import { startGateRun } from "./start-run.js";
+
+interface PushedData {
+  ref: string;
+  newSha: string;
+  pusher: string;
+}
+
+/**
+ * Every push to a tracked branch starts a run of its gates on the new head: a durable subscriber
+ * to `branch.pushed` (and to `branch.created`, which a branch made by `cook branch create` or by a
+ * first push announces once its record exists), so a restart between the push and its run loses
+ * nothing. A redelivered push finds its run already there (startGateRun returns it).
+ */
+export function trackGatedPushes(deps: GateDeps, bus: Bus): Promise<Subscription> {
+  return bus.subscribe("cook.branch.>", (event) => handle(deps, event), { durable: "gate-runs" });
+}
+
+async function handle(deps: GateDeps, event: Event): Promise<void> {
+  if (event.type !== "branch.pushed" && event.type !== "branch.created") return;
+  if (!event.branch) return;
+  const data = event.data as (Partial<PushedData> & { head?: string | null; baseCommit?: string }) | undefined;
+  if (event.type === "branch.pushed" && (!data?.ref?.startsWith("refs/heads/") || !data.newSha || /^0+$/.test(data.newSha))) return;
+  // A branch made from its base has nothing to judge until something is pushed to it.
+  if (event.type === "branch.created" && (!data?.head || data.head === data.baseCommit)) return;
+  try {
+    const branch = await findOpenBranch(deps.db, event.repo, event.branch);
+    // An untracked branch gets its record from the push tracker, whose `created` event brings it back here.
+    if (!branch) return;
+    await startGateRun(deps, branch, { reason: "push", head: event.type === "branch.pushed" ? data!.newSha : data!.head! }, data?.pusher ?? (data as { by?: string } | undefined)?.by ?? "push");
+  } catch (err) {
+    if (isCookError(err) && err.code !== "unavailable") return;
+    throw err;
+  }
+}
