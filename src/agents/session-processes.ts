@@ -7,7 +7,15 @@ import { readdirSync, readFileSync } from "node:fs";
  * run's process group misses. Read from /proc (Linux); processes we may not read are skipped.
  */
 export function processesOfSession(sessionId: string): number[] {
-  const marker = `COOK_SESSION_ID=${sessionId}`;
+  return processesWithVariable("COOK_SESSION_ID", sessionId);
+}
+
+/**
+ * Processes whose environment holds `name=value` exactly (a marker every descendant inherits),
+ * this process excepted. Read from /proc (Linux); processes we may not read are skipped.
+ */
+export function processesWithVariable(name: string, value: string): number[] {
+  const marker = `${name}=${value}`;
   const pids: number[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
@@ -22,7 +30,11 @@ export function processesOfSession(sessionId: string): number[] {
 
 /** SIGKILLs every process of the session (processesOfSession); returns how many there were. */
 export function killSessionProcesses(sessionId: string): number {
-  const pids = processesOfSession(sessionId);
+  return killProcesses(processesOfSession(sessionId));
+}
+
+/** SIGKILLs the processes; returns how many there were. */
+export function killProcesses(pids: readonly number[]): number {
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGKILL");

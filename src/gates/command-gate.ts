@@ -11,6 +11,7 @@ import { runCommand } from "../environments/run-command.js";
 import { repoDir } from "../forge/paths.js";
 import { runGit } from "../git/run-git.js";
 import type { GateDeps } from "./deps.js";
+import { failpoint } from "./failpoints.js";
 import { appendGateEvent } from "./gate-events.js";
 
 /** Output kept per attempt (bytes); what comes after is counted, not kept. */
@@ -117,7 +118,9 @@ async function runAttempt(deps: GateDeps, job: CommandGateJob, attempt: number):
         ["sh", "-c", gate.command!],
         { env: { CI: "true", COOK_GATE: gate.name, COOK_RUN_ID: runId, COOK_COMMIT: job.head, COOK_TARGET_COMMIT: job.targetCommit } },
       );
-      exitCode = await runCommand(spec, { stdout: log.write, stderr: log.write }, abort.signal);
+      const finished = runCommand(spec, { stdout: log.write, stderr: log.write }, abort.signal);
+      failpoint("gate:attempt-started");
+      exitCode = await finished;
     }
   } catch (err) {
     error = `could not run: ${(err as Error).message.split("\n")[0]}`;

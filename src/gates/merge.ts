@@ -17,6 +17,7 @@ import { repoDir } from "../forge/paths.js";
 import { updateTaskIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
 import { buildCandidate, compareAndSwapRef, treeOf } from "./merge-git.js";
+import { failpoint } from "./failpoints.js";
 import { startGateRun } from "./start-run.js";
 import { readTargetGates } from "./target-gates.js";
 
@@ -170,7 +171,9 @@ async function attemptLanding(deps: GateDeps, branch: Branch, merge: Merge, acto
       }
     }
     await updateMerge(deps.db, merge.id, { state: "merging", candidate: candidate.commit });
+    failpoint("merge:intent-recorded");
     if (await compareAndSwapRef(deps.git, gitDir, `refs/heads/${merge.target}`, candidate.commit, targetOld, `cook: merge ${branch.name} (${merge.id})`)) {
+      failpoint("merge:ref-moved");
       return recordLanded(deps, current, (await findMerge(deps.db, merge.id))!, candidate.kind, actor);
     }
     // The target moved under us: build and gate again on the new target.

@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import { killProcesses, processesWithVariable } from "../agents/session-processes.js";
 import { findBranchById } from "../db/branch-store.js";
 import { closeOpenResults, interruptRunningAttempts, unfinishedRuns, updateGateRun } from "../db/gate-run-store.js";
 import { branchHead } from "../branches/branch-git.js";
@@ -25,6 +26,8 @@ export async function recoverGateRuns(deps: GateDeps): Promise<number> {
       enqueueRun(deps, run.id);
       continue;
     }
+    // A gate's processes outlive a server that was killed: they are found by the run id they inherit.
+    killProcesses(processesWithVariable("COOK_RUN_ID", run.id));
     const branch = await findBranchById(deps.db, run.branchId);
     if (!branch) continue;
     await deps.db.transaction(async (tx) => {
