@@ -6,7 +6,7 @@ import { newId } from "../core/ids.js";
 import { showInput } from "../core/show-input.js";
 import type { Tx } from "../db/db.js";
 import { findBranchById } from "../db/branch-store.js";
-import { closeOpenResults, findGateRun, insertGateRun, unfinishedRuns, updateGateRun } from "../db/gate-run-store.js";
+import { closeOpenResults, findGateRun, insertGateRun, runsOfBranch, unfinishedRuns, updateGateRun } from "../db/gate-run-store.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
 import type { GateDeps } from "./deps.js";
@@ -56,7 +56,8 @@ export async function startGateRun(deps: GateDeps, branch: Branch, request: Star
     if (current?.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${current?.status ?? "gone"}`);
     const unfinished = await unfinishedRuns(tx, branch.id);
     if (request.reason === "push" || request.reason === "done") {
-      const same = unfinished.find((r) => r.head === head && r.reason !== "merge");
+      // A head is judged once: a redelivered push, or `cook done` after the push, gets the run it has.
+      const same = (await runsOfBranch(tx, branch.id, 20)).find((r) => r.head === head && r.reason !== "merge" && r.state !== "canceled" && r.state !== "interrupted");
       if (same) return same;
     }
     if (request.reason !== "merge") {
