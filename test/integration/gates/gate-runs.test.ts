@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
@@ -7,6 +7,7 @@ import { gitOk, revParse, tempDir } from "../../helpers/git.js";
 import { branchGates, eventsOf, pushBranch, runReaching, seedRepo } from "../../helpers/gates.js";
 import { eventually } from "../../helpers/wait.js";
 
+const statMs = (path: string) => statSync(path).mtimeMs;
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").split(" ")[2]!.startsWith("Z");
 
 describe("gate runs on every push", () => {
@@ -15,7 +16,9 @@ describe("gate runs on every push", () => {
   const scratch = tempDir("cook-gate-scratch-");
 
   before(async () => {
-    cook = await startCook({ config: "[gates]\nconcurrency = 4\n" });
+    const defaults = join(scratch, "default-gates.toml");
+    writeFileSync(defaults, '[[gates]]\nname = "server-default"\ncommand = "echo judged by the default gates"\n');
+    cook = await startCook({ config: `[gates]\nconcurrency = 4\ndefaults_file = "${defaults}"\n` });
     // The gates live on main: ci checks a file, slow sleeps (so a newer push can cancel it), flaky
     // fails with the declared flaky code on its first attempt of a commit.
     app = await seedRepo(cook, "app", {
@@ -153,7 +156,41 @@ describe("gate runs on every push", () => {
     const failed = await eventsOf(cook, "cook.gate.broken.try.config.failed");
     assert.equal(failed.length, 1);
   });
+
+  it("judges a repo without gates by the server's default gates", async () => {
+    const work = await seedRepo(cook, "bare-repo", { "README.md": "no cook.toml here\n" });
+    const head = await pushBranch(work, "topic", { "a.txt": "a\n" });
+    const run = await runReaching(cook, "bare-repo/topic", ["passed"], { head });
+    assert.deepEqual(run.results.map((r) => r.gate), ["server-default"]);
+  });
+
+  it("runs a sandboxed repo's command gates inside the sandbox, which hides the data dir", async () => {
+    const work = await seedRepo(cook, "boxed", {
+      "cook.toml": `[environment]\nbackend = "sandbox"\n\n[[gates]]\nname = "inside"\ncommand = "test \\"$(id -u)\\" = 1000 && test ! -e ${cook.dataDir}/db && test -f a.txt && ! touch /usr/cook-gate-was-here && echo boxed"\n`,
+    });
+    const head = await pushBranch(work, "topic", { "a.txt": "a\n" });
+    const run = await runReaching(cook, "boxed/topic", ["passed", "failed"], { head, timeoutMs: 30_000 });
+    const log = await (await fetch(`${cook.url}/api/gate-runs/${run.id}/log?gate=inside&attempt=1`)).text();
+    assert.equal(run.state, "passed", `${run.results[0]!.summary}\n${log}`);
+    assert.match(log, /boxed/);
+  });
+
+  it("runs at most [gates] concurrency runs at once and queues the rest, losing none", async () => {
+    const work = await seedRepo(cook, "busy", {
+      "cook.toml": `[[gates]]\nname = "slow"\ncommand = "touch ${scratch}/busy-start-$COOK_RUN_ID; sleep 1; touch ${scratch}/busy-end-$COOK_RUN_ID"\n`,
+    });
+    const heads = [];
+    for (let i = 0; i < 6; i++) heads.push(await pushBranch(work, `b${i}`, { [`f${i}.txt`]: `${i}\n` }));
+    for (let i = 0; i < 6; i++) await runReaching(cook, `busy/b${i}`, ["passed"], { head: heads[i], timeoutMs: 30_000 });
+    const times = (prefix: string) => readdirSync(scratch).filter((f) => f.startsWith(prefix)).map((f) => ({ run: f.slice(prefix.length), at: statMs(join(scratch, f)) }));
+    const starts = times("busy-start-");
+    const ends = new Map(times("busy-end-").map((e) => [e.run, e.at]));
+    assert.equal(starts.length, 6);
+    const most = Math.max(...starts.map((s) => starts.filter((o) => o.at <= s.at && ends.get(o.run)! > s.at).length));
+    assert.ok(most <= 4, `at most 4 at once, saw ${most}`);
+  });
 });
+
 
 /** Pushes `branch` with `path` deleted. */
 async function pushBranchWithout(work: string, branch: string, path: string): Promise<string> {

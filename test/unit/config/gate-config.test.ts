@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseDuration, parseGates } from "../../../src/config/gate-config.js";
+import { defaultGatePolicy, parseDuration, parseGatePolicy, parseGates } from "../../../src/config/gate-config.js";
 import { parseRepoConfig } from "../../../src/config/repo-config.js";
 import { gateConfigHash } from "../../../src/core/gate.js";
 
@@ -92,5 +92,33 @@ reviewers = "alice"
     const moved = parseGates(`\n\n${example}`);
     assert.equal(gateConfigHash(moved), gateConfigHash(parseGates(example)));
     assert.notEqual(gateConfigHash(parseGates(example.replace("npm test", "npm run test"))), gateConfigHash(parseGates(example)));
+  });
+
+  it("reads [gate_defaults] and [merge], defaulting what they leave out", () => {
+    assert.deepEqual(parseGatePolicy(undefined), defaultGatePolicy);
+    assert.deepEqual(parseGatePolicy('[gate_defaults]\non_fail = "agent"\nmax_fixes = 1\n\n[merge]\nstrategy = "squash"\n'), {
+      onFail: "agent",
+      onChangesRequested: "stop",
+      maxFixes: 1,
+      strategy: "squash",
+      onConflict: "stop",
+    });
+    // A gate that does not say takes the repo's on_fail.
+    assert.equal(parseGates('[gate_defaults]\non_fail = "agent"\n\n[[gates]]\nname = "ci"\ncommand = "true"\n')[0]!.onFail, "agent");
+    assert.throws(
+      () => parseGatePolicy('[gate_defaults]\non_fail = "retry"\nmax_fixes = -1\ncolour = 1\n\n[merge]\nstrategy = "rebase"\n'),
+      (err: Error) => {
+        assert.equal(
+          err.message,
+          [
+            "cook.toml: unknown key gate_defaults.colour (known keys: on_fail, on_changes_requested, max_fixes)",
+            'cook.toml: gate_defaults.max_fixes must be a whole number from 0 to 20 (got -1)',
+            'cook.toml: merge.strategy must be one of auto, ff-only, merge, squash (got "rebase")',
+            'cook.toml: gate_defaults.on_fail must be "agent" or "stop" (got "retry")',
+          ].join("; "),
+        );
+        return true;
+      },
+    );
   });
 });
