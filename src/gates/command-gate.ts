@@ -1,26 +1,17 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { StringDecoder } from "node:string_decoder";
-import type { BackendName, Branch, Environment } from "../core/branch.js";
+import type { BackendName, Branch } from "../core/branch.js";
 import { formatDuration } from "../core/format.js";
 import type { GateDefinition } from "../core/gate.js";
-import { appendAttemptLog, finishAttempt, insertAttempt } from "../db/gate-run-store.js";
-import { privateRoot } from "../environments/backend.js";
+import { finishAttempt, insertAttempt } from "../db/gate-run-store.js";
 import { backendFor } from "../environments/backends.js";
 import { runCommand } from "../environments/run-command.js";
 import { repoDir } from "../forge/paths.js";
-import { runGit } from "../git/run-git.js";
 import type { GateDeps } from "./deps.js";
 import { failpoint } from "./failpoints.js";
 import { appendGateEvent } from "./gate-events.js";
-
-/** Output kept per attempt (bytes); what comes after is counted, not kept. */
-export const maxKeptLogBytes = 4 * 1024 * 1024;
-/** How often output is stored and announced while a gate runs (ms). */
-const flushEveryMs = 100;
-/** The lines of a failed gate's log handed to the agent. */
-export const tailLines = 200;
-const tailChars = 64 * 1024;
+import { gateCheckoutsDir, gateEnvironment, makeGateCheckout, removeGateCheckout } from "./gate-checkout.js";
+import { createAttemptLog } from "./gate-log.js";
 
 /** One command gate of one run. */
 export interface CommandGateJob {
@@ -45,9 +36,6 @@ export interface CommandGateOutcome {
   /** The last lines of the final attempt's output. */
   tail: string;
 }
-
-/** Where gate checkouts live; removed wholesale at start-up (nothing there outlives its attempt). */
-export const gateCheckoutsDir = (dataDir: string) => join(dataDir, "gate-checkouts");
 
 /**
  * Runs a command gate: each attempt in a fresh checkout of exactly `head` (never the agent's
@@ -96,7 +84,8 @@ async function runAttempt(deps: GateDeps, job: CommandGateJob, attempt: number):
     await appendGateEvent(deps, tx, scope, "started", { attempt, head: job.head, kind: gate.kind });
   });
   const checkout = join(gateCheckoutsDir(deps.dataDir), `${runId}-${gate.name}-${attempt}`);
-  const log = createLogWriter(deps, scope, attempt);
+  const environment = gateEnvironment({ runId, branchId: branch.id, backend: job.backend, network: job.network }, checkout);
+  const log = createAttemptLog(deps, scope, attempt);
   const abort = new AbortController();
   const stop = () => abort.abort();
   job.signal.addEventListener("abort", stop, { once: true });
@@ -110,7 +99,6 @@ async function runAttempt(deps: GateDeps, job: CommandGateJob, attempt: number):
   try {
     await makeGateCheckout(repoDir(deps.dataDir, branch.repo), checkout, job.head);
     if (!abort.signal.aborted) {
-      const environment = gateEnvironment(job, checkout);
       const backend = backendFor(job.backend);
       for (const folder of backend.privateFolders(environment)) mkdirSync(folder, { recursive: true });
       const spec = backend.wrap(
@@ -127,8 +115,7 @@ async function runAttempt(deps: GateDeps, job: CommandGateJob, attempt: number):
   } finally {
     clearTimeout(timer);
     job.signal.removeEventListener("abort", stop);
-    rmSync(checkout, { recursive: true, force: true, maxRetries: 3 });
-    rmSync(`${checkout}.cook`, { recursive: true, force: true, maxRetries: 3 });
+    removeGateCheckout(environment);
   }
   await log.close();
   const canceled = job.signal.aborted && !timedOut;
@@ -138,95 +125,4 @@ async function runAttempt(deps: GateDeps, job: CommandGateJob, attempt: number):
   const recorded = state === "canceled" && job.signal.reason === "shutdown" ? "interrupted" : state;
   await finishAttempt(deps.db, runId, gate.name, attempt, { state: recorded, exitCode, durationMs });
   return { state, exitCode, timedOut, error, durationMs, tail: log.tail() };
-}
-
-/**
- * A checkout of exactly `sha` that shares the bare repo's objects (clone --shared, no copy of
- * history), detached: nothing of it is pushed anywhere. Throws GitCommandError when git fails.
- */
-async function makeGateCheckout(bareDir: string, path: string, sha: string): Promise<void> {
-  rmSync(path, { recursive: true, force: true });
-  mkdirSync(join(path, ".."), { recursive: true });
-  await runGit(["-c", "protocol.file.allow=always", "clone", "--quiet", "--shared", "--no-checkout", "--", bareDir, path]);
-  await runGit(["-C", path, "-c", "advice.detachedHead=false", "checkout", "--quiet", "--detach", sha]);
-}
-
-/**
- * The environment a gate's command runs in, for the backend to wrap: the gate's own checkout, no
- * token (a gate judges, it does not push), no databases, and PORT=0 (a server started by a test
- * picks a free port).
- */
-function gateEnvironment(job: CommandGateJob, checkout: string): Environment {
-  const now = new Date().toISOString();
-  return {
-    id: job.runId,
-    branchId: job.branch.id,
-    backend: job.backend,
-    path: checkout,
-    state: "ready",
-    portBase: 0,
-    portCount: 0,
-    databases: [],
-    network: job.network,
-    setupCommand: undefined,
-    error: undefined,
-    createdAt: now,
-    updatedAt: now,
-    tornDownAt: undefined,
-  };
-}
-
-/** Collects an attempt's output and stores and announces it every flushEveryMs, in order, one flush at a time. */
-function createLogWriter(deps: GateDeps, scope: { repo: string; branch: string; runId: string; gate: string }, attempt: number) {
-  const decoder = new StringDecoder("utf8");
-  let pending = "";
-  let pendingBytes = 0;
-  let keptBytes = 0;
-  let capped = false;
-  let tail = "";
-  let timer: NodeJS.Timeout | undefined;
-  let chain = Promise.resolve();
-
-  const flush = () => {
-    timer = undefined;
-    if (pendingBytes === 0) return;
-    const text = pending;
-    const seen = pendingBytes;
-    pending = "";
-    pendingBytes = 0;
-    let kept = text;
-    if (!capped && keptBytes + Buffer.byteLength(text) > maxKeptLogBytes) {
-      capped = true;
-      kept = `${text.slice(0, Math.max(0, maxKeptLogBytes - keptBytes))}\n[cook: output beyond ${maxKeptLogBytes / 1024 / 1024} MiB is not kept]\n`;
-    } else if (capped) kept = "";
-    keptBytes += Buffer.byteLength(kept);
-    chain = chain
-      .then(() =>
-        deps.db.transaction(async (tx) => {
-          await appendAttemptLog(tx, scope.runId, scope.gate, attempt, kept, seen);
-          if (kept !== "") await appendGateEvent(deps, tx, scope, "output", { attempt, text: kept });
-        }),
-      )
-      .catch((err: Error) => deps.log.warn({ run: scope.runId, gate: scope.gate, err: err.message }, "gate output could not be stored"));
-  };
-
-  return {
-    write(chunk: Buffer) {
-      const text = decoder.write(chunk);
-      pending += text;
-      pendingBytes += chunk.length;
-      tail = (tail + text).slice(-tailChars);
-      if (pending.length > 256 * 1024) flush();
-      else timer ??= setTimeout(flush, flushEveryMs);
-    },
-    async close() {
-      const rest = decoder.end();
-      pending += rest;
-      tail += rest;
-      if (timer) clearTimeout(timer);
-      flush();
-      await chain;
-    },
-    tail: () => tail.split("\n").slice(-tailLines - 1).join("\n"),
-  };
 }

@@ -99,7 +99,7 @@ async function judge(deps: GateDeps, branch: Branch, run: GateRun, gate: GateDef
     case "human_approval":
       return decideApproval(deps, branch, run, gate);
     case "agent_review":
-      return reviewWithAgent(deps, branch, run, gate, signal);
+      return reviewWithAgent(deps, branch, run, gate, where, signal);
   }
 }
 

@@ -10,7 +10,7 @@ import { promptSession } from "../agents/sessions.js";
 import { updateTaskIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
 import type { GateOutcome } from "./execute-run.js";
-import { tailLines } from "./command-gate.js";
+import { tailLines } from "./gate-log.js";
 
 const gatesActor: Actor = { name: "cook-gates", scope: "admin" };
 

@@ -4,7 +4,7 @@ import { findBranchById } from "../db/branch-store.js";
 import { closeOpenResults, interruptRunningAttempts, unfinishedRuns, updateGateRun } from "../db/gate-run-store.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
-import { gateCheckoutsDir } from "./command-gate.js";
+import { gateCheckoutsDir } from "./gate-checkout.js";
 import type { GateDeps } from "./deps.js";
 import { appendGateEvent } from "./gate-events.js";
 import { enqueueRun } from "./run-queue.js";

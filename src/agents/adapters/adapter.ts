@@ -14,6 +14,13 @@ export interface RunRequest {
   resumeId: string | undefined;
   /** The session's private config folder (absolute; made and seeded by the runner). */
   stateDir: string;
+  /**
+   * A review, not work: the CLI's own read-only or plan mode where it has one (its write and edit
+   * tools refused or removed). A `command` agent has none; its checkout is thrown away anyway.
+   */
+  readOnly?: boolean;
+  /** Cook runs it under its own sandbox (the sandbox backend), inside which a CLI's own sandbox cannot be built. */
+  sandboxed?: boolean;
 }
 
 /**

@@ -2,8 +2,9 @@ import type { AgentAdapter } from "./adapter.js";
 
 /**
  * Claude Code: `claude -p <prompt> --output-format stream-json --verbose` (stream-json needs
- * --verbose), `--resume <session_id>` to go on. Root may only skip permissions with IS_SANDBOX=1.
- * Its state lives in CLAUDE_CONFIG_DIR (credentials in .credentials.json).
+ * --verbose), `--resume <session_id>` to go on; a review runs with `--permission-mode dontAsk`
+ * instead of skipping permissions. Root may only skip permissions with IS_SANDBOX=1. Its state
+ * lives in CLAUDE_CONFIG_DIR (credentials in .credentials.json).
  */
 export const claudeAdapter: AgentAdapter = {
   kind: "claude",
@@ -16,7 +17,10 @@ export const claudeAdapter: AgentAdapter = {
       "--output-format",
       "stream-json",
       "--verbose",
-      "--dangerously-skip-permissions",
+      // dontAsk refuses whatever would need a permission (writes, edits, commands that are not
+      // read-only) and lets it read, search and run `git log`; plan mode would instead steer it
+      // into writing a plan file and ending with ExitPlanMode.
+      ...(run.readOnly ? ["--permission-mode", "dontAsk"] : ["--dangerously-skip-permissions"]),
       ...(run.model ? ["--model", run.model] : []),
       ...(run.instruction ? ["--append-system-prompt", run.instruction] : []),
       ...(run.resumeId ? ["--resume", run.resumeId] : []),

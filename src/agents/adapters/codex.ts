@@ -2,8 +2,9 @@ import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
 
 /**
  * Codex: `codex exec --json --dangerously-bypass-approvals-and-sandbox <prompt>`; resume with
- * `codex exec resume --json … <thread_id> <prompt>`. State, login (auth.json) and config.toml live
- * in CODEX_HOME. It has no system-prompt flag for exec: the instruction leads the prompt.
+ * `codex exec resume --json … <thread_id> <prompt>`; a review outside Cook's sandbox runs with
+ * `--sandbox read-only` instead of the bypass. State, login (auth.json) and config.toml live in
+ * CODEX_HOME. It has no system-prompt flag for exec: the instruction leads the prompt.
  */
 export const codexAdapter: AgentAdapter = {
   kind: "codex",
@@ -11,7 +12,10 @@ export const codexAdapter: AgentAdapter = {
     const prompt = promptWithInstruction(run);
     const common = [
       "--json",
-      "--dangerously-bypass-approvals-and-sandbox",
+      // Its own sandbox, read-only, for a review: commands may read the checkout, not change it.
+      // Inside Cook's sandbox it cannot make one (no user namespaces there) and every command
+      // would fail; that sandbox already keeps its writes to a checkout that is thrown away.
+      ...(run.readOnly && !run.sandboxed ? ["--sandbox", "read-only"] : ["--dangerously-bypass-approvals-and-sandbox"]),
       "--skip-git-repo-check",
       // Its shell tool runs `bash -lc` by default, and a login shell resets PATH, losing `cook`.
       "-c",

@@ -15,7 +15,8 @@ export const cursorAdapter: AgentAdapter = {
       "-p",
       "--output-format",
       "stream-json",
-      "--force",
+      // Ask mode explores without editing; without --force it runs no command it is not allowed.
+      ...(run.readOnly ? ["--mode", "ask"] : ["--force"]),
       ...(run.model ? ["--model", run.model] : []),
       ...(run.resumeId ? ["--resume", run.resumeId] : []),
       prompt,

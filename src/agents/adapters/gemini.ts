@@ -5,7 +5,7 @@ import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
  * Gemini CLI: `gemini -p <prompt> --output-format stream-json --yolo --skip-trust`, `--resume <id>`
  * to go on. It keeps settings, login and sessions under $GEMINI_CLI_HOME/.gemini (default $HOME), so
  * the session's state folder is its GEMINI_CLI_HOME. Without --skip-trust it exits 55; without
- * --yolo it has no write or shell tools.
+ * --yolo it has no write or shell tools; a review asks for that with `--approval-mode default`.
  */
 export const geminiAdapter: AgentAdapter = {
   kind: "gemini",
@@ -18,7 +18,8 @@ export const geminiAdapter: AgentAdapter = {
       prompt,
       "--output-format",
       "stream-json",
-      "--yolo",
+      // Headless, without yolo, it has no write or shell tools: its read-only mode.
+      ...(run.readOnly ? ["--approval-mode", "default"] : ["--yolo"]),
       "--skip-trust",
       ...(run.model ? ["-m", run.model] : []),
       ...(run.resumeId ? ["--resume", run.resumeId] : []),

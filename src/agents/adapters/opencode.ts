@@ -5,7 +5,7 @@ import { promptWithInstruction, type AgentAdapter } from "./adapter.js";
  * OpenCode: `opencode run --format json <prompt words>`, `--session <ses_…>` to go on. Its login
  * (auth.json) and sessions live under XDG_DATA_HOME/opencode, which is the session's; its config
  * (XDG_CONFIG_HOME/opencode, or OPENCODE_CONFIG) stays the user's. The prompt is passed as
- * separate words: one argument holding spaces reaches the model wrapped in quotes
+ * separate words, after `--`: one argument holding spaces reaches the model wrapped in quotes
  * (notes/agent-clis.md).
  */
 export const opencodeAdapter: AgentAdapter = {
@@ -19,7 +19,11 @@ export const opencodeAdapter: AgentAdapter = {
       "--format",
       "json",
       ...(run.model ? ["--model", run.model] : []),
+      // A review runs as its built-in `plan` agent, which is refused edits (not shell commands).
+      ...(run.readOnly ? ["--agent", "plan"] : []),
       ...(run.resumeId ? ["--session", run.resumeId] : []),
+      // After "--", a word of the prompt that starts with "-" (a diff's "---") is not taken for an option.
+      "--",
       ...prompt.split(" ").filter((word) => word !== ""),
     ];
   },
