@@ -119,6 +119,15 @@ const cases: Case[] = [
       { route: "POST /api/branches/:id/interrupt", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/interrupt`, body: () => ({}), agent: change, user: 409, admin: 409 },
       { route: "GET /api/sessions/:id", method: "GET", path: `/api/sessions/SESSION_${repo}`, agent, user: "ok" },
       { route: "GET /api/sessions/:id/events", method: "GET", path: `/api/sessions/SESSION_${repo}/events`, agent, user: "ok" },
+      // Gates and merge: reading them is reading the repo; running, judging and merging are changes.
+      { route: "GET /api/branches/:id/gates", method: "GET", path: `/api/branches/FEATURE_${repo}/gates`, agent, user: "ok" },
+      { route: "POST /api/branches/:id/gates", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/gates`, body: () => ({}), agent: change, user: "ok" },
+      { route: "GET /api/gate-runs/:id", method: "GET", path: `/api/gate-runs/RUN_${repo}`, agent, user: "ok" },
+      { route: "GET /api/gate-runs/:id/log", method: "GET", path: `/api/gate-runs/RUN_${repo}/log?gate=none`, agent: 404, user: 404, admin: 404 },
+      { route: "POST /api/branches/:id/approve", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/approve`, body: () => ({}), agent: change, user: 409, admin: 409 },
+      { route: "POST /api/branches/:id/reject", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/reject`, body: () => ({ comment: "no" }), agent: change, user: 409, admin: 409 },
+      { route: "POST /api/branches/:id/merge", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/merge`, body: () => ({}), agent: change, user: "ok" },
+      { route: "GET /api/repos/:name/merges", method: "GET", path: `/api/repos/${repo}/merges`, agent, user: "ok" },
       // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
       { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
       { route: "POST /api/agent/help", method: "POST", path: "/api/agent/help", body: () => ({ repo, branch: "feature", message: "stuck" }), agent, user: "ok" },
@@ -154,6 +163,7 @@ describe("authorization: one decision for API, pages, streams and git", () => {
   let headSha = "";
   const featureIds: Record<string, string> = {};
   const sessionIds: Record<string, string> = {};
+  const runIds: Record<string, string> = {};
 
   before(async () => {
     cook = await startCook({ config: '[auth]\nrequired = true\n[agents.quick]\nkind = "command"\ncommand = "true"\n' });
@@ -190,6 +200,9 @@ describe("authorization: one decision for API, pages, streams and git", () => {
       });
       assert.equal(prompted.status, 202, await prompted.clone().text());
       sessionIds[repo] = ((await prompted.json()) as { session: { id: string } }).session.id;
+      const gated = await fetch(`${cook.url}/api/branches/${featureIds[repo]}/gates`, { method: "POST", headers: { Authorization: `Bearer ${secrets.admin}`, "Content-Type": "application/json" }, body: "{}" });
+      assert.equal(gated.status, 202, await gated.clone().text());
+      runIds[repo] = ((await gated.json()) as { run: { id: string } }).run.id;
     }
   });
   after(() => cook?.stop());
@@ -199,7 +212,8 @@ describe("authorization: one decision for API, pages, streams and git", () => {
     const path = made
       .replace("HEAD_SHA", headSha)
       .replace(/FEATURE_(own|other)/, (_, repo: string) => featureIds[repo]!)
-      .replace(/SESSION_(own|other)/g, (_, repo: string) => sessionIds[repo]!);
+      .replace(/SESSION_(own|other)/g, (_, repo: string) => sessionIds[repo]!)
+      .replace(/RUN_(own|other)/g, (_, repo: string) => runIds[repo]!);
     const headers: Record<string, string> = { Accept: path.startsWith("/api/") ? "application/json" : "text/html" };
     if (actor === "wrong") headers.Authorization = `Basic ${Buffer.from(`me:${secrets.wrong}`).toString("base64")}`;
     else if (actor !== "nobody") headers.Authorization = `Bearer ${secrets[actor]}`;

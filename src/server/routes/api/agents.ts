@@ -13,13 +13,8 @@ import { startGateRun } from "../../../gates/start-run.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { branchResource } from "../../route-resources.js";
 import type { Services } from "../../services.js";
+import { optionalJsonBody } from "./json-body.js";
 
-function jsonBody(ctx: Context): Record<string, unknown> {
-  const body = ctx.request.body;
-  if (body === undefined || body === null || (typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0)) return {};
-  if (typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
-  return body as Record<string, unknown>;
-}
 
 /** The branch of the session in `:id`; unknown is not_found before anyone is asked. Kept in ctx.state.session / ctx.state.branch. */
 const sessionResource = (services: Services) => async (ctx: Context): Promise<Resource> => {
@@ -34,7 +29,7 @@ const sessionResource = (services: Services) => async (ctx: Context): Promise<Re
 
 /** The branch a report from inside an environment is about: the agent token's own, or the body's repo and branch. */
 const reportResource = (services: Services) => async (ctx: Context): Promise<Resource> => {
-  const branch = await reportingBranch(services, actorOf(ctx), jsonBody(ctx));
+  const branch = await reportingBranch(services, actorOf(ctx), optionalJsonBody(ctx));
   ctx.state.branch = branch;
   return { repo: branch.repo, branch: branch.name };
 };
@@ -51,7 +46,7 @@ export function agentApiRoutes(services: Services): Router {
   const branchOf = (ctx: Context) => ctx.state.branch as Branch;
 
   router.post("/branches/:id/prompt", permit("change", branchResource(services)), async (ctx) => {
-    const body = jsonBody(ctx);
+    const body = optionalJsonBody(ctx);
     ctx.status = 202;
     ctx.body = { session: await promptSession(services, branchOf(ctx), { prompt: body.prompt, agent: body.agent }, actorOf(ctx)) };
   });
@@ -81,7 +76,7 @@ export function agentApiRoutes(services: Services): Router {
   });
 
   router.post("/agent/help", permit("push", reportResource(services)), async (ctx) => {
-    ctx.body = { session: await reportHelp(services, branchOf(ctx), jsonBody(ctx).message, actorOf(ctx)) };
+    ctx.body = { session: await reportHelp(services, branchOf(ctx), optionalJsonBody(ctx).message, actorOf(ctx)) };
   });
 
   return router;

@@ -17,12 +17,8 @@ import { actorOf, onlyFor, permit } from "../../middleware/auth.js";
 import { isWebSocketHandshake } from "../../middleware/same-origin.js";
 import { bodyRepo, branchResource, queryRepo } from "../../route-resources.js";
 import type { Services } from "../../services.js";
+import { jsonBody } from "./json-body.js";
 
-function jsonBody(ctx: Context): Record<string, unknown> {
-  const body = ctx.request.body;
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
-  return body as Record<string, unknown>;
-}
 
 function optionalStatus(value: unknown): BranchStatus | undefined {
   if (value === undefined || value === "") return undefined;

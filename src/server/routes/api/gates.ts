@@ -15,13 +15,8 @@ import { startGateRun } from "../../../gates/start-run.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { branchResource, repoParam } from "../../route-resources.js";
 import type { Services } from "../../services.js";
+import { optionalJsonBody } from "./json-body.js";
 
-function jsonBody(ctx: Context): Record<string, unknown> {
-  const body = ctx.request.body;
-  if (body === undefined || body === null || (typeof body === "object" && !Array.isArray(body) && Object.keys(body).length === 0)) return {};
-  if (typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
-  return body as Record<string, unknown>;
-}
 
 /** The branch of the gate run in `:id`; unknown is not_found before anyone is asked. */
 const runResource = (services: Services) => async (ctx: Context): Promise<Resource> => {
@@ -61,7 +56,7 @@ export function gateApiRoutes(services: Services): Router {
   });
 
   router.post("/branches/:id/gates", permit("change", branchResource(services)), async (ctx) => {
-    const body = jsonBody(ctx);
+    const body = optionalJsonBody(ctx);
     if (body.gate !== undefined && typeof body.gate !== "string") throw new CookError("invalid", "name one gate");
     ctx.status = 202;
     ctx.body = { run: await startGateRun(services, branchOf(ctx), { reason: "rerun", only: body.gate as string | undefined }, actorOf(ctx)) };
@@ -84,14 +79,14 @@ export function gateApiRoutes(services: Services): Router {
 
   for (const verdict of ["approve", "reject"] as const) {
     router.post(`/branches/:id/${verdict}`, permit("change", branchResource(services)), async (ctx) => {
-      const body = jsonBody(ctx);
+      const body = optionalJsonBody(ctx);
       ctx.status = 201;
       ctx.body = { approval: await giveVerdict(services, branchOf(ctx), { verdict, comment: body.comment, gate: body.gate }, actorOf(ctx)) };
     });
   }
 
   router.post("/branches/:id/merge", permit("change", branchResource(services)), async (ctx) => {
-    const body = jsonBody(ctx);
+    const body = optionalJsonBody(ctx);
     ctx.body = await mergeBranch(services, branchOf(ctx), { strategy: body.strategy, auto: body.auto }, actorOf(ctx));
   });
 

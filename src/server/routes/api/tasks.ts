@@ -11,12 +11,8 @@ import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { taskFilterFromQuery } from "../../params.js";
 import type { Services } from "../../services.js";
+import { jsonBody } from "./json-body.js";
 
-function jsonBody(ctx: Context): Record<string, unknown> {
-  const body = ctx.request.body;
-  if (!body || typeof body !== "object" || Array.isArray(body)) throw new CookError("bad_request", "send a JSON object");
-  return body as Record<string, unknown>;
-}
 
 /** `{markdown}` (a whole task file) or fields: title, repo, priority, status, dependsOn, body, id, extra. */
 function newTaskFrom(body: Record<string, unknown>): NewTask {
