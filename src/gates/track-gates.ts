@@ -1,9 +1,11 @@
 import { isCookError } from "../core/errors.js";
-import { findOpenBranch } from "../db/branch-store.js";
+import { findBranchById, findOpenBranch } from "../db/branch-store.js";
+import { unfinishedRuns } from "../db/gate-run-store.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import type { Event } from "../events/event.js";
 import type { GateDeps } from "./deps.js";
-import { startGateRun } from "./start-run.js";
+import { announceEnd } from "./execute-run.js";
+import { cancelRunIn, startGateRun } from "./start-run.js";
 
 interface PushedData {
   ref: string;
@@ -15,13 +17,15 @@ interface PushedData {
  * Every push to a tracked branch starts a run of its gates on the new head: a durable subscriber
  * to `branch.pushed` (and to `branch.created`, which a branch made by `cook branch create` or by a
  * first push announces once its record exists), so a restart between the push and its run loses
- * nothing. A redelivered push finds its run already there (startGateRun returns it).
+ * nothing. A redelivered push finds its run already there (startGateRun returns it). A branch that
+ * is abandoned or merged has its unfinished runs canceled.
  */
 export function trackGatedPushes(deps: GateDeps, bus: Bus): Promise<Subscription> {
   return bus.subscribe("cook.branch.>", (event) => handle(deps, event), { durable: "gate-runs" });
 }
 
 async function handle(deps: GateDeps, event: Event): Promise<void> {
+  if (event.type === "branch.abandoned" || event.type === "branch.merged") return cancelRunsOfEnded(deps, event);
   if (event.type !== "branch.pushed" && event.type !== "branch.created") return;
   if (!event.branch) return;
   const data = event.data as (Partial<PushedData> & { head?: string | null; baseCommit?: string }) | undefined;
@@ -36,5 +40,21 @@ async function handle(deps: GateDeps, event: Event): Promise<void> {
   } catch (err) {
     if (isCookError(err) && err.code !== "unavailable") return;
     throw err;
+  }
+}
+
+/** A branch that ended (abandoned, merged) has nothing left to judge: its unfinished runs are canceled and their processes killed. */
+async function cancelRunsOfEnded(deps: GateDeps, event: Event): Promise<void> {
+  const id = (event.data as { id?: string } | undefined)?.id;
+  const branch = id ? await findBranchById(deps.db, id) : undefined;
+  if (!branch || branch.status === "open") return;
+  const runs = await unfinishedRuns(deps.db, branch.id);
+  if (runs.length === 0) return;
+  await deps.db.transaction(async (tx) => {
+    for (const run of runs) await cancelRunIn(deps, tx, branch, run, `the branch was ${branch.status}`);
+  });
+  for (const run of runs) {
+    deps.gateRuntime.active.get(run.id)?.abort();
+    await announceEnd(deps, run.id);
   }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
@@ -99,6 +99,18 @@ describe("gate runs on every push", () => {
     await eventually(() => !alive(pid), 5000, "the canceled gate's process to be killed");
     const canceled = await eventsOf(cook, "cook.gate.app.moving.flaky.canceled");
     assert.equal(canceled.length, 1);
+  });
+
+  it("cancels the runs of a branch that is abandoned", async () => {
+    rmSync(join(scratch, "slow.pid"), { force: true });
+    const head = await pushBranch(app, "dropped", { "ok.txt": "ok\n", "slow.txt": "1\n" });
+    await eventually(() => existsSync(join(scratch, "slow.pid")), 20_000, "the slow gate to start");
+    const pid = Number(readFileSync(join(scratch, "slow.pid"), "utf8"));
+    const abandoned = await cook.cli(["branch", "abandon", "app/dropped"]);
+    assert.equal(abandoned.code, 0, abandoned.stderr);
+    const run = await runReaching(cook, "app/dropped", ["canceled"], { head });
+    assert.match(run.error!, /the branch was abandoned/);
+    await eventually(() => !alive(pid), 5000, "the gate's process to be killed");
   });
 
   it("reads the gates from the target branch: a branch cannot weaken the gates that judge it", async () => {
