@@ -12,12 +12,12 @@ import { eventually } from "../helpers/wait.js";
 
 // The `ci` gate prints "start", waits until the test lets it go on (so the page is watched while it
 // runs), prints "end", then passes only when the commit has ok.txt; note.txt, when a branch has
-// one, is printed too.
+// one, is printed too, slow.txt makes it take 4 s more, and wait.txt names another signal to wait for.
 const signals = tempDir("cook-gate-signal-");
 const go = join(signals, "go");
 const cookToml = `[[gates]]
 name = "ci"
-command = "echo start; cat note.txt 2>/dev/null; for i in $(seq 1 600); do [ -f '${go}' ] && break; sleep 0.05; done; echo end; test -f ok.txt"
+command = "echo start; cat note.txt 2>/dev/null; if [ -f slow.txt ]; then sleep 4; fi; w=go; if [ -f wait.txt ]; then w=$(cat wait.txt); fi; for i in $(seq 1 600); do [ -f '${signals}'/$w ] && break; sleep 0.05; done; echo end; test -f ok.txt"
 
 [[gates]]
 name = "approve"
@@ -102,6 +102,33 @@ describe("Gates and merge in the browser", () => {
     assert.equal(await page.locator(`#branch-${branch.id} td.gates .pill`).textContent(), "waiting for approval");
     await page.goto(`${cook.url}/`);
     assert.match((await page.locator(".waiting-list").textContent()) ?? "", /feature\/live[\s\S]*waiting for approval/);
+  });
+
+  it("reads a running gate's log whole when the page missed some of its output", async () => {
+    const { id } = await pushBranch("feature/gap", { "ok.txt": "ok\n", "wait.txt": "go-gap\n" });
+    // The Gates section is not read again here: what the page shows comes from the log's live messages alone.
+    await page.route(`**/branches/${id}*`, (route) => (route.request().headers()["hx-target"] === "branch-gates" ? route.abort() : route.continue()));
+    try {
+      // The page is read once "start" is stored, so that it has the log to follow.
+      await eventually(async () => {
+        const { runs } = (await (await fetch(`${cook.url}/api/branches/${id}/gates`)).json()) as { runs: Array<{ id: string }> };
+        const log = runs[0] && (await fetch(`${cook.url}/api/gate-runs/${runs[0].id}/log?gate=ci`));
+        return log?.ok && /start/.test(await log.text()) ? true : undefined;
+      }, 15_000, "ci started");
+      await page.goto(`${cook.url}/branches/app/feature/gap`);
+      await waitForHtmx();
+      await waitForLog("ci", /start/);
+      // As if the chunk with "start" had come while the section was being read again: the page lacks it.
+      await page.locator('#branch-gates li.gate[data-gate="ci"] pre.gate-log-text').evaluate((pre) => {
+        pre.textContent = "";
+        (pre as unknown as { dataset: Record<string, string> }).dataset.bytes = "0";
+      });
+      writeFileSync(join(signals, "go-gap"), "");
+      await waitForLog("ci", /^start\nend\n$/);
+      assert.equal(await gateState("ci"), "running", "as the page was read: no state change reached it");
+    } finally {
+      await page.unroute(`**/branches/${id}*`);
+    }
   });
 
   it("approves the head with the page's button, and the run passes", async () => {
@@ -203,6 +230,48 @@ describe("Gates and merge in the browser", () => {
     await page.locator("#branch-gates .merge-list li.merge[data-state=merged]").waitFor({ timeout: 10_000 });
     assert.equal(await marked(), true, "the page followed without a reload");
     assert.equal(await mainHead(), await revParse(work, "feature/auto"));
+  });
+
+  it("follows a merge that gates its candidate first, because main moved since the branch's gates ran", async () => {
+    const branches = {
+      "feature/slow": await pushBranch("feature/slow", { "ok.txt": "ok\n", "slow.txt": "slow\n" }),
+      "feature/quick": await pushBranch("feature/quick", { "ok.txt": "ok\n", "quick.txt": "quick\n" }),
+    };
+    for (const [name, { id }] of Object.entries(branches)) {
+      await eventually(async () => (await cook.cli(["branch", "approve", `app/${name}`])).code === 0 || undefined, 15_000, `${name} approved`);
+      await eventually(async () => ((await (await fetch(`${cook.url}/api/branches/${id}/gates`)).json()) as { mergeable: boolean }).mergeable || undefined, 20_000, `${name}'s gates passed`);
+    }
+    const quick = await cook.cli(["branch", "merge", "app/feature/quick"]);
+    assert.equal(quick.code, 0, quick.stderr);
+
+    await page.goto(`${cook.url}/branches/app/feature/slow`);
+    await page.click("#branch-gates button[name=merge]");
+    // The candidate's own ci run takes over 4 s: the button answers before it ends, and the page follows.
+    await page.waitForURL(/\/branches\/app\/feature\/slow$/);
+    await page.locator("#branch-gates li.merge[data-state=gating]").waitFor({ timeout: 5_000 });
+    await waitForHtmx();
+    await mark();
+    await page.locator("#branch-summary .pill.status-merged").waitFor({ timeout: 20_000 });
+    await page.locator("#branch-gates li.merge[data-state=merged]").waitFor({ timeout: 10_000 });
+    assert.equal(await marked(), true, "without a reload");
+    await gitOk(["fetch", "--quiet", "origin"], { cwd: work });
+    const parents = (await gitOk(["rev-list", "--parents", "-n", "1", "origin/main"], { cwd: work })).trim().split(" ").slice(1);
+    assert.deepEqual(parents, [branches["feature/quick"].head, branches["feature/slow"].head], "a merge commit of the moved main and the branch");
+  });
+
+  it("shows only the end of a long log, with the whole log a link away", async () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `line ${String(i).padStart(4, "0")} ${"x".repeat(40)}`).join("\n");
+    await pushBranch("feature/chatty", { "ok.txt": null, "note.txt": `${lines}\n` });
+    await page.goto(`${cook.url}/branches/app/feature/chatty`);
+    await waitForGate("ci", "failed");
+    const log = page.locator('#branch-gates li.gate[data-gate="ci"] pre.gate-log-text');
+    const text = (await log.textContent()) ?? "";
+    assert.ok(text.length <= 64 * 1024 + 1, `at most 64 K characters shown, not ${text.length}`);
+    assert.match(text, /line 2999 x+\nend\n$/);
+    assert.doesNotMatch(text, /line 0000/);
+    assert.equal(await page.locator('#branch-gates li.gate[data-gate="ci"] .log-cut').isVisible(), true);
+    const whole = await (await fetch(`${cook.url}${await page.locator('#branch-gates li.gate[data-gate="ci"] .log-note a').getAttribute("href")}`)).text();
+    assert.match(whole, /^start\nline 0000 x+\n[\s\S]*line 2999 x+\nend\n$/);
   });
 
   it("shows Approve and Reject only to reviewers the approval gate accepts, and not at all without an approval gate", async () => {
