@@ -301,6 +301,17 @@ describe("Gates and merge in the browser", () => {
     assert.equal(await page.locator("#branch-gates button[name=merge]").isDisabled(), false);
   });
 
+  it("shows the page of a branch pushed to a repo whose default branch has no commit yet, with why it cannot merge", async () => {
+    const seed = await makeWorkRepo([{ "first.txt": "first\n" }], "early");
+    assert.equal((await cook.cli(["repo", "add", "empty"])).code, 0);
+    await gitOk(["push", "--quiet", `${cook.url}/empty.git`, "early"], { cwd: seed });
+    await eventually(async () => (await fetch(`${cook.url}/api/branches/empty/early`)).ok || undefined, 10_000, "empty/early tracked");
+    const response = await page.goto(`${cook.url}/branches/empty/early`);
+    assert.equal(response?.status(), 200);
+    assert.equal(await page.locator("#branch-gates .merge-reason").textContent(), "empty has no commit on main to read its gates from");
+    assert.equal(await page.locator("#branch-gates button[name=merge]").isDisabled(), true);
+  });
+
   it("fits the branch page with its gates, runs and merges into a 375 px wide phone screen", async () => {
     const name = `feature/${"w".repeat(150)}`;
     await pushBranch(name, { "ok.txt": null, "note.txt": `${"Unbroken".repeat(60)}\n` });

@@ -2,7 +2,8 @@ import type { Actor } from "../../../core/actor.js";
 import type { Branch } from "../../../core/branch.js";
 import { isCookError } from "../../../core/errors.js";
 import type { GateRun } from "../../../core/gate.js";
-import { attemptLogTails, attemptsOfRun, findGateRun } from "../../../db/gate-run-store.js";
+import { attemptLogTails, attemptsOfRun, findGateRun, runsOfBranch } from "../../../db/gate-run-store.js";
+import { mergesOfBranch } from "../../../db/merge-store.js";
 import { mayReview } from "../../../gates/approvals.js";
 import { readTargetGates } from "../../../gates/target-gates.js";
 import type { Services } from "../../services.js";
@@ -43,7 +44,7 @@ const runsShown = 10;
 
 /** Reads the Gates section: mergeability, the run in focus with attempts and log tails, the others, merges, who may review. */
 export async function readGatePanel(services: Services, branch: Branch, viewer: { actor: Actor; canChange: boolean; runId?: string; error?: string; comment?: string }): Promise<GatePanel> {
-  const [state, approval] = await Promise.all([branchGates(services, branch, runsShown), approvalGates(services, branch, viewer.actor)]);
+  const [state, approval] = await Promise.all([readGateState(services, branch), approvalGates(services, branch, viewer.actor)]);
   const base = `/branches/${branch.id}`;
   const runHref = (id: string) => `${base}?run=${id}`;
   let focus = state.runs.find((run) => run.id === viewer.runId) ?? state.runs[0];
@@ -73,6 +74,17 @@ export async function readGatePanel(services: Services, branch: Branch, viewer: 
     comment: viewer.comment,
     logChars: gateLogChars,
   };
+}
+
+/** branchGates; for a branch whose target has no commit yet (so no gates to read), its runs and merges with that reason. */
+async function readGateState(services: Services, branch: Branch): Promise<Awaited<ReturnType<typeof branchGates>>> {
+  try {
+    return await branchGates(services, branch, runsShown);
+  } catch (err) {
+    if (!isCookError(err) || err.code !== "conflict") throw err;
+    const [runs, merges] = await Promise.all([runsOfBranch(services.db, branch.id, runsShown), mergesOfBranch(services.db, branch.id, 5)]);
+    return { mergeable: false, reason: err.message, head: undefined, autoMerge: false, runs, merges };
+  }
 }
 
 /** The repo's human_approval gates, and those of them `actor` may give a verdict on (mayReview). */
