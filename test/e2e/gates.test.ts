@@ -301,6 +301,20 @@ describe("Gates and merge in the browser", () => {
     assert.equal(await page.locator("#branch-gates button[name=merge]").isDisabled(), false);
   });
 
+  it("marks a gate re-used when it passed on the same tree before, linking to that run", async () => {
+    await page.goto(`${cook.url}/branches/solo/topic`);
+    await waitForGate("lint", "passed");
+    const earlier = await page.locator("#branch-gates .run-facts code").first().textContent();
+    await page.click("#branch-gates button[name=rerun]");
+    await page.waitForURL(/\/branches\/solo\/topic$/);
+    await waitForGate("lint", "passed");
+    const reused = page.locator('#branch-gates li.gate[data-gate="lint"] .gate-reused');
+    await reused.waitFor({ timeout: 10_000 });
+    assert.equal(await reused.textContent(), "re-used");
+    assert.match((await reused.getAttribute("href")) ?? "", new RegExp(`\\?run=${earlier}$`));
+    assert.equal(await page.locator('#branch-gates li.gate[data-gate="lint"] .gate-summary').textContent(), `passed on the same tree in ${earlier}`);
+  });
+
   it("shows the page of a branch pushed to a repo whose default branch has no commit yet, with why it cannot merge", async () => {
     const seed = await makeWorkRepo([{ "first.txt": "first\n" }], "early");
     assert.equal((await cook.cli(["repo", "add", "empty"])).code, 0);
