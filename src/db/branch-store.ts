@@ -59,6 +59,13 @@ export async function findBranchById(q: Queryable, id: string, options: { forUpd
 }
 
 /** The open record of a git branch, if Cook tracks it. */
+/** The branches with these ids that exist, by id. */
+export async function findBranchesByIds(q: Queryable, ids: readonly string[]): Promise<Map<string, Branch>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<BranchRow>(`SELECT ${columns} FROM branches WHERE id = ANY($1::text[])`, [[...new Set(ids)]]);
+  return new Map(rows.map((row) => [row.id, toBranch(row)]));
+}
+
 export async function findOpenBranch(q: Queryable, repo: string, name: string, options: { forUpdate?: boolean } = {}): Promise<Branch | undefined> {
   const rows = await q.query<BranchRow>(`SELECT ${columns} FROM branches WHERE repo = $1 AND name = $2 AND status = 'open'${options.forUpdate ? " FOR UPDATE" : ""}`, [repo, name]);
   return rows[0] ? toBranch(rows[0]) : undefined;

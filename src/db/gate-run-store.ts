@@ -248,3 +248,23 @@ export async function attemptLog(q: Queryable, runId: string, gate: string, atte
   const rows = await q.query<{ log: string }>("SELECT log FROM gate_attempts WHERE run_id = $1 AND gate = $2 AND attempt = $3", [runId, gate, attempt]);
   return rows[0]?.log;
 }
+
+/** The end of an attempt's kept log, at most `maxChars` characters of it, with the whole log's size. */
+export interface LogTail {
+  gate: string;
+  attempt: number;
+  text: string;
+  /** UTF-8 bytes of the whole kept log: the offset its next output event starts at. */
+  bytes: number;
+  /** Characters left off the front. */
+  cut: boolean;
+}
+
+/** The tails of every attempt's kept log of a run, for a page that shows them bounded. */
+export async function attemptLogTails(q: Queryable, runId: string, maxChars: number): Promise<LogTail[]> {
+  const rows = await q.query<{ gate: string; attempt: number; text: string; bytes: number; chars: number }>(
+    "SELECT gate, attempt, right(log, $2) AS text, octet_length(log) AS bytes, char_length(log) AS chars FROM gate_attempts WHERE run_id = $1 ORDER BY gate, attempt",
+    [runId, maxChars],
+  );
+  return rows.map((row) => ({ gate: row.gate, attempt: row.attempt, text: row.text, bytes: Number(row.bytes), cut: Number(row.chars) > maxChars }));
+}

@@ -89,3 +89,9 @@ export async function mergesOfBranch(q: Queryable, branchId: string, limit = 10)
   const rows = await q.query<MergeRow>(`SELECT ${columns} FROM merges WHERE branch_id = $1 ORDER BY id DESC LIMIT $2`, [branchId, limit]);
   return rows.map(toMerge);
 }
+
+/** A repo's merges that have ended (merged, refused, conflicted, failed), newest first. */
+export async function recentMerges(q: Queryable, repo: string, limit = 5): Promise<Merge[]> {
+  const rows = await q.query<MergeRow>(`SELECT ${columns} FROM merges WHERE repo = $1 AND state NOT IN ('queued', 'gating', 'merging') ORDER BY id DESC LIMIT $2`, [repo, limit]);
+  return rows.map(toMerge);
+}

@@ -47,12 +47,15 @@ export function createAttemptLog(deps: GateDeps, scope: GateEventScope, attempt:
       capped = true;
       kept = `${text.slice(0, Math.max(0, maxKeptLogBytes - keptBytes))}\n[cook: output beyond ${maxKeptLogBytes / 1024 / 1024} MiB is not kept]\n`;
     } else if (capped) kept = "";
+    // Where the text starts in the kept log (UTF-8 bytes): a page that read the log while this was
+    // in flight can tell a chunk it already shows from one it lacks.
+    const offset = keptBytes;
     keptBytes += Buffer.byteLength(kept);
     chain = chain
       .then(() =>
         deps.db.transaction(async (tx) => {
           await appendAttemptLog(tx, scope.runId, scope.gate, attempt, kept, seen);
-          if (kept !== "") await appendGateEvent(deps, tx, scope, "output", { attempt, text: kept });
+          if (kept !== "") await appendGateEvent(deps, tx, scope, "output", { attempt, offset, text: kept });
         }),
       )
       .catch((err: Error) => deps.log.warn({ run: scope.runId, gate: scope.gate, err: err.message }, "gate output could not be stored"));

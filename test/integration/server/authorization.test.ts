@@ -109,6 +109,13 @@ const cases: Case[] = [
       { route: "GET /api/branches/*ref", method: "GET", path: `/api/branches/FEATURE_${repo}`, agent, user: "ok" },
       { route: "POST /api/branches", method: "POST", path: "/api/branches", body: () => ({ repo, name: `api/${fresh()}`, env: "none" }), agent: change, user: "ok" },
       { route: "POST /api/branches/adopt", method: "POST", path: "/api/branches/adopt", body: () => ({ repo, name: "no-such-git-branch" }), agent: change, user: 404, admin: 404 },
+      // The Gates section's buttons are changes; a fresh branch's repo has no gates (nothing asks for
+      // approval: 409 once allowed), so it is mergeable at once.
+      { route: "POST /branches/:id/gates", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/gates`, agent: change, user: "ok" },
+      { route: "POST /branches/:id/approve", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/approve`, form: () => ({ comment: "fine" }), agent: change, user: 409, admin: 409 },
+      { route: "POST /branches/:id/reject", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/reject`, form: () => ({ comment: "no" }), agent: change, user: 409, admin: 409 },
+      { route: "POST /branches/:id/merge", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/merge`, agent: change, user: "ok" },
+      { route: "POST /branches/:id/auto-merge", method: "POST", path: async (setup) => `/branches/${await freshBranch(setup, repo)}/auto-merge`, form: () => ({ auto: "off" }), agent: change, user: "ok" },
       { route: "POST /api/branches/:id/abandon", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/abandon`, agent: change, user: "ok" },
       // Running a command is a push: the agent's own branch only.
       { route: "POST /api/branches/:id/exec", method: "POST", path: `/api/branches/FEATURE_${repo}/exec`, body: () => ({ argv: ["true"] }), agent, user: "ok" },
@@ -155,6 +162,9 @@ const cases: Case[] = [
   { route: "POST /api/tokens", method: "POST", path: "/api/tokens", body: () => ({ scope: "user" }), agent: 403, user: 403 },
   { route: "DELETE /api/tokens/:id", method: "DELETE", path: "/api/tokens/999999", agent: 403, user: 403, admin: 404 },
   { route: "GET /tasks/:id", method: "GET", path: "/tasks/missing-task", agent: 404, user: 404, admin: 404 },
+  // A gate run nobody has: not found before anyone is asked.
+  { route: "GET /api/gate-runs/:id", method: "GET", path: "/api/gate-runs/run_01h00000000000000000000000", agent: 404, user: 404, admin: 404 },
+  { route: "GET /api/gate-runs/:id/log", method: "GET", path: "/api/gate-runs/run_01h00000000000000000000000/log?gate=ci", agent: 404, user: 404, admin: 404 },
 ];
 
 describe("authorization: one decision for API, pages, streams and git", () => {

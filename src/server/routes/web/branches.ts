@@ -1,112 +1,42 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
 import type nunjucks from "nunjucks";
-import { latestSessionsOf, usageOf } from "../../../agents/read-sessions.js";
+import { latestSessionsOf } from "../../../agents/read-sessions.js";
 import { interruptSession, promptSession, startSession } from "../../../agents/sessions.js";
 import { abandonBranch } from "../../../branches/abandon-branch.js";
-import { readBranchChanges } from "../../../branches/branch-changes.js";
 import { createBranch } from "../../../branches/create-branch.js";
-import { getBranchDetail, listBranches, type BranchDetail, type BranchListFilter } from "../../../branches/read-branches.js";
+import { listBranches } from "../../../branches/read-branches.js";
 import { agentRepoOf, may } from "../../../core/authorization.js";
-import { backendNames, branchStatuses, type Branch } from "../../../core/branch.js";
+import { backendNames, type Branch } from "../../../core/branch.js";
 import { CookError } from "../../../core/errors.js";
 import { isId } from "../../../core/ids.js";
-import type { Event } from "../../../events/event.js";
 import { allSubjects, subjects } from "../../../events/subjects.js";
 import { listRepoNames } from "../../../forge/repos.js";
-import { listTaskLinks, listTasks } from "../../../tasks/read-tasks.js";
+import { listTasks } from "../../../tasks/read-tasks.js";
 import type { LiveStreams } from "../../live/sse.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { branchFilterFromQuery, optionalInteger, resumeAfter } from "../../params.js";
 import { bodyRepo, branchPathResource, branchQueryResource, branchResource, queryRepo } from "../../route-resources.js";
 import type { Services } from "../../services.js";
-import { renderFragment } from "../../views.js";
-import { presentSession } from "./agent-view.js";
-import { agentLiveMessage, readAgentPanel, readPanelSession, type AgentFocus } from "./branch-agent.js";
-import { branchHref, presentBranch } from "./branch-links.js";
-import { readWorkPanel } from "./branch-work.js";
-import { formFields, formRefusal, liveUrlFor, redirectAfterPost, type Form } from "./forms.js";
-import { linkTo } from "./repo-links.js";
-
-const tabs = [
-  { id: "agent", label: "Agent" },
-  { id: "changes", label: "Changes" },
-  { id: "work", label: "Uncommitted" },
-  { id: "terminal", label: "Terminal" },
-  { id: "setup", label: "Setup log" },
-] as const;
-type Tab = (typeof tabs)[number]["id"];
-
-/** The tab asked for; without one, Agent for a branch an agent has worked on, else Changes. */
-const tabOf = (value: unknown, hasSessions: boolean): Tab => tabs.find((tab) => tab.id === value)?.id ?? (hasSessions ? "agent" : "changes");
-const hxTarget = (ctx: Context) => (ctx.get("HX-Request") ? ctx.get("HX-Target") : "");
-const filterQuery = (filter: BranchListFilter) => ({ repo: filter.repo, status: filter.status, task: filter.taskId });
-
-function queryString(query: Record<string, string | undefined>): string {
-  const params = new URLSearchParams(Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
-  return params.size ? `?${params}` : "";
-}
-
-/** Whether an event is about this branch: its own events and its environments' and agents' (by id), anything else under its subject. */
-function isAbout(event: Event, branch: Branch): boolean {
-  const data = (event.data ?? {}) as { id?: unknown; branchId?: unknown };
-  if (event.type.startsWith("environment.") || event.type.startsWith("agent.")) return data.branchId === branch.id;
-  // The forge's ref events (pushed, deleted) carry no record id: the subject names the branch.
-  if (event.type.startsWith("branch.")) return data.id === undefined || data.id === branch.id;
-  return true;
-}
-
-/** What changes a dashboard row: a branch's, an environment's or an agent's state, not each line of output. */
-const changesDashboard = (event: Event) => /^(branch|environment|agent)\./.test(event.type) && !event.type.endsWith(".output");
+import { readDashboard } from "./branch-dashboard.js";
+import { branchHref } from "./branch-links.js";
+import { branchLiveMessage, changesDashboard, isAbout } from "./branch-live.js";
+import { hxTarget, renderBranchPage } from "./branch-page.js";
+import { formFields, formRefusal, redirectAfterPost, type Form } from "./forms.js";
+import { gateActions } from "./gate-actions.js";
 
 /**
  * The Branches area: the dashboard (filters, live over SSE, disk use measured in the background),
- * the New branch form, and a branch's page (committed changes, uncommitted work, terminal, setup
- * log) with its Abandon button.
+ * the New branch form, and a branch's page (gates and merge, committed changes, uncommitted work,
+ * terminal, setup log) with its buttons: Abandon, the agent's prompt and Interrupt, and the Gates
+ * section's (gate-actions.ts).
  */
 export function branchWebRoutes(services: Services, live: LiveStreams, views: nunjucks.Environment): Router {
   const router = new Router({ prefix: "/branches" });
   const branchOf = (ctx: Context) => ctx.state.branch as Branch;
 
-  async function dashboardView(ctx: Context, filter: BranchListFilter) {
-    // The stream's start first: a change made while the list is read is then sent, not missed.
-    const liveUrl = await liveUrlFor(services, "/branches/live", { repo: filter.repo });
-    const rows = await listBranches(services, filter, { countLater: true });
-    const tasks = new Map((await listTaskLinks(services, rows.flatMap((row) => (row.taskId ? [row.taskId] : [])))).map((task) => [task.id, task]));
-    const agents = await latestSessionsOf(services, rows.map((row) => row.id));
-    let measuring = false;
-    const branches = rows
-      .map((row) => {
-        const environment = row.environment && row.environment.state !== "torn_down" ? row.environment : undefined;
-        const disk = environment ? services.diskUse.peek(environment) : undefined;
-        if (disk && !disk.fresh) measuring = true;
-        const agent = agents.get(row.id);
-        return {
-          ...presentBranch(row),
-          task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined,
-          agent: agent ? presentSession(agent) : undefined,
-          liveEnvironment: Boolean(environment),
-          disk: disk?.bytes,
-        };
-      })
-      .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
-    const query = queryString(filterQuery(filter));
-    return {
-      branches,
-      filter,
-      repos: listRepoNames(services.dataDir).filter((name) => [undefined, name].includes(agentRepoOf(actorOf(ctx)))),
-      statuses: branchStatuses,
-      listUrl: `/branches${query}`,
-      liveUrl,
-      diskUrl: measuring ? `/branches/disk-use${query}` : undefined,
-      // Ahead/behind not known yet is counted in the background; the list asks again shortly.
-      counting: branches.some((branch) => branch.counting),
-      canCreate: may(actorOf(ctx), "change", filter.repo ? { repo: filter.repo } : "factory"),
-    };
-  }
-
   router.get("/", permit("read", queryRepo), async (ctx) => {
-    const view = await dashboardView(ctx, branchFilterFromQuery(ctx.query));
+    const view = await readDashboard(services, actorOf(ctx), branchFilterFromQuery(ctx.query));
     await ctx.render(hxTarget(ctx) === "branch-list" ? "branches/_list" : "branches/index", view);
   });
 
@@ -140,21 +70,13 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     const afterId = resumeAfter(ctx.query.after, ctx.get("Last-Event-ID"));
     if (branch) {
       // `agent=1`: the page shows the Agent tab, whose sessions follow the agent's events.
-      const followsAgent = ctx.query.agent === "1";
-      const canChange = may(actorOf(ctx), "change", { repo: branch.repo });
-      const change = (event: Event) => ({ event: "branch-change", data: String(event.id) });
+      const viewer = { followsAgent: ctx.query.agent === "1", canChange: may(actorOf(ctx), "change", { repo: branch.repo }) };
       await live.open(ctx, {
         repo: agentRepo,
         pattern: subjects.ofBranch(branch.repo, branch.name),
         afterId,
-        filter: (event) => isAbout(event, branch) && (followsAgent || event.type !== "agent.output"),
-        format: async (event) => {
-          if (event.type === "environment.output") return { event: "setup-output", data: renderFragment(views, "branches/_output", { text: String((event.data as { text?: unknown }).text ?? "") }) };
-          if (!event.type.startsWith("agent.")) return change(event);
-          const agent = followsAgent ? await agentLiveMessage(services, views, branch, event, canChange) : undefined;
-          // Output changes no fact of the summary; a session's start and end do.
-          return [...(agent ? [agent] : []), ...(event.type === "agent.output" ? [] : [change(event)])];
-        },
+        filter: (event) => isAbout(event, branch) && (viewer.followsAgent || event.type !== "agent.output"),
+        format: (event) => branchLiveMessage(services, views, branch, event, viewer),
       });
       return;
     }
@@ -171,80 +93,13 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
     await ctx.render("branches/_disk-use", { sizes });
   });
 
-  interface PageOptions {
-    /** The tab asked for (`?tab=`); undefined: the branch's default tab. */
-    tab?: unknown;
-    refused?: { status: number; message: string };
-    /** The Agent tab: a session's events before a seq. */
-    focus?: AgentFocus;
-    /** What was typed into a refused prompt box. */
-    prompt?: string;
-  }
-
-  async function renderBranchPage(ctx: Context, branch: Branch, options: PageOptions = {}): Promise<void> {
-    const canChange = may(actorOf(ctx), "change", { repo: branch.repo });
-    const target = hxTarget(ctx);
-    // htmx asking for one session of the Agent tab, or for its earlier events.
-    if (options.focus?.sessionId && (target === `session-${options.focus.sessionId}` || target === `earlier-${options.focus.sessionId}`)) {
-      const s = await readPanelSession(services, branch, options.focus.sessionId, { canChange, beforeSeq: options.focus.beforeSeq });
-      if (!s) throw new CookError("not_found", `branch '${branch.name}' has no agent session '${options.focus.sessionId}'`);
-      await ctx.render(target.startsWith("session-") ? "agents/_session" : "agents/_earlier-page", { s, w: s.window, branch });
-      return;
-    }
-    const [latest] = (await latestSessionsOf(services, [branch.id])).values();
-    const tab = tabOf(options.tab, latest !== undefined);
-    // Where the stream starts is read before the setup log and the agent's events, so what is
-    // written in between is sent again rather than missed (and the Agent tab skips what it has).
-    const liveUrl = await liveUrlFor(services, "/branches/live", { branch: branch.id, agent: tab === "agent" ? "1" : undefined });
-    const detail = await getBranchDetail(services, branch.id);
-    const presented = presentBranch(detail);
-    const defaultTab = latest ? "agent" : "changes";
-    const [task] = detail.taskId ? await listTaskLinks(services, [detail.taskId]) : [];
-    const view = {
-      branch: presented,
-      task: detail.taskId ? (task ?? { id: detail.taskId }) : undefined,
-      tab,
-      tabs: tabs.map((t) => ({ ...t, href: t.id === defaultTab ? presented.href : `${presented.href}?tab=${t.id}` })),
-      error: options.refused?.message,
-      canChange,
-      liveUrl,
-      agentSummary: latest ? { latest: presentSession(latest), usage: await usageOf(services, { branchId: branch.id }) } : undefined,
-      // A refresh of the summary alone leaves the panel (and a terminal in it) as it is.
-      ...(target === "branch-summary" ? {} : await panelView(detail, tab, { canChange, focus: options.focus, prompt: options.prompt })),
-    };
-    if (options.refused) ctx.status = options.refused.status;
-    await ctx.render(target === "branch-summary" ? "branches/_summary" : target === "branch-panel" ? "branches/_panel" : "branches/show", view);
-  }
-
-  async function panelView(detail: BranchDetail, tab: Tab, agent: { canChange: boolean; focus?: AgentFocus; prompt?: string }): Promise<Record<string, unknown>> {
-    if (tab === "agent") return { agent: await readAgentPanel(services, detail, agent) };
-    if (tab === "work") return { work: await readWorkPanel(services, detail) };
-    if (tab === "setup") return { setupLog: detail.setupLog };
-    if (tab !== "changes") return {};
-    const { patch, ...changes } = await readBranchChanges(services, detail, detail.head);
-    const diff = await services.render.diff(patch);
-    const at = (ref: string) => ({ repo: detail.repo, ref });
-    return {
-      changes: {
-        ...changes,
-        diff,
-        files: diff.files.map((file) => ({
-          ...file,
-          oldHref: file.oldMode !== "160000" && file.status !== "added" ? linkTo("blob", at(changes.from), file.oldPath) : undefined,
-          newHref: detail.head && file.newMode !== "160000" && file.status !== "deleted" ? linkTo("blob", at(detail.head), file.newPath) : undefined,
-        })),
-        commits: changes.commits.map((commit) => ({ ...commit, href: `/repos/${encodeURIComponent(detail.repo)}/commit/${commit.sha}` })),
-      },
-    };
-  }
-
   router.post("/:id/abandon", permit("change", branchResource(services)), async (ctx) => {
     const branch = branchOf(ctx);
     try {
       const ended = await abandonBranch(services, branch, actorOf(ctx));
       redirectAfterPost(ctx, branchHref(ended));
     } catch (err) {
-      await renderBranchPage(ctx, branch, { tab: "changes", refused: formRefusal(err, ["conflict"]) });
+      await renderBranchPage(services, ctx, branch, { tab: "changes", refused: formRefusal(err, ["conflict"]) });
     }
   });
 
@@ -261,7 +116,7 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
       else await promptSession(services, branch, { prompt, agent }, actorOf(ctx));
       redirectAfterPost(ctx, branchHref(branch));
     } catch (err) {
-      await renderBranchPage(ctx, branch, { tab: "agent", refused: formRefusal(err, ["invalid", "conflict", "too_large", "unavailable"]), prompt: form.prompt });
+      await renderBranchPage(services, ctx, branch, { tab: "agent", refused: formRefusal(err, ["invalid", "conflict", "too_large", "unavailable"]), prompt: form.prompt });
     }
   });
 
@@ -271,14 +126,30 @@ export function branchWebRoutes(services: Services, live: LiveStreams, views: nu
       await interruptSession(services, branch, actorOf(ctx));
       redirectAfterPost(ctx, branchHref(branch));
     } catch (err) {
-      await renderBranchPage(ctx, branch, { tab: "agent", refused: formRefusal(err, ["conflict"]) });
+      await renderBranchPage(services, ctx, branch, { tab: "agent", refused: formRefusal(err, ["conflict"]) });
     }
   });
 
+  // The Gates section's buttons: Run gates again, Approve, Reject, Merge, auto-merge on and off.
+  for (const action of gateActions) {
+    router.post(`/:id/${action.path}`, permit("change", branchResource(services)), async (ctx) => {
+      const branch = branchOf(ctx);
+      const form = formFields(ctx);
+      try {
+        redirectAfterPost(ctx, await action.act(services, branch, form, actorOf(ctx)));
+      } catch (err) {
+        await renderBranchPage(services, ctx, branch, { refused: formRefusal(err, action.refusals), refusedIn: "gates", comment: form.comment });
+      }
+    });
+  }
+
   router.get("/{*ref}", permit("read", branchPathResource(services)), async (ctx) => {
-    const session = typeof ctx.query.session === "string" && ctx.query.session !== "" ? ctx.query.session : undefined;
+    const given = (name: string) => (typeof ctx.query[name] === "string" && ctx.query[name] !== "" ? (ctx.query[name] as string) : undefined);
+    const session = given("session");
+    const run = given("run");
     if (session !== undefined && !isId("ses", session)) throw new CookError("invalid", "session must be a ses_ id");
-    await renderBranchPage(ctx, branchOf(ctx), { tab: ctx.query.tab, focus: { sessionId: session, beforeSeq: optionalInteger("before", ctx.query.before) } });
+    if (run !== undefined && !isId("run", run)) throw new CookError("invalid", "run must be a run_ id");
+    await renderBranchPage(services, ctx, branchOf(ctx), { tab: ctx.query.tab, gateRun: run, focus: { sessionId: session, beforeSeq: optionalInteger("before", ctx.query.before) } });
   });
 
   return router;

@@ -27,6 +27,7 @@ import type { RenderedFile } from "../../render/diff-rows.js";
 import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
 import { decodeUrlPath, linkTo } from "./repo-links.js";
+import { readRepoMerges } from "./repo-merges.js";
 
 /**
  * The `<ref>/<path>` of a request as git-text: from the raw URL, because the router's decoding
@@ -90,7 +91,12 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
     // the rest are reads through the repo's cat-file.
-    const [at, { branches, tags, defaultBranch, detachedHead }, usage] = await Promise.all([defaultLocation(services, ctx.params.repo!), listBranchesAndTags(services, ctx.params.repo!), usageOf(services, { repo: ctx.params.repo! })]);
+    const [at, { branches, tags, defaultBranch, detachedHead }, usage, merges] = await Promise.all([
+      defaultLocation(services, ctx.params.repo!),
+      listBranchesAndTags(services, ctx.params.repo!),
+      usageOf(services, { repo: ctx.params.repo! }),
+      readRepoMerges(services, ctx.params.repo!),
+    ]);
     const repo = { name: ctx.params.repo!, defaultBranch, detachedHead };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
     const withLinks = (ref: Ref) => ({ ...ref, ...refLinks(repo.name, ref) });
@@ -99,6 +105,7 @@ export function repoWebRoutes(services: Services): Router {
       tab: "code",
       cloneUrl: cloneUrl(ctx, repo.name),
       usage: usage.sessions > 0 ? usage : undefined,
+      merges,
       at,
       treeHref: at ? linkTo("tree", at) : undefined,
       readme: readme && {
