@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startCook, type RunningCook } from "../../helpers/cook.js";
 import { gitOk, lsRemote, tempDir } from "../../helpers/git.js";
@@ -10,14 +12,16 @@ describe("merging through gates", () => {
   let app: string;
   const mainOf = async () => (await lsRemote(`${cook.url}/app.git`))["refs/heads/main"]!;
   const bareApp = () => `${cook.dataDir}/repos/app.git`;
+  const release = join(tempDir("cook-gate-release-"), "release");
   const merge = (ref: string, ...args: string[]) => cook.cli(["branch", "merge", ref, ...args]);
   const passed = (ref: string, head: string) => runReaching(cook, ref, ["passed"], { head, timeoutMs: 30_000 });
 
   before(async () => {
     cook = await startCook();
-    // ci fails when both x.txt and y.txt are there (so a merge candidate can fail where each branch passed), and is slow with slow.txt.
+    // ci fails when both x.txt and y.txt are there (so a merge candidate can fail where each branch
+    // passed); with slow.txt it runs until the test lets it end.
     app = await seedRepo(cook, "app", {
-      "cook.toml": '[[gates]]\nname = "ci"\ncommand = "if [ -f slow.txt ]; then sleep 3; fi; ! { [ -f x.txt ] && [ -f y.txt ]; }"\n',
+      "cook.toml": `[[gates]]\nname = "ci"\ncommand = "if [ -f slow.txt ]; then while [ ! -f ${release} ]; do sleep 0.1; done; fi; ! { [ -f x.txt ] && [ -f y.txt ]; }"\n`,
       "c.txt": "base\n",
     });
   });
@@ -137,7 +141,8 @@ describe("merging through gates", () => {
     assert.match(early.stderr, /cannot merge 'slow': gate 'ci' is running on [0-9a-f]{12}/);
     const auto = await merge("app/slow", "--auto");
     assert.equal(auto.code, 0, auto.stderr);
-    assert.match(auto.stdout, /auto-merge on for app\/slow/);
+    assert.match(auto.stdout, /auto-merge on for app\/slow: it merges once the gates pass on its head \(now: gate 'ci' is running/);
+    writeFileSync(release, "go\n");
     await eventually(async () => (await eventsOf(cook, "cook.branch.app.slow.merged")).length === 1, 30_000, "the auto-merge");
     const main = await mainOf();
     const files = await gitOk(["--git-dir", bareApp(), "ls-tree", "--name-only", main]);
