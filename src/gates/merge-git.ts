@@ -24,8 +24,23 @@ export async function isAncestor(git: Git, gitDir: string, ancestor: string, des
   return result.code === 0;
 }
 
+// Starting, executing and merging a run read refs and objects through the repo's long-lived reader
+// (git cat-file --batch-command), not a git process each: a process costs 5-10 ms from the server
+// on a quiet machine and 50-300 ms on a busy one, and a push spawned five before its gate started
+// (docs/benchmarks.md, "Gates"). The reader reads a ref afresh on every ask, loose or packed, as
+// rev-parse does (and finds objects written since it started); where a ref must not have moved,
+// update-ref's compare-and-swap still decides.
+
+/** The commit a branch points at now, or undefined when there is no such branch. */
+export async function headOf(git: Git, gitDir: string, branch: string): Promise<string | undefined> {
+  return (await git.reader(gitDir).info(`refs/heads/${branch}^{commit}`))?.sha;
+}
+
+/** The tree of a commit. Throws when the repo has no such commit. */
 export async function treeOf(git: Git, gitDir: string, commit: string): Promise<string> {
-  return (await git.text(gitDir, ["rev-parse", `${commit}^{tree}`])).trim();
+  const tree = await git.reader(gitDir).info(`${commit}^{tree}`);
+  if (tree?.type !== "tree") throw new Error(`${commit} is not a commit of ${gitDir}`);
+  return tree.sha;
 }
 
 /**

@@ -10,13 +10,13 @@ import { findMerge, insertMerge, updateMerge, type MergeUpdate } from "../db/mer
 import { findTask } from "../db/task-store.js";
 import { latestSessionOfBranch } from "../db/agent-session-store.js";
 import { promptSession } from "../agents/sessions.js";
-import { archiveBranchRef, branchHead } from "../branches/branch-git.js";
+import { archiveBranchRef } from "../branches/branch-git.js";
 import { appendBranchEvent } from "../branches/deps.js";
 import { teardownEnvironment } from "../environments/teardown-environment.js";
 import { repoDir } from "../forge/paths.js";
 import { updateTaskIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
-import { buildCandidate, compareAndSwapRef, treeOf } from "./merge-git.js";
+import { buildCandidate, compareAndSwapRef, headOf, treeOf } from "./merge-git.js";
 import { failpoint } from "./failpoints.js";
 import { startGateRun } from "./start-run.js";
 import { readTargetGates } from "./target-gates.js";
@@ -30,7 +30,7 @@ export type Readiness = { ok: true; head: string; run: GateRun | undefined } | {
  */
 export async function mergeReadiness(deps: GateDeps, branch: Branch): Promise<Readiness> {
   if (branch.status !== "open") return { ok: false, head: undefined, reason: `branch '${branch.name}' is ${branch.status}` };
-  const head = await branchHead(deps.git, repoDir(deps.dataDir, branch.repo), branch.name);
+  const head = await headOf(deps.git, repoDir(deps.dataDir, branch.repo), branch.name);
   if (!head) return { ok: false, head, reason: `branch '${branch.name}' has no commit in ${branch.repo}` };
   const run = (await latestRunsOfBranches(deps.db, [branch.id])).get(branch.id);
   const short = head.slice(0, 12);
@@ -154,7 +154,7 @@ async function attemptLanding(deps: GateDeps, branch: Branch, merge: Merge, acto
     if (!current || current.status !== "open") return end({ state: "refused", message: `branch '${branch.name}' is ${current?.status ?? "gone"}` });
     const ready = await mergeReadiness(deps, current);
     if (!ready.ok) return end({ state: "refused", message: ready.reason });
-    const targetOld = await branchHead(deps.git, gitDir, merge.target);
+    const targetOld = await headOf(deps.git, gitDir, merge.target);
     if (!targetOld) return end({ state: "refused", message: `the target branch ${merge.target} does not exist` });
     await updateMerge(deps.db, merge.id, { state: "merging", head: ready.head, targetOld });
     const candidate = await buildCandidate(deps.git, gitDir, { targetOld, head: ready.head, strategy: merge.strategy, message: await mergeMessage(deps, current, merge.strategy) });
@@ -233,7 +233,7 @@ export async function recordLanded(deps: GateDeps, branch: Branch, merge: Merge,
 export async function archiveMerged(deps: GateDeps, branch: Branch): Promise<void> {
   await teardownEnvironment(deps, branch).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merged branch's environment not torn down"));
   const gitDir = repoDir(deps.dataDir, branch.repo);
-  const head = await branchHead(deps.git, gitDir, branch.name);
+  const head = await headOf(deps.git, gitDir, branch.name);
   if (!head) return;
   const archiveRef = await archiveBranchRef(deps.git, gitDir, branch.name, head, { deleteHead: true });
   await deps.db.query("UPDATE branches SET archive_ref = $2 WHERE id = $1", [branch.id, archiveRef]);

@@ -7,11 +7,11 @@ import { showInput } from "../core/show-input.js";
 import type { Tx } from "../db/db.js";
 import { findBranchById } from "../db/branch-store.js";
 import { closeOpenResults, findGateRun, insertGateRun, runsOfBranch, unfinishedRuns, updateGateRun } from "../db/gate-run-store.js";
-import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
 import type { GateDeps } from "./deps.js";
 import { appendGateEvent } from "./gate-events.js";
 import { announceEnd } from "./execute-run.js";
+import { headOf, treeOf } from "./merge-git.js";
 import { enqueueRun } from "./run-queue.js";
 import { readTargetGates } from "./target-gates.js";
 
@@ -36,7 +36,7 @@ export interface StartRunRequest {
 export async function startGateRun(deps: GateDeps, branch: Branch, request: StartRunRequest, actor: Actor | string): Promise<GateRun> {
   if (branch.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${branch.status}; its gates are kept but do not run again`);
   const gitDir = repoDir(deps.dataDir, branch.repo);
-  const head = request.head ?? (await branchHead(deps.git, gitDir, branch.name));
+  const head = request.head ?? (await headOf(deps.git, gitDir, branch.name));
   if (!head) throw new CookError("conflict", `branch '${branch.name}' has no commit in ${branch.repo} to judge`);
   const target = await readTargetGates(deps, branch);
   let gates: GateDefinition[] = target.gates;
@@ -47,7 +47,7 @@ export async function startGateRun(deps: GateDeps, branch: Branch, request: Star
       throw new CookError("invalid", `${branch.repo} has no gate ${showInput(request.only)}; its gates are ${target.gates.map((g) => g.name).join(", ") || "none"}`);
     }
   }
-  const tree = (await deps.git.run(gitDir, ["rev-parse", `${head}^{tree}`])).stdout.toString().trim();
+  const tree = await treeOf(deps.git, gitDir, head);
   const by = typeof actor === "string" ? actor : actor.name;
   const canceled: string[] = [];
   const run = await deps.db.transaction(async (tx) => {

@@ -4,10 +4,11 @@ import { CookError, isCookError } from "../core/errors.js";
 import type { GateDefinition } from "../core/gate.js";
 import { defaultGatePolicy, parseGatePolicy, parseGates, type GatePolicy } from "../config/gate-config.js";
 import { parseRepoConfig } from "../config/repo-config.js";
-import { branchHead, defaultBranchOf, fileAtCommit } from "../branches/branch-git.js";
+import { defaultBranchOf } from "../branches/branch-git.js";
 import { findLiveEnvironment } from "../db/environment-store.js";
 import { repoDir } from "../forge/paths.js";
 import type { GateDeps } from "./deps.js";
+import { headOf } from "./merge-git.js";
 
 /** The gates that judge a branch, as its target branch defines them now. */
 export interface TargetGates {
@@ -33,13 +34,15 @@ export interface TargetGates {
 export async function readTargetGates(deps: GateDeps, branch: Branch): Promise<TargetGates> {
   const gitDir = repoDir(deps.dataDir, branch.repo);
   let target = branch.baseBranch;
-  let targetCommit = await branchHead(deps.git, gitDir, target);
+  let targetCommit = await headOf(deps.git, gitDir, target);
   if (!targetCommit) {
     target = await defaultBranchOf(deps.git, gitDir, branch.repo);
-    targetCommit = await branchHead(deps.git, gitDir, target);
+    targetCommit = await headOf(deps.git, gitDir, target);
   }
   if (!targetCommit) throw new CookError("conflict", `${branch.repo} has no commit on ${target} to read its gates from`);
-  const text = await fileAtCommit(deps.git, gitDir, targetCommit, "cook.toml");
+  // Read through the repo's reader, not a git process: merge-git.ts says why.
+  const file = await deps.git.reader(gitDir).read(`${targetCommit}:cook.toml`);
+  const text = file?.type === "blob" ? file.content.toString("utf8") : undefined;
   const source = `cook.toml on ${target}`;
   let gates: GateDefinition[] = [];
   let policy = defaultGatePolicy;
