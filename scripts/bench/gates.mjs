@@ -286,7 +286,9 @@ async function measureMerge(ctx) {
     await git(["--git-dir", local, "push", "--quiet", forge, `refs/heads/${name}:refs/heads/${name}`]);
     const end = await events.waitFor((e) => e.repo === "bench" && e.branch === name && ended.test(e.type) && e.data?.head === head, { from, timeoutMs: 120_000, what: `the gates of ${name}` });
     if (end.event.type !== "gate.passed") throw new Error(`the gate of ${name} did not pass: ${JSON.stringify(end.event.data)}`);
-    const run = (await api("GET", `/api/gate-runs/${end.event.data.run}`)).run;
+    // The run is recorded passed just after its last gate's event: read it once it has ended.
+    let run = (await api("GET", `/api/gate-runs/${end.event.data.run}`)).run;
+    for (let tries = 0; !run.endedAt && tries < 200; tries++) run = (await api("GET", `/api/gate-runs/${run.id}`)).run;
     return { name, id: (await api("GET", `/api/branches/bench/${name}`)).branch.id, gateMs: Date.parse(run.endedAt) - Date.parse(run.createdAt) };
   };
   let requests = 0;
