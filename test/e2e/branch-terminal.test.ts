@@ -44,6 +44,8 @@ describe("Terminal tab of a branch page", () => {
     await page.goto(`${cook.url}/branches/app/term-e2e`);
     await page.getByText("Terminal", { exact: true }).first().click();
     await page.locator(".xterm").waitFor({ timeout: 10_000 });
+    // xterm.js draws only while it is on screen; on a phone the tab sits below the Gates section, as a user would scroll to it.
+    await page.locator(".terminal-screen").scrollIntoViewIfNeeded();
     await page.waitForFunction(() => /[#$][\s\u00a0]*$/m.test(document.querySelector(".xterm-rows")?.innerText ?? ""), null, { timeout: 10_000 });
     await page.locator(".xterm").click();
   }
