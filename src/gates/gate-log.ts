@@ -63,7 +63,8 @@ export function createAttemptLog(deps: GateDeps, scope: GateEventScope, attempt:
 
   return {
     write(chunk: Buffer) {
-      const text = decoder.write(chunk);
+      // PostgreSQL text cannot hold NUL: shown as U+FFFD, as invalid UTF-8 already is.
+      const text = decoder.write(chunk).replace(/\0/g, "\uFFFD");
       pending += text;
       pendingBytes += chunk.length;
       tail = (tail + text).slice(-tailChars);
@@ -71,7 +72,7 @@ export function createAttemptLog(deps: GateDeps, scope: GateEventScope, attempt:
       else timer ??= setTimeout(flush, flushEveryMs);
     },
     async close() {
-      const rest = decoder.end();
+      const rest = decoder.end().replace(/\0/g, "\uFFFD");
       pending += rest;
       tail += rest;
       if (timer) clearTimeout(timer);

@@ -34,7 +34,7 @@ describe("gate runs on every push", () => {
         "",
         "[[gates]]",
         'name = "last"',
-        'command = "true"',
+        `command = "printf 'nul:\\\\0:end\\\\n'"`,
         "",
       ].join("\n"),
     });
@@ -55,6 +55,8 @@ describe("gate runs on every push", () => {
     assert.match(String(ci[1]!.data.text), new RegExp(`checking ci at ${head}`));
     const log = await (await fetch(`${cook.url}/api/gate-runs/${run.id}/log?gate=ci&attempt=1`)).text();
     assert.match(log, new RegExp(`checking ci at ${head}`));
+    // A NUL in the output (which PostgreSQL text cannot hold) is kept as U+FFFD, not lost with its chunk.
+    assert.equal(await (await fetch(`${cook.url}/api/gate-runs/${run.id}/log?gate=last&attempt=1`)).text(), "nul:\uFFFD:end\n");
     const detail = (await (await fetch(`${cook.url}/api/gate-runs/${run.id}`)).json()) as { attempts: Array<{ gate: string; attempt: number; exitCode: number; durationMs: number; state: string }> };
     assert.deepEqual(detail.attempts.map((a) => [a.gate, a.attempt, a.state, a.exitCode]), [["ci", 1, "passed", 0], ["flaky", 1, "passed", 0], ["last", 1, "passed", 0]]);
     const show = await cook.cli(["branch", "show", "app/good"]);
@@ -165,8 +167,7 @@ describe("gate runs on every push", () => {
     assert.match(run.error!, /cook\.toml on main:1: \[\[gates\]\] #1: a command gate needs command/);
     assert.match(run.error!, /cook\.toml on main:4: \[\[gates\]\] #2: name "ci" is used by an earlier gate/);
     assert.deepEqual(run.results, []);
-    const failed = await eventsOf(cook, "cook.gate.broken.try.config.failed");
-    assert.equal(failed.length, 1);
+    await eventually(async () => (await eventsOf(cook, "cook.gate.broken.try.config.failed")).length === 1, 10_000, "the config.failed event");
   });
 
   it("judges a repo without gates by the server's default gates", async () => {
