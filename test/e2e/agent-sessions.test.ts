@@ -13,14 +13,14 @@ const agentScripts: Record<string, string> = {
   streamer: `#!/bin/sh
 commit() { echo "$1" >> work.txt; git add work.txt && git -c user.name=Agent -c user.email=agent@example.com commit -qm "$1"; }
 if [ -n "$COOK_RESUME" ]; then
-  sleep 1
+  sleep 3
   echo "Follow-up received: $1"
   sleep 0.3
   commit "follow-up" && echo "committed the follow-up"
   cook done
   exit 0
 fi
-sleep 1
+sleep 3
 for i in 1 2 3 4 5; do echo "step $i of **five** for: $1"; sleep 0.3; done
 echo "warming up" >&2
 commit "first" && echo "committed"
@@ -83,7 +83,7 @@ describe("agent sessions in the browser", () => {
   it("starts an agent from the prompt box, shows its events as they come, and replays the finished session identically", async () => {
     await startFromPromptBox("live", "streamer", "write the work file");
     await mark();
-    // The agent waits a second before it talks: what it says arrives over the stream.
+    // The agent waits 3 s before it talks (a loaded CI machine takes over a second to show the page): what it says arrives over the stream.
     assert.equal(await page.locator("text=step 5 of").count(), 0);
     await page.locator("li.ev >> text=step 1 of five for: write the work file").waitFor({ timeout: 20_000 });
     await page.locator("li.ev >> text=step 5 of five").waitFor({ timeout: 20_000 });
