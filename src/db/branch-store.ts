@@ -146,3 +146,30 @@ export async function setBranchTask(q: Queryable, id: string, taskId: string): P
 export async function touchBranch(q: Queryable, id: string): Promise<void> {
   await q.query("UPDATE branches SET updated_at = now() WHERE id = $1", [id]);
 }
+
+/** Whether the branch merges itself as soon as its gates pass on its head (`cook branch merge --auto`). */
+export async function setAutoMerge(q: Queryable, id: string, on: boolean): Promise<void> {
+  await q.query("UPDATE branches SET auto_merge = $2, updated_at = now() WHERE id = $1", [id, on]);
+}
+
+/** Whether an open branch waits to merge itself; false for an ended or unknown one. */
+export async function autoMergeOf(q: Queryable, id: string): Promise<boolean> {
+  const rows = await q.query<{ auto_merge: boolean }>("SELECT auto_merge FROM branches WHERE id = $1 AND status = 'open'", [id]);
+  return rows[0]?.auto_merge ?? false;
+}
+
+/** Records the commit a merged branch landed as (and ends its auto-merge). */
+export async function setMergedCommit(q: Queryable, id: string, commit: string): Promise<void> {
+  await q.query("UPDATE branches SET merged_commit = $2, auto_merge = false WHERE id = $1", [id, commit]);
+}
+
+/** Records where an ended branch's last commit is kept (refs/archive/…). */
+export async function setArchiveRef(q: Queryable, id: string, archiveRef: string): Promise<void> {
+  await q.query("UPDATE branches SET archive_ref = $2 WHERE id = $1", [id, archiveRef]);
+}
+
+/** Ids of merged branches whose ref was not archived yet (a server stopped in between). */
+export async function mergedUnarchivedIds(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ id: string }>("SELECT id FROM branches WHERE status = 'merged' AND archive_ref IS NULL");
+  return rows.map((row) => row.id);
+}

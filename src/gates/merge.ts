@@ -4,7 +4,7 @@ import { CookError, isCookError } from "../core/errors.js";
 import { mergeStrategies, type GateRun, type Merge, type MergeStrategy } from "../core/gate.js";
 import { newId } from "../core/ids.js";
 import { showInput } from "../core/show-input.js";
-import { endBranch, findBranchById } from "../db/branch-store.js";
+import { autoMergeOf, endBranch, findBranchById, setArchiveRef, setAutoMerge, setMergedCommit } from "../db/branch-store.js";
 import { findGateRun, latestRunsOfBranches } from "../db/gate-run-store.js";
 import { findMerge, insertMerge, updateMerge, type MergeUpdate } from "../db/merge-store.js";
 import { findTask } from "../db/task-store.js";
@@ -79,7 +79,7 @@ export async function mergeBranch(deps: GateDeps, branch: Branch, request: Merge
   const strategy = await strategyOf(deps, branch, request.strategy);
   if (request.auto !== undefined && typeof request.auto !== "boolean") throw new CookError("invalid", "auto is true or false");
   if (branch.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${branch.status}${branch.status === "merged" ? " already" : ""}`);
-  if (request.auto !== undefined) await setAutoMerge(deps, branch.id, request.auto, strategy);
+  if (request.auto !== undefined) await rememberAutoMerge(deps, branch.id, request.auto, strategy);
   if (request.auto === false) return { merge: undefined, autoMerge: false, waiting: undefined };
   const ready = await mergeReadiness(deps, branch);
   if (!ready.ok) {
@@ -109,8 +109,8 @@ async function strategyOf(deps: GateDeps, branch: Branch, value: unknown): Promi
   throw new CookError("invalid", `${showInput(value)} is not a merge strategy; use one of ${mergeStrategies.join(", ")}`);
 }
 
-async function setAutoMerge(deps: GateDeps, branchId: string, on: boolean, strategy: MergeStrategy): Promise<void> {
-  await deps.db.query("UPDATE branches SET auto_merge = $2, updated_at = now() WHERE id = $1", [branchId, on]);
+async function rememberAutoMerge(deps: GateDeps, branchId: string, on: boolean, strategy: MergeStrategy): Promise<void> {
+  await setAutoMerge(deps.db, branchId, on);
   autoStrategies.set(branchId, strategy);
 }
 
@@ -217,7 +217,7 @@ export async function recordLanded(deps: GateDeps, branch: Branch, merge: Merge,
     const done = await updateMerge(tx, merge.id, { state: "merged", message: `${merge.target} moved to ${commit.slice(0, 12)} (${kind})`, ended: true });
     if (current?.status !== "open") return done;
     await endBranch(tx, branch.id, "merged", undefined);
-    await tx.query("UPDATE branches SET merged_commit = $2, auto_merge = false WHERE id = $1", [branch.id, commit]);
+    await setMergedCommit(tx, branch.id, commit);
     await appendBranchEvent(deps, tx, branch, "merged", { commit, target: merge.target, kind, strategy: merge.strategy, merge: merge.id, task: branch.taskId ?? null }, actor);
     if (branch.taskId) {
       const task = await findTask(tx, branch.taskId, { forUpdate: true });
@@ -236,7 +236,7 @@ export async function archiveMerged(deps: GateDeps, branch: Branch): Promise<voi
   const head = await headOf(deps.git, gitDir, branch.name);
   if (!head) return;
   const archiveRef = await archiveBranchRef(deps.git, gitDir, branch.name, head, { deleteHead: true });
-  await deps.db.query("UPDATE branches SET archive_ref = $2 WHERE id = $1", [branch.id, archiveRef]);
+  await setArchiveRef(deps.db, branch.id, archiveRef);
 }
 
 /** Auto-merge: a run that passed on the head of a branch waiting to merge lands it. */
@@ -244,8 +244,7 @@ export function autoMergeOnPass(deps: GateDeps): (run: GateRun) => void {
   return (run) => {
     if (run.state !== "passed" || run.reason === "merge") return;
     void (async () => {
-      const rows = await deps.db.query<{ auto_merge: boolean }>("SELECT auto_merge FROM branches WHERE id = $1 AND status = 'open'", [run.branchId]);
-      if (!rows[0]?.auto_merge) return;
+      if (!(await autoMergeOf(deps.db, run.branchId))) return;
       const branch = (await findBranchById(deps.db, run.branchId))!;
       const strategy = autoStrategies.get(branch.id);
       await mergeBranch(deps, branch, { strategy }, { name: "cook-auto-merge", scope: "admin" });

@@ -1,4 +1,4 @@
-import { findBranchById } from "../db/branch-store.js";
+import { findBranchById, mergedUnarchivedIds } from "../db/branch-store.js";
 import { liveMerges, updateMerge } from "../db/merge-store.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
@@ -26,8 +26,7 @@ export async function recoverMerges(deps: GateDeps): Promise<number> {
     }
     await updateMerge(deps.db, merge.id, { state: "failed", message: `the server stopped during the merge (${merge.state}); ${merge.target} was not moved; merge again`, ended: true });
   }
-  const unarchived = await deps.db.query<{ id: string }>("SELECT id FROM branches WHERE status = 'merged' AND archive_ref IS NULL");
-  for (const { id } of unarchived) {
+  for (const id of await mergedUnarchivedIds(deps.db)) {
     const branch = await findBranchById(deps.db, id);
     if (branch) await archiveMerged(deps, branch).catch((err: Error) => deps.log.warn({ branch: id, err: err.message }, "merged branch not archived"));
   }

@@ -5,7 +5,7 @@ import type { Branch } from "../../../core/branch.js";
 import { CookError } from "../../../core/errors.js";
 import { isId } from "../../../core/ids.js";
 import { checkRepoName } from "../../../core/names.js";
-import { findBranchById } from "../../../db/branch-store.js";
+import { autoMergeOf, findBranchById } from "../../../db/branch-store.js";
 import { attemptLog, attemptsOfRun, findGateRun, runsOfBranch } from "../../../db/gate-run-store.js";
 import { liveMerges, mergesOfBranch } from "../../../db/merge-store.js";
 import { requireRepo } from "../../../forge/repos.js";
@@ -35,9 +35,9 @@ export async function branchGates(services: Services, branch: Branch, limit = 10
     mergeReadiness(services, branch),
     runsOfBranch(services.db, branch.id, limit),
     mergesOfBranch(services.db, branch.id, 5),
-    services.db.query<{ auto_merge: boolean }>("SELECT auto_merge FROM branches WHERE id = $1", [branch.id]),
+    autoMergeOf(services.db, branch.id),
   ]);
-  return { mergeable: readiness.ok, reason: readiness.ok ? undefined : readiness.reason, head: readiness.head, autoMerge: auto[0]?.auto_merge ?? false, runs, merges };
+  return { mergeable: readiness.ok, reason: readiness.ok ? undefined : readiness.reason, head: readiness.head, autoMerge: auto, runs, merges };
 }
 
 /**
