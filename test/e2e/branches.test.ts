@@ -101,6 +101,51 @@ describe("Branches in the browser", () => {
     assert.equal(await marker(), 1, "it arrived without a reload");
   });
 
+  it("shows the chosen filter's rows when a live reload of the old filter answers after the filter was chosen", async () => {
+    await page.goto(`${cook.url}/branches`);
+    await waitForHtmx();
+    // The live reload of the unfiltered list is held until the filter has been chosen; the filter's
+    // answer is held until the reload has answered, the order that once left the old rows shown.
+    let reloadStarted!: () => void;
+    const reloading = new Promise<void>((resolve) => (reloadStarted = resolve));
+    let releaseReload!: () => void;
+    const reloadReleased = new Promise<void>((resolve) => (releaseReload = resolve));
+    let reloadAnswered!: () => void;
+    const reloadDone = new Promise<void>((resolve) => (reloadAnswered = resolve));
+    const listRequests = (url: URL) => url.pathname === "/branches";
+    await page.route(
+      listRequests,
+      async (route) => {
+        if (route.request().headers()["hx-request"] !== "true") return route.continue();
+        if (new URL(route.request().url()).search === "") {
+          reloadStarted();
+          await reloadReleased;
+          await route.continue();
+          reloadAnswered();
+        } else {
+          await reloadDone;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          await route.continue();
+        }
+      },
+    );
+    try {
+      await create(["blog", "zeta", "--env=none"]);
+      await reloading;
+      await page.selectOption("select[name=repo]", "shop");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      releaseReload();
+      await page.waitForURL(/repo=shop/);
+      await page.waitForFunction(() => {
+        const rows = (globalThis as unknown as { document: { querySelectorAll(s: string): Array<{ dataset: { repo?: string } }> } }).document.querySelectorAll("#branch-list tr.branch");
+        return rows.length === 3 && Array.from(rows).every((row) => row.dataset.repo === "shop");
+      }, undefined, { timeout: 10_000 });
+      assert.deepEqual((await rowNames()).sort(), ["alpha", "delta", "gamma"]);
+    } finally {
+      await page.unroute(listRequests);
+    }
+  });
+
   it("shows an environment's state live and its disk use once measured", async () => {
     await page.goto(`${cook.url}/branches?repo=blog`);
     await waitForHtmx();

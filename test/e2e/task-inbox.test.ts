@@ -131,6 +131,19 @@ describe("task inbox", () => {
     assert.equal(await page.locator("a[rel=next]").count(), 0);
   });
 
+  it("keeps the chosen filter when a task made elsewhere reloads the list", async () => {
+    await page.goto(`${cook.url}/tasks`);
+    await waitForHtmx();
+    await page.selectOption("select[name=repo]", "blog");
+    await page.waitForURL(/repo=blog/);
+    await page.locator("#task-list tr.task td:nth-child(3):text-is('shop')").waitFor({ state: "detached" });
+    assert.equal((await cook.cli(["task", "create", "shop", "--title=Only in the shop"])).code, 0);
+    assert.equal((await cook.cli(["task", "create", "blog", "--title=Later on the blog"])).code, 0);
+    await page.locator("#task-later-on-the-blog").waitFor({ timeout: 10_000 });
+    assert.deepEqual(await page.locator("#task-list tr.task td:nth-child(3)").evaluateAll((cells) => [...new Set(cells.map((cell) => cell.textContent))]), ["blog"]);
+    assert.equal(await page.locator("#task-only-in-the-shop").count(), 0);
+  });
+
   it("refuses a form posted from another site", async () => {
     const response = await fetch(`${cook.url}/tasks`, {
       method: "POST",

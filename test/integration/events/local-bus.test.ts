@@ -84,6 +84,7 @@ describe("the local bus over PostgreSQL", () => {
       received.map((event) => event.id),
       [before.id, missed.id, after.id],
     );
-    assert.equal((await listEvents(db, { publishedOnly: true, limit: 10, order: "asc" })).length, 3);
+    // Published events are marked in bulk, a little after they went out.
+    await waitFor("all three marked published", async () => (await listEvents(db, { publishedOnly: true, limit: 10, order: "asc" })).length === 3);
   });
 });
