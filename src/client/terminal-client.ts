@@ -8,7 +8,10 @@ export interface TerminalConnection {
   write(data: Buffer): void;
   /** Tells the shell the window's new size in character cells. */
   resize(cols: number, rows: number): void;
-  /** `listener` gets what the shell writes, as bytes. */
+  /**
+   * `listener` gets what the shell writes, as bytes; what arrived before the first listener (the
+   * prompt can come with the handshake's answer, before the caller has had a turn) is handed to it first.
+   */
   onOutput(listener: (chunk: Buffer) => void): void;
   /** Stop reading output (the server then pauses the shell); `resume` reads on. */
   pause(): void;
@@ -70,9 +73,11 @@ export function openTerminal(config: ClientConfig, ref: string, options: Termina
 
 function connection(ws: WebSocket): TerminalConnection {
   const listeners: Array<(chunk: Buffer) => void> = [];
+  const early: Buffer[] = [];
   let exitCode: number | undefined;
   ws.on("message", (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
+      if (listeners.length === 0) early.push(data);
       for (const listener of listeners) listener(data);
       return;
     }
@@ -95,7 +100,10 @@ function connection(ws: WebSocket): TerminalConnection {
   return {
     write: (data) => ws.readyState === ws.OPEN && ws.send(data, { binary: true }),
     resize: (cols, rows) => ws.readyState === ws.OPEN && ws.send(JSON.stringify({ type: "resize", cols, rows })),
-    onOutput: (listener) => void listeners.push(listener),
+    onOutput: (listener) => {
+      listeners.push(listener);
+      for (const chunk of early.splice(0)) listener(chunk);
+    },
     pause: () => ws.pause(),
     resume: () => ws.resume(),
     exited,

@@ -17,11 +17,15 @@ export const maxShellCells = 1000;
 
 /** An interactive shell in an environment, on a pseudo-terminal of its own. */
 export interface Shell {
-  /** `listener` gets the bytes the shell and its programs write to the terminal, as they come. */
+  /**
+   * `listener` gets the bytes the shell and its programs write to the terminal, as they come. What
+   * was written before the first listener (the prompt, while a WebSocket handshake completes) is
+   * held, up to heldOutputBytes with the shell paused beyond that, and handed to it first.
+   */
   onOutput(listener: (chunk: Buffer) => void): void;
   /**
    * `listener` gets the exit status once the shell has ended and its output has been handed over:
-   * its exit code, or 128 + the signal that killed it (as shells report it).
+   * its exit code, or 128 + the signal that killed it (as shells report it); at once if it has.
    */
   onExit(listener: (code: number) => void): void;
   /** Keystrokes (or a paste) for the terminal; queued while the terminal's input buffer is full. */
@@ -43,6 +47,9 @@ const shellCommand = ["sh", "-c", "if command -v bash >/dev/null 2>&1; then exec
 
 // What is left of a session this long after its hang-up is killed.
 const hangUpGraceMs = 1000;
+
+/** Output held for a terminal not yet connected; beyond it the shell is paused until it is. */
+export const heldOutputBytes = 64 * 1024;
 
 /** Throws invalid unless both counts are whole numbers in 1…maxShellCells. */
 export function checkShellSize(size: ShellSize): ShellSize {
@@ -81,6 +88,9 @@ export async function openShell(deps: EnvironmentDeps, branch: Branch, size: She
   const sessionId = pty.pid;
   const outputListeners: Array<(chunk: Buffer) => void> = [];
   const exitListeners: Array<(code: number) => void> = [];
+  const held: Buffer[] = [];
+  let heldBytes = 0;
+  let exitCode: number | undefined;
   let exited = false;
   let closing = false;
   let killTimer: NodeJS.Timeout | undefined;
@@ -90,16 +100,24 @@ export async function openShell(deps: EnvironmentDeps, branch: Branch, size: She
   running.add(abort);
   deps.running.set(environment.id, running);
 
-  pty.onData((chunk) => {
-    for (const listener of outputListeners) listener(chunk as unknown as Buffer);
-  });
-  pty.onExit(({ exitCode, signal }) => {
+  // A shell can print its prompt before the connection it is for is ready to take it: kept, not lost.
+  const emit = (chunk: Buffer) => {
+    if (outputListeners.length > 0) {
+      for (const listener of outputListeners) listener(chunk);
+      return;
+    }
+    held.push(chunk);
+    heldBytes += chunk.byteLength;
+    if (heldBytes > heldOutputBytes) pty.pause();
+  };
+  pty.onData((chunk) => emit(chunk as unknown as Buffer));
+  pty.onExit(({ exitCode: status, signal }) => {
     exited = true;
     running.delete(abort);
     clearTimeout(killTimer);
     killSession(sessionId);
-    const code = signal ? 128 + signal : exitCode;
-    for (const listener of exitListeners) listener(code);
+    exitCode = signal ? 128 + signal : status;
+    for (const listener of exitListeners) listener(exitCode);
   });
 
   const close = () => {
@@ -111,13 +129,19 @@ export async function openShell(deps: EnvironmentDeps, branch: Branch, size: She
   };
   abort.signal.addEventListener("abort", () => {
     const said = Buffer.from("\r\n[cook: the server closed this terminal: its environment is being torn down, or the server is stopping]\r\n");
-    for (const listener of outputListeners) listener(said);
+    emit(said);
     close();
   });
 
   return {
-    onOutput: (listener) => void outputListeners.push(listener),
-    onExit: (listener) => void exitListeners.push(listener),
+    onOutput: (listener) => {
+      outputListeners.push(listener);
+      if (outputListeners.length > 1) return;
+      for (const chunk of held.splice(0)) listener(chunk);
+      if (heldBytes > heldOutputBytes) pty.resume();
+      heldBytes = 0;
+    },
+    onExit: (listener) => (exitCode === undefined ? void exitListeners.push(listener) : listener(exitCode)),
     write: (data) => {
       if (!exited) pty.write(data as unknown as string);
     },

@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { startCook, type RunningCook } from "./cook.js";
+import { publishedEvents, type EventRow } from "./events.js";
 import { gitOk, revParse, tempDir } from "./git.js";
 
-export interface EventRow {
-  id: number;
-  subject: string;
-  type: string;
-  branch?: string;
-  data: Record<string, unknown>;
-}
+export type { EventRow };
 
 /** A branch as `cook branch … --json` prints it. */
 export interface BranchJson {
@@ -76,7 +71,7 @@ export async function startBranchFixture(): Promise<BranchFixture> {
       assert.match(result.stderr, message);
       assert.equal(result.stderr.trimEnd().split("\n").length, 1, `one line on stderr: ${result.stderr}`);
     },
-    events: async (pattern) => ((await (await fetch(`${cook.url}/api/events?after=0&limit=1000&subject=${encodeURIComponent(pattern)}`)).json()) as { events: EventRow[] }).events,
+    events: (pattern) => publishedEvents(cook, pattern),
     task: (title) => json<{ id: string }>(["task", "create", "app", `--title=${title}`]),
     taskStatus: async (id) => (await json<{ task: { status: string } }>(["task", "show", id])).task.status,
   };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { RunningCook } from "./cook.js";
+import { publishedEvents } from "./events.js";
 import { gitOk, revParse, tempDir } from "./git.js";
 import { eventually } from "./wait.js";
 
@@ -84,8 +85,5 @@ export async function pushBranch(work: string, branch: string, files: Record<str
   return head;
 }
 
-/** The events whose subject matches `pattern` (NATS wildcards), oldest first. */
-export async function eventsOf(cook: RunningCook, pattern: string): Promise<Array<{ id: number; subject: string; type: string; data: Record<string, unknown> }>> {
-  const response = await fetch(`${cook.url}/api/events?after=0&limit=1000&subject=${encodeURIComponent(pattern)}`);
-  return ((await response.json()) as { events: Array<{ id: number; subject: string; type: string; data: Record<string, unknown> }> }).events;
-}
+/** The events whose subject matches `pattern` (NATS wildcards), oldest first, once published (helpers/events.ts). */
+export const eventsOf = publishedEvents;

@@ -37,10 +37,14 @@ describe("cook branch attach", () => {
     await t.waitFor(lines("30 90"), mark);
     await t.prompt();
     t.pty.resize(132, 43);
-    mark = t.output().length;
-    // The resize reaches the remote pty before these keystrokes: both travel the same socket, in order.
-    t.pty.write("stty size; tput cols\r");
-    await t.waitFor(lines("43 132", "132"), mark);
+    // cook learns of the resize from SIGWINCH, which keystrokes typed at the same instant can
+    // overtake; once it has sent the new size, the remote pty has it before any later keystroke.
+    await eventually(async () => {
+      mark = t.output().length;
+      t.pty.write("stty size; tput cols\r");
+      await t.prompt();
+      return lines("43 132", "132").test(t.output().slice(mark)) || undefined;
+    }, 20_000, "the new size in the remote shell");
     t.pty.write("exit\r");
     assert.equal(await t.exited, 0);
   });
