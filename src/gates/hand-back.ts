@@ -2,10 +2,11 @@ import type { Actor } from "../core/actor.js";
 import type { Branch } from "../core/branch.js";
 import type { GateDefinition, GateRun } from "../core/gate.js";
 import type { GatePolicy } from "../config/gate-config.js";
-import { latestSessionOfBranch } from "../db/agent-session-store.js";
+import { latestSessionOfBranch, updateSession } from "../db/agent-session-store.js";
 import { findBranchById } from "../db/branch-store.js";
 import { handBacksOfBranch, markHandedBack } from "../db/gate-run-store.js";
 import { findTask } from "../db/task-store.js";
+import { appendAgentEvent } from "../agents/session-events.js";
 import { promptSession } from "../agents/sessions.js";
 import { updateTaskIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
@@ -47,22 +48,33 @@ export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateR
   if (!wanted) return;
   const session = await latestSessionOfBranch(deps.db, branch.id);
   if (!session) return;
+  // Its run ends first (the push being judged often came from its own `cook done`): what it said then must not overwrite what is decided here.
+  await deps.liveRuns.get(session.id)?.finished;
   if ((await handBacksOfBranch(deps.db, branch.id)) >= policy.maxFixes) {
     await sendToHuman(deps, branch, `gate '${gate.name}' still fails after ${policy.maxFixes} fixes by the agent: ${outcome.summary}`);
     return;
   }
-  await deps.liveRuns.get(session.id)?.finished;
   const current = await findBranchById(deps.db, branch.id);
   if (current?.status !== "open") return;
   await markHandedBack(deps.db, run.id, gate.name);
   await promptSession(deps, current, { prompt: handBackPrompt(gate, run, outcome) }, gatesActor);
 }
 
+/**
+ * The agent has had its fixes: its session waits on a human with `reason` (shown where an agent's
+ * own ask-for-help is: the task's "waiting" badge, home's waiting list, the Agent tab), the task
+ * goes to needs_human, and `cook.agent.<repo>.<branch>.help` says why.
+ */
 async function sendToHuman(deps: GateDeps, branch: Branch, reason: string): Promise<void> {
   deps.log.info({ repo: branch.repo, branch: branch.name, reason }, "gate failure goes to a human");
-  if (!branch.taskId) return;
   await deps.db.transaction(async (tx) => {
-    const task = await findTask(tx, branch.taskId!, { forUpdate: true });
+    const latest = await latestSessionOfBranch(tx, branch.id, { forUpdate: true });
+    if (latest) {
+      const moved = await updateSession(tx, latest.id, latest.status === "running" ? { outcome: "help", reason } : { status: "waiting", outcome: "help", reason, resumeAt: null });
+      await appendAgentEvent(deps, tx, branch, moved, "help", { message: reason, task: branch.taskId ?? null, by: gatesActor.name });
+    }
+    if (!branch.taskId) return;
+    const task = await findTask(tx, branch.taskId, { forUpdate: true });
     if (task?.status === "in_progress") await updateTaskIn(deps, tx, task.id, { status: "needs_human" }, gatesActor);
   });
 }

@@ -65,6 +65,12 @@ describe("gate failures handed back to the agent", () => {
     const runs = (await branchGates(cook, `strict/${task.id}`)).runs;
     assert.equal(runs.filter((r) => r.state === "failed").length, 2, JSON.stringify(runs.map((r) => [r.state, r.head])));
     assert.equal(runs.filter((r) => r.results[0]?.handedBack).length, 1);
+    // The reason is where an agent's own ask-for-help would be: on its session, waiting on a human.
+    const session = await eventually(async () => {
+      const shown = JSON.parse((await cook.cli(["branch", "show", `strict/${task.id}`, "--json"])).stdout) as { sessions: Array<{ status: string; reason?: string }> };
+      return shown.sessions[0]?.status === "waiting" ? shown.sessions[0] : undefined;
+    }, 30_000, "the session to wait on a human");
+    assert.match(session.reason!, /gate 'ci' still fails after 1 fixes by the agent: exited with code 1/);
   });
 
   it("sends a rejection's comment to the agent, and a merge conflict with its paths", async () => {
