@@ -1,5 +1,6 @@
 import type { Branch, BranchOrigin, BranchStatus } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
+import type { MergeStrategy } from "../core/gate.js";
 import type { Queryable } from "./db.js";
 
 interface BranchRow {
@@ -147,9 +148,18 @@ export async function touchBranch(q: Queryable, id: string): Promise<void> {
   await q.query("UPDATE branches SET updated_at = now() WHERE id = $1", [id]);
 }
 
-/** Whether the branch merges itself as soon as its gates pass on its head (`cook branch merge --auto`). */
-export async function setAutoMerge(q: Queryable, id: string, on: boolean): Promise<void> {
-  await q.query("UPDATE branches SET auto_merge = $2, updated_at = now() WHERE id = $1", [id, on]);
+/**
+ * Whether the branch merges itself as soon as its gates pass on its head (`cook branch merge
+ * --auto`), and with which strategy (undefined: cook.toml's when it merges).
+ */
+export async function setAutoMerge(q: Queryable, id: string, on: boolean, strategy?: MergeStrategy): Promise<void> {
+  await q.query("UPDATE branches SET auto_merge = $2, auto_merge_strategy = $3, updated_at = now() WHERE id = $1", [id, on, on ? (strategy ?? null) : null]);
+}
+
+/** The strategy an open branch's auto-merge was asked with; undefined when none was (or it has none). */
+export async function autoMergeStrategyOf(q: Queryable, id: string): Promise<MergeStrategy | undefined> {
+  const rows = await q.query<{ auto_merge_strategy: MergeStrategy | null }>("SELECT auto_merge_strategy FROM branches WHERE id = $1 AND status = 'open' AND auto_merge", [id]);
+  return rows[0]?.auto_merge_strategy ?? undefined;
 }
 
 /** Whether an open branch waits to merge itself; false for an ended or unknown one. */
@@ -160,7 +170,7 @@ export async function autoMergeOf(q: Queryable, id: string): Promise<boolean> {
 
 /** Records the commit a merged branch landed as (and ends its auto-merge). */
 export async function setMergedCommit(q: Queryable, id: string, commit: string): Promise<void> {
-  await q.query("UPDATE branches SET merged_commit = $2, auto_merge = false WHERE id = $1", [id, commit]);
+  await q.query("UPDATE branches SET merged_commit = $2, auto_merge = false, auto_merge_strategy = NULL WHERE id = $1", [id, commit]);
 }
 
 /** Records where an ended branch's last commit is kept (refs/archive/…). */

@@ -4,7 +4,7 @@ import { CookError, isCookError } from "../core/errors.js";
 import { mergeStrategies, type GateRun, type Merge, type MergeStrategy } from "../core/gate.js";
 import { newId } from "../core/ids.js";
 import { showInput } from "../core/show-input.js";
-import { autoMergeOf, endBranch, findBranchById, setArchiveRef, setAutoMerge, setMergedCommit } from "../db/branch-store.js";
+import { autoMergeOf, autoMergeStrategyOf, endBranch, findBranchById, setArchiveRef, setAutoMerge, setMergedCommit } from "../db/branch-store.js";
 import { findGateRun, latestRunsOfBranches } from "../db/gate-run-store.js";
 import { findMerge, insertMerge, updateMerge, type MergeUpdate } from "../db/merge-store.js";
 import { findTask } from "../db/task-store.js";
@@ -79,7 +79,7 @@ export async function mergeBranch(deps: GateDeps, branch: Branch, request: Merge
   const strategy = await strategyOf(deps, branch, request.strategy);
   if (request.auto !== undefined && typeof request.auto !== "boolean") throw new CookError("invalid", "auto is true or false");
   if (branch.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${branch.status}${branch.status === "merged" ? " already" : ""}`);
-  if (request.auto !== undefined) await rememberAutoMerge(deps, branch.id, request.auto, strategy);
+  if (request.auto !== undefined) await setAutoMerge(deps.db, branch.id, request.auto, request.strategy === undefined || request.strategy === "" ? undefined : strategy);
   if (request.auto === false) return { merge: undefined, autoMerge: false, waiting: undefined };
   const ready = await mergeReadiness(deps, branch);
   if (!ready.ok) {
@@ -108,14 +108,6 @@ async function strategyOf(deps: GateDeps, branch: Branch, value: unknown): Promi
   if (typeof value === "string" && mergeStrategies.includes(value as MergeStrategy)) return value as MergeStrategy;
   throw new CookError("invalid", `${showInput(value)} is not a merge strategy; use one of ${mergeStrategies.join(", ")}`);
 }
-
-async function rememberAutoMerge(deps: GateDeps, branchId: string, on: boolean, strategy: MergeStrategy): Promise<void> {
-  await setAutoMerge(deps.db, branchId, on);
-  autoStrategies.set(branchId, strategy);
-}
-
-// The strategy an --auto merge was asked with, until it happens (auto-merge itself is stored on the branch).
-const autoStrategies = new Map<string, MergeStrategy>();
 
 /** Runs `work` after every merge queued before it in this repo has finished. */
 export function inRepoQueue<T>(deps: GateDeps, repo: string, work: () => Promise<T>): Promise<T> {
@@ -246,7 +238,7 @@ export function autoMergeOnPass(deps: GateDeps): (run: GateRun) => void {
     void (async () => {
       if (!(await autoMergeOf(deps.db, run.branchId))) return;
       const branch = (await findBranchById(deps.db, run.branchId))!;
-      const strategy = autoStrategies.get(branch.id);
+      const strategy = await autoMergeStrategyOf(deps.db, branch.id);
       await mergeBranch(deps, branch, { strategy }, { name: "cook-auto-merge", scope: "admin" });
     })().catch((err: Error) => deps.log.info({ branch: run.branchId, reason: err.message }, "auto-merge did not land"));
   };

@@ -139,7 +139,9 @@ describe("merging through gates", () => {
     const early = await merge("app/slow");
     assert.equal(early.code, 1);
     assert.match(early.stderr, /cannot merge 'slow': gate 'ci' is running on [0-9a-f]{12}/);
-    const auto = await merge("app/slow", "--auto");
+    const before = await mainOf();
+    // The strategy asked for is stored with the auto-merge (it would otherwise have been a fast-forward).
+    const auto = await merge("app/slow", "--auto", "--strategy", "squash");
     assert.equal(auto.code, 0, auto.stderr);
     assert.match(auto.stdout, /auto-merge on for app\/slow: it merges once the gates pass on its head \(now: gate 'ci' is running/);
     writeFileSync(release, "go\n");
@@ -147,6 +149,8 @@ describe("merging through gates", () => {
     const main = await mainOf();
     const files = await gitOk(["--git-dir", bareApp(), "ls-tree", "--name-only", main]);
     assert.match(files, /slow\.txt/);
+    assert.notEqual(main, head, "squashed, not fast-forwarded");
+    assert.deepEqual((await gitOk(["--git-dir", bareApp(), "rev-list", "--parents", "-n", "1", main])).trim().split(" ").slice(1), [before]);
   });
 
   it("serialises racing merges: main ends with both, and git fsck is clean", async () => {
