@@ -8,10 +8,10 @@ import { appendAgentEvent } from "./session-events.js";
 /**
  * At start-up: a session still `running` lost its process with the server that ran it, so it is
  * `interrupted` with that reason (a follow-up prompt resumes it); a `paused` one is scheduled to
- * resume when its rate limit resets. Returns how many were marked interrupted.
+ * resume when its rate limit resets. Returns the ids of the sessions marked interrupted.
  */
-export async function recoverSessions(deps: AgentDeps): Promise<number> {
-  let interrupted = 0;
+export async function recoverSessions(deps: AgentDeps): Promise<string[]> {
+  const interrupted: string[] = [];
   for (const session of await sessionsInStatus(deps.db, ["running", "paused"])) {
     const branch = await findBranchById(deps.db, session.branchId);
     if (!branch) continue;
@@ -26,9 +26,9 @@ export async function recoverSessions(deps: AgentDeps): Promise<number> {
       const moved = await updateSession(tx, session.id, { status: "interrupted", reason: "the server stopped while it ran; send a follow-up to resume it", runEnded: true });
       await appendAgentEvent(deps, tx, branch, moved, "interrupted", { reason: moved.reason, run: moved.runs });
     });
-    interrupted++;
+    interrupted.push(session.id);
   }
-  if (interrupted > 0) deps.log.warn({ interrupted }, "agent sessions interrupted by the restart");
+  if (interrupted.length > 0) deps.log.warn({ interrupted: interrupted.length }, "agent sessions interrupted by the restart");
   return interrupted;
 }
 

@@ -1,4 +1,5 @@
 import type { Approval, GateAttempt, GateRun, Merge } from "../core/gate.js";
+import type { AutopilotStatus } from "../autopilot/status.js";
 import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
 import type { Event } from "../events/event.js";
@@ -236,6 +237,16 @@ export class CookClient {
   }
 
   /** Lands the branch (or switches auto-merge with `auto`); a refusal is a CookError naming the gate. */
+  /** `GET /api/repos/:name/autopilot`. */
+  async autopilotStatus(repo: string): Promise<AutopilotStatus> {
+    return (await this.request<{ autopilot: AutopilotStatus }>("GET", `/api/repos/${encodeURIComponent(repo)}/autopilot`)).autopilot;
+  }
+
+  /** `POST /api/repos/:name/autopilot {enabled}`: the switch; the status after it. */
+  async switchAutopilot(repo: string, enabled: boolean): Promise<AutopilotStatus> {
+    return (await this.request<{ autopilot: AutopilotStatus }>("POST", `/api/repos/${encodeURIComponent(repo)}/autopilot`, { body: { enabled } })).autopilot;
+  }
+
   mergeBranch(id: string, input: { strategy?: string; auto?: boolean }): Promise<{ merge: Merge | undefined; autoMerge: boolean; waiting: string | undefined }> {
     return this.request("POST", `/api/branches/${encodeURIComponent(id)}/merge`, { body: input });
   }

@@ -52,6 +52,8 @@ export type AgentAction = "started" | "output" | "completed" | "failed" | "help"
 export type GateAction = "started" | "output" | "passed" | "failed" | "waiting" | "canceled";
 export type TagAction = "created" | "pushed" | "deleted";
 export type RepoAction = "created" | "imported" | "removed";
+/** Autopilot's decisions in a repo: a task given a branch, a task passed over (with why), autopilot stopped by a problem. */
+export type AutopilotAction = "dispatched" | "skipped" | "paused" | "switched";
 /** An environment's state changes, and `output` for its setup script's lines. */
 export type EnvironmentAction = "creating" | "ready" | "failed" | "lost" | "torn_down" | "output";
 
@@ -69,6 +71,7 @@ export const subjects = {
   agent: (repo: string, branch: string, act: AgentAction) => `${subjectRoot}.agent.${enc(repo)}.${enc(branch)}.${action(act)}`,
   gate: (repo: string, branch: string, gate: string, act: GateAction) =>
     `${subjectRoot}.gate.${enc(repo)}.${enc(branch)}.${enc(gate)}.${action(act)}`,
+  autopilot: (repo: string, act: AutopilotAction) => `${subjectRoot}.autopilot.${enc(repo)}.${action(act)}`,
   task: (repo: string, taskId: string, act: string) => `${subjectRoot}.task.${enc(repo)}.${enc(taskId)}.${action(act)}`,
   /** Events announced from outside Cook (CI, scripts) through the API: `cook.custom.<repo>.<name>`. */
   custom: (repo: string, name: string) => `${subjectRoot}.custom.${enc(repo)}.${action(name)}`,

@@ -31,6 +31,8 @@ import { recoverMerges } from "../gates/recover-merges.js";
 import { stopAllGateRuns } from "../gates/run-queue.js";
 import { loadDefaultGates } from "../gates/target-gates.js";
 import { trackGatedPushes } from "../gates/track-gates.js";
+import { startAutopilot, type Autopilot } from "../autopilot/autopilot.js";
+import { recoverDispatches, resumeAutopilotSessions } from "../autopilot/recover-dispatches.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -72,6 +74,8 @@ export interface Services {
   readonly gateSettings: GateSettings;
   /** Gate runs executing and queued, and the merge queues (gates/deps.ts). */
   readonly gateRuntime: GateRuntime;
+  /** Autopilot's dispatcher, once background work has started (autopilot/autopilot.ts). */
+  readonly autopilot: { poke(repo: string): void };
   /** Starts what works in the background: the push tracker, and the check of environments against the disk. */
   startBackgroundWork(): Promise<void>;
   close(): Promise<void>;
@@ -122,6 +126,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   };
   let pushTracking: Subscription | undefined;
   let gateTracking: Subscription | undefined;
+  let autopilot: Autopilot | undefined;
 
   const services: Services = {
     config,
@@ -148,16 +153,21 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     diskUse: createDiskUse(),
     gateSettings,
     gateRuntime: createGateRuntime(),
+    autopilot: { poke: (repo) => autopilot?.poke(repo) },
     async startBackgroundWork() {
       await recoverEnvironments(services);
-      await recoverSessions(services);
+      const interrupted = await recoverSessions(services);
       await recoverMerges(services);
       services.gateRuntime.ended.add(autoMergeOnPass(services));
       await recoverGateRuns(services);
       pushTracking = await trackPushes(services, bus, log, (branch, options, pusher) => startAgentFromPush(services, branch, options, pusher));
       gateTracking = await trackGatedPushes(services, bus);
+      await recoverDispatches(services);
+      await resumeAutopilotSessions(services, interrupted);
+      autopilot = await startAutopilot(services, bus);
     },
     async close() {
+      await autopilot?.stop();
       await stopAllGateRuns(services);
       await gateTracking?.unsubscribe();
       await stopAllRuns(services);

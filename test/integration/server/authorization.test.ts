@@ -135,6 +135,9 @@ const cases: Case[] = [
       { route: "POST /api/branches/:id/reject", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/reject`, body: () => ({ comment: "no" }), agent: change, user: 409, admin: 409 },
       { route: "POST /api/branches/:id/merge", method: "POST", path: async (setup) => `/api/branches/${await freshBranch(setup, repo)}/merge`, body: () => ({}), agent: change, user: "ok" },
       { route: "GET /api/repos/:name/merges", method: "GET", path: `/api/repos/${repo}/merges`, agent, user: "ok" },
+      // Autopilot: its status is reading the repo; the switch is a change (an agent cannot turn it on or off).
+      { route: "GET /api/repos/:name/autopilot", method: "GET", path: `/api/repos/${repo}/autopilot`, agent, user: "ok" },
+      { route: "POST /api/repos/:name/autopilot", method: "POST", path: `/api/repos/${repo}/autopilot`, body: () => ({ enabled: false }), agent: change, user: "ok" },
       // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
       { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
       { route: "POST /api/agent/help", method: "POST", path: "/api/agent/help", body: () => ({ repo, branch: "feature", message: "stuck" }), agent, user: "ok" },

@@ -1,0 +1,130 @@
+import { createBranchWithAgent } from "../agents/create-with-agent.js";
+import type { AgentDeps } from "../agents/deps.js";
+import type { Actor } from "../core/actor.js";
+import { isCookError } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { Task } from "../core/task.js";
+import type { AutopilotConfig } from "../config/autopilot-config.js";
+import type { Tx } from "../db/db.js";
+import { claimDispatch, dispatchesHoldingSlots, finishDispatch, latestDispatchesOf, type Dispatch } from "../db/autopilot-store.js";
+import { countOpenBranchesOfTask, setAutoMerge } from "../db/branch-store.js";
+import { findTask } from "../db/task-store.js";
+import { newEvent } from "../events/event.js";
+import { subjects, type AutopilotAction } from "../events/subjects.js";
+import { failpoint } from "../gates/failpoints.js";
+import { listTasks, type ListedTask } from "../tasks/read-tasks.js";
+import { readAutopilotSettings, type AutopilotSettings } from "./settings.js";
+
+/** Who autopilot's branches, sessions and merges are by. */
+export const autopilotActor: Actor = { name: "cook-autopilot", scope: "admin" };
+
+/** A task passed over (its branch could not be made) is tried again after it changes, after the switch is flipped, or after this long. */
+export const skipRetryMs = 5 * 60_000;
+
+/** Ready tasks looked at per pass; more wait for the next pass. */
+const readyTasksPerPass = 500;
+
+/**
+ * The labels of a task: front-matter `labels` as a list of strings, or one comma-separated string.
+ * Anything else has none.
+ */
+export function labelsOf(task: Pick<Task, "extra">): string[] {
+  const value = task.extra.labels;
+  if (typeof value === "string") return value.split(",").map((label) => label.trim()).filter(Boolean);
+  if (Array.isArray(value)) return value.filter((label): label is string => typeof label === "string");
+  return [];
+}
+
+/**
+ * The ready tasks autopilot would start next in this repo, in the order it starts them: open, every
+ * dependency met, carrying one of `config.labels` (any task when there are none), by priority then
+ * age (listTasks' order), without a skip it should not retry yet.
+ */
+export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Map<string, Dispatch> }> {
+  const wanted = settings.config.labels;
+  const ready = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
+    (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
+  );
+  const latest = await latestDispatchesOf(deps.db, ready.map((task) => task.id));
+  const skipped = new Map<string, Dispatch>();
+  const now = Date.now();
+  const tasks = ready.filter((task) => {
+    const last = latest.get(task.id);
+    if (last?.state !== "skipped") return true;
+    const retry = task.updatedAt > last.updatedAt || (settings.switch !== undefined && settings.switch.changedAt > last.updatedAt) || now - Date.parse(last.updatedAt) > skipRetryMs;
+    if (!retry) skipped.set(task.id, last);
+    return retry;
+  });
+  return { tasks, skipped };
+}
+
+/**
+ * One pass of autopilot over a repo: when it is enabled and slots are free (`concurrency` minus the
+ * dispatches holding one), the next ready tasks each get a branch with an environment and the
+ * agent started on them, auto-merge on when `merge = "auto"`. Returns how many were dispatched.
+ * Each decision is an event, `cook.autopilot.<repo>.dispatched|skipped`, with its reason.
+ */
+export async function dispatchReadyTasks(deps: AgentDeps, repo: string): Promise<number> {
+  const settings = await readAutopilotSettings(deps, repo);
+  if (!settings.enabled || settings.problem) return 0;
+  let free = settings.config.concurrency - (await dispatchesHoldingSlots(deps.db, repo)).length;
+  if (free <= 0) return 0;
+  const { tasks } = await dispatchQueue(deps, settings);
+  let dispatched = 0;
+  for (const task of tasks) {
+    if (free <= 0) break;
+    if (await dispatchTask(deps, repo, task.id, settings.config)) {
+      dispatched++;
+      free--;
+    }
+  }
+  return dispatched;
+}
+
+/**
+ * Gives one task a branch, once: the dispatch is claimed in the store first (a task being
+ * dispatched elsewhere is left alone), the task is checked again under the claim (still open, no
+ * open branch), then the branch is made with its environment and agent. A branch that cannot be
+ * made (name taken, unknown agent, no base) ends the dispatch `skipped` with the reason and the task
+ * stays open. Returns whether a branch was made.
+ */
+export async function dispatchTask(deps: AgentDeps, repo: string, taskId: string, config: AutopilotConfig): Promise<boolean> {
+  const id = newId("dsp");
+  if (!(await claimDispatch(deps.db, { id, repo, taskId }))) return false;
+  failpoint("autopilot:claimed");
+  try {
+    const task = await findTask(deps.db, taskId);
+    const passOver = task?.status !== "open" ? `the task is ${task ? task.status.replace("_", " ") : "gone"}` : (await countOpenBranchesOfTask(deps.db, taskId)) > 0 ? "the task has an open branch already" : undefined;
+    if (passOver) {
+      await deps.db.transaction((tx) => finishDispatch(tx, id, { state: "skipped", reason: passOver }));
+      return false;
+    }
+    const agent = config.agent ?? deps.defaultAgent;
+    const created = await createBranchWithAgent(deps, { repo, task: taskId, env: config.backend, agent }, autopilotActor);
+    failpoint("autopilot:branch-created");
+    await recordStarted(deps, id, repo, taskId, created.branch.id, created.branch.name, config, { agent, session: created.session?.id ?? null });
+    return true;
+  } catch (err) {
+    const reason = isCookError(err) ? err.message : `unexpected error: ${(err as Error).message}`;
+    if (!isCookError(err)) deps.log.error({ err, repo, task: taskId }, "autopilot could not dispatch a task");
+    await deps.db.transaction(async (tx) => {
+      await finishDispatch(tx, id, { state: "skipped", reason });
+      await appendAutopilotEvent(deps, tx, repo, "skipped", { task: taskId, reason });
+    });
+    return false;
+  }
+}
+
+/** The branch exists: auto-merge as configured, the dispatch `started`, and its `dispatched` event, together. */
+export async function recordStarted(deps: AgentDeps, id: string, repo: string, taskId: string, branchId: string, branchName: string, config: AutopilotConfig, extra: object): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    if (config.merge === "auto") await setAutoMerge(tx, branchId, true);
+    await finishDispatch(tx, id, { state: "started", branchId });
+    await appendAutopilotEvent(deps, tx, repo, "dispatched", { task: taskId, branch: branchName, branchId, merge: config.merge, ...extra });
+  });
+}
+
+/** Appends `cook.autopilot.<repo>.<action>` with `data` and who decided (`by`: autopilot unless a person did). */
+export async function appendAutopilotEvent(deps: Pick<AgentDeps, "events">, tx: Tx, repo: string, action: AutopilotAction, data: object, actor: Actor = autopilotActor): Promise<void> {
+  await deps.events.append(tx, newEvent(subjects.autopilot(repo, action), repo, { data: { ...data, by: actor.name } }));
+}

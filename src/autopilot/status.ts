@@ -1,0 +1,86 @@
+import type { AgentDeps } from "../agents/deps.js";
+import type { Actor } from "../core/actor.js";
+import { CookError } from "../core/errors.js";
+import { checkRepoName } from "../core/names.js";
+import type { AutopilotConfig } from "../config/autopilot-config.js";
+import { dispatchesHoldingSlots, setAutopilotSwitch } from "../db/autopilot-store.js";
+import { findBranchesByIds } from "../db/branch-store.js";
+import { requireRepo } from "../forge/repos.js";
+import { listTasks } from "../tasks/read-tasks.js";
+import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
+import { readAutopilotSettings } from "./settings.js";
+
+/** A task as autopilot's status lists it. */
+export interface AutopilotTaskLine {
+  id: string;
+  title: string;
+  priority: number;
+}
+
+/** What `cook autopilot status` and the repo page show (`GET /api/repos/:name/autopilot`). */
+export interface AutopilotStatus {
+  repo: string;
+  enabled: boolean;
+  /** What decided `enabled`: a human's switch, cook.toml's `[autopilot]`, or neither (off). */
+  source: "switch" | "cook.toml" | "default";
+  changedBy: string | undefined;
+  changedAt: string | undefined;
+  config: AutopilotConfig;
+  /** Why it cannot dispatch although enabled (an invalid cook.toml, an empty repo). */
+  problem: string | undefined;
+  slots: { used: number; total: number };
+  /** Branches holding a slot: their task and branch (none yet while `starting`). */
+  running: Array<{ task: string; branch: string | undefined; branchId: string | undefined; state: "starting" | "started" }>;
+  /** Ready tasks in the order autopilot starts them. */
+  queue: AutopilotTaskLine[];
+  /** Tasks waiting on a human (needs_human): they hold no slot. */
+  needsYou: AutopilotTaskLine[];
+  /** Ready tasks passed over, with why; each is tried again once it changes, or after a while. */
+  skipped: Array<AutopilotTaskLine & { reason: string; at: string }>;
+}
+
+const line = (task: { id: string; title: string; priority: number }): AutopilotTaskLine => ({ id: task.id, title: task.title, priority: task.priority });
+
+/** Autopilot's state in a repo. Throws invalid for a bad repo name, not_found for an unknown repo. */
+export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promise<AutopilotStatus> {
+  const repo = checkRepoName(repoName);
+  requireRepo(deps.dataDir, repo);
+  const settings = await readAutopilotSettings(deps, repo);
+  const [holding, { tasks, skipped }, waiting] = await Promise.all([
+    dispatchesHoldingSlots(deps.db, repo),
+    dispatchQueue(deps, settings),
+    listTasks(deps, { repo, status: "needs_human", limit: 100 }),
+  ]);
+  const branches = await findBranchesByIds(deps.db, holding.flatMap((d) => (d.branchId ? [d.branchId] : [])));
+  const skippedTasks = await listTasks(deps, { repo, status: "open", ready: true, limit: 500 });
+  return {
+    repo,
+    enabled: settings.enabled,
+    source: settings.switch ? "switch" : settings.config.present ? "cook.toml" : "default",
+    changedBy: settings.switch?.changedBy,
+    changedAt: settings.switch?.changedAt,
+    config: settings.config,
+    problem: settings.problem,
+    slots: { used: holding.length, total: settings.config.concurrency },
+    running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
+    queue: tasks.map(line),
+    needsYou: waiting.map(line),
+    skipped: skippedTasks.filter((task) => skipped.has(task.id)).map((task) => ({ ...line(task), reason: skipped.get(task.id)!.reason ?? "", at: skipped.get(task.id)!.updatedAt })),
+  };
+}
+
+/**
+ * `cook autopilot on|off <repo>`: the switch, which overrides cook.toml's `[autopilot] enabled`,
+ * stored with who flipped it, announced as `cook.autopilot.<repo>.switched`. Turning it off stops
+ * new dispatches; branches already working go on. Throws invalid / not_found as autopilotStatus.
+ */
+export async function switchAutopilot(deps: AgentDeps, repoName: unknown, enabled: unknown, actor: Actor): Promise<AutopilotStatus> {
+  if (typeof enabled !== "boolean") throw new CookError("invalid", "enabled is true or false");
+  const repo = checkRepoName(repoName);
+  requireRepo(deps.dataDir, repo);
+  await deps.db.transaction(async (tx) => {
+    await setAutopilotSwitch(tx, repo, enabled, actor.name);
+    await appendAutopilotEvent(deps, tx, repo, "switched", { enabled }, actor);
+  });
+  return autopilotStatus(deps, repo);
+}

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { commandAgentsConfig } from "../../helpers/command-agents.js";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { publishedEvents } from "../../helpers/events.js";
+import { seedRepo } from "../../helpers/gates.js";
+import { eventually } from "../../helpers/wait.js";
+
+// Run again after a restart, it finds its work committed already and only pushes and reports.
+const worker = `#!/bin/sh
+echo done > "done-$COOK_BRANCH.txt"
+git add -A && { git commit -qm "do $COOK_BRANCH" || true; } && git push -q origin HEAD && cook done
+`;
+
+describe("a server killed mid-dispatch", () => {
+  for (const failpoint of ["autopilot:claimed", "autopilot:branch-created"]) {
+    it(`${failpoint}: on restart the task has one branch, is not stuck, and flows on to merged`, async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
+      const config = commandAgentsConfig({ worker });
+      let cook: RunningCook = await startCook({ config, env: { COOK_DATA_DIR: dataDir, COOK_FAILPOINT: failpoint } });
+      await seedRepo(cook, "app", { "cook.toml": '[autopilot]\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "true"\n' });
+      await cook.cli(["task", "create", "app", "--title=Survive", "--id=survive"]).catch(() => undefined);
+      await eventually(() => cook.child.exitCode !== null || cook.child.signalCode !== null || undefined, 20_000, "the server to die at the failpoint");
+      await cook.stop();
+      assert.equal(cook.child.signalCode, "SIGKILL");
+
+      cook = await startCook({ config, env: { COOK_DATA_DIR: dataDir } });
+      try {
+        await eventually(async () => (JSON.parse((await cook.cli(["task", "show", "survive", "--json"])).stdout) as { task: { status: string } }).task.status === "closed" || undefined, 60_000, "the task to be merged");
+        const ofTask = JSON.parse((await cook.cli(["branch", "list", "--task=survive", "--json"])).stdout) as Array<{ name: string; status: string }>;
+        assert.deepEqual(ofTask.map((b) => b.status), ["merged"], `one branch, merged: ${JSON.stringify(ofTask)}`);
+        const decisions = await publishedEvents(cook, "cook.autopilot.app.>");
+        const kinds = decisions.map((e) => `${e.type}${e.data.recovered ? " (recovered)" : ""}`);
+        assert.deepEqual(kinds, failpoint === "autopilot:claimed" ? ["autopilot.skipped", "autopilot.dispatched"] : ["autopilot.dispatched (recovered)"]);
+        if (failpoint === "autopilot:claimed") assert.match(String(decisions[0]!.data.reason), /the server stopped before the task's branch was made/);
+      } finally {
+        await cook.stop();
+      }
+    });
+  }
+});
