@@ -28,13 +28,18 @@ export interface AutopilotSettings {
 export async function readAutopilotSettings(deps: { db: Db; git: Git; dataDir: string }, repo: string): Promise<AutopilotSettings> {
   const gitDir = repoDir(deps.dataDir, repo);
   const saved = await findAutopilotSwitch(deps.db, repo);
-  const target = await defaultBranchOf(deps.git, gitDir, repo);
-  const head = await headOf(deps.git, gitDir, target);
   let config = defaultAutopilotConfig;
   let problem: string | undefined;
-  if (!head) {
+  // A repo whose HEAD is detached has no default branch to read cook.toml from, or to start branches from.
+  const target = await defaultBranchOf(deps.git, gitDir, repo).catch((err: unknown) => {
+    if (!isCookError(err)) throw err;
+    problem = err.message;
+    return undefined;
+  });
+  const head = target === undefined ? undefined : await headOf(deps.git, gitDir, target);
+  if (target !== undefined && !head) {
     problem = `${repo} has no commit on ${target} yet`;
-  } else {
+  } else if (target !== undefined && head) {
     const file = await deps.git.reader(gitDir).read(`${head}:cook.toml`);
     try {
       config = parseAutopilotConfig(file?.type === "blob" ? file.content.toString("utf8") : undefined, `cook.toml on ${target}`);

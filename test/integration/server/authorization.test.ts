@@ -70,6 +70,8 @@ const cases: Case[] = [
       { route: "GET /repos/:repo/commit/:sha", method: "GET", path: `/repos/${repo}/commit/HEAD_SHA`, agent, user: "ok" },
       { route: "GET /repos/:repo/branches", method: "GET", path: `/repos/${repo}/branches`, agent, user: "ok" },
       { route: "GET /repos/:repo/tags", method: "GET", path: `/repos/${repo}/tags`, agent, user: "ok" },
+      { route: "GET /repos/:repo/autopilot", method: "GET", path: `/repos/${repo}/autopilot`, agent, user: "ok" },
+      { route: "POST /repos/:repo/autopilot", method: "POST", path: `/repos/${repo}/autopilot`, form: () => ({ enabled: "off" }), agent: change, user: "ok" },
       { route: "GET /api/repos/:name", method: "GET", path: `/api/repos/${repo}`, agent, user: "ok" },
       { route: "GET /tasks", method: "GET", path: `/tasks?repo=${repo}`, agent, user: "ok" },
       { route: "GET /api/tasks", method: "GET", path: `/api/tasks?repo=${repo}`, agent, user: "ok" },

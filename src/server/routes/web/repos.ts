@@ -27,6 +27,7 @@ import type { RenderedFile } from "../../render/diff-rows.js";
 import { renderLimits } from "../../render/limits.js";
 import type { Services } from "../../services.js";
 import { decodeUrlPath, linkTo } from "./repo-links.js";
+import { readAutopilotView } from "./repo-autopilot.js";
 import { readRepoMerges } from "./repo-merges.js";
 
 /**
@@ -91,11 +92,12 @@ export function repoWebRoutes(services: Services): Router {
   router.get("/:repo", readRepo, async (ctx) => {
     // One ref listing serves the whole page (a git process costs tens of ms on a busy machine);
     // the rest are reads through the repo's cat-file.
-    const [at, { branches, tags, defaultBranch, detachedHead }, usage, merges] = await Promise.all([
+    const [at, { branches, tags, defaultBranch, detachedHead }, usage, merges, autopilot] = await Promise.all([
       defaultLocation(services, ctx.params.repo!),
       listBranchesAndTags(services, ctx.params.repo!),
       usageOf(services, { repo: ctx.params.repo! }),
       readRepoMerges(services, ctx.params.repo!),
+      readAutopilotView(services, ctx, ctx.params.repo!),
     ]);
     const repo = { name: ctx.params.repo!, defaultBranch, detachedHead };
     const readme = at ? await readReadme(services, at, renderLimits.displayBytes) : undefined;
@@ -106,6 +108,7 @@ export function repoWebRoutes(services: Services): Router {
       cloneUrl: cloneUrl(ctx, repo.name),
       usage: usage.sessions > 0 ? usage : undefined,
       merges,
+      autopilot,
       at,
       treeHref: at ? linkTo("tree", at) : undefined,
       readme: readme && {
