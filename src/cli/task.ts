@@ -1,9 +1,11 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import type { TaskInfo } from "../client/http-client.js";
+import type { TaskDetailInfo, TaskInfo, TaskLinkInfo } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
 import { setOwn } from "../core/own-keys.js";
+import { checkResolution } from "../core/task.js";
+import { describeResolution, describeStatus } from "../core/task-status.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 import { parseIntegerOption } from "./parse.js";
@@ -59,7 +61,7 @@ function changesFromSets(sets: string[], current: TaskInfo): Record<string, unkn
     if (eq <= 0) throw new CookError("invalid", `--set expects key=value, got '${set}'`);
     const key = set.slice(0, eq).trim();
     const value = set.slice(eq + 1);
-    if (key === "title" || key === "status" || key === "repo") changes[key] = value;
+    if (key === "title" || key === "status" || key === "resolution" || key === "repo") changes[key] = value;
     else if (key === "priority") changes.priority = value;
     else if (key === "depends_on" || key === "dependsOn") changes.dependsOn = splitList(value);
     else if (key === "body") changes.body = value;
@@ -105,6 +107,19 @@ function markdownFiles(path: string): string[] {
   });
 }
 
+/** `add-oauth (open)`, `add-oauth (closed, won't fix)`. */
+function showLink(link: TaskLinkInfo): string {
+  return `${link.id} (${link.status === "closed" ? `closed, ${describeResolution(link.resolution ?? "done")}` : link.status})`;
+}
+
+/** What `task show` adds after the dependencies: what blocks the task, and who decides for a dependency closed as won't fix. */
+function readiness(detail: TaskDetailInfo): string {
+  if (detail.blockedBy.length === 0) return detail.dependsOn.length ? "  (ready)" : "";
+  const wontfix = detail.dependsOn.filter((dep) => dep.resolution === "wontfix").map((dep) => dep.id);
+  const decide = wontfix.length ? `; ${wontfix.join(", ")} closed as won't fix: reopen ${wontfix.length > 1 ? "them" : "it"}, drop the dependency, or close this task too` : "";
+  return `  (blocked by ${detail.blockedBy.join(", ")}${decide})`;
+}
+
 export function registerTask(program: Command): void {
   const task = program.command("task").description("tasks: markdown with front matter, the unit of intent");
 
@@ -114,7 +129,7 @@ export function registerTask(program: Command): void {
     .option("--repo <repo>", "only this repo")
     .option("--status <status>", "open, in_progress, needs_human or closed")
     .option("--priority <n>", "only this priority", parseIntegerOption("--priority", 0, 4))
-    .option("--ready", "only tasks whose dependencies are all closed")
+    .option("--ready", "only tasks whose dependencies are all closed as done")
     .option("--json", "print JSON")
     .action(async (options: { repo?: string; status?: string; priority?: number; ready?: boolean; json?: boolean }, command: Command) => {
       const { tasks } = await clientFor(command).listTasks(options);
@@ -125,7 +140,7 @@ export function registerTask(program: Command): void {
       }
       printTable(
         ["ID", "P", "STATUS", "REPO", "BLOCKED BY", "TITLE"],
-        tasks.map((t) => [t.id, String(t.priority), t.status, t.repo, t.blockedBy.join(",") || "-", t.title]),
+        tasks.map((t) => [t.id, String(t.priority), describeStatus(t), t.repo, t.blockedBy.join(",") || "-", t.title]),
       );
     });
 
@@ -176,13 +191,12 @@ export function registerTask(program: Command): void {
       const detail = await clientFor(command).getTask(id);
       if (options.json) return printJson(detail);
       const t = detail.task;
-      const link = (l: { id: string; status: string }) => `${l.id} (${l.status})`;
       const lines = [
         `${t.id}: ${t.title}`,
-        `repo ${t.repo} · priority ${t.priority} · ${t.status} · created ${t.createdAt.slice(0, 16).replace("T", " ")} · updated ${t.updatedAt.slice(0, 16).replace("T", " ")}`,
+        `repo ${t.repo} · priority ${t.priority} · ${describeStatus(t)} · created ${t.createdAt.slice(0, 16).replace("T", " ")} · updated ${t.updatedAt.slice(0, 16).replace("T", " ")}`,
         ...Object.entries(t.extra).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
-        `depends on: ${detail.dependsOn.map(link).join(", ") || "-"}${detail.blockedBy.length ? `  (blocked by ${detail.blockedBy.join(", ")})` : detail.dependsOn.length ? "  (ready)" : ""}`,
-        `blocks: ${detail.blocks.map(link).join(", ") || "-"}`,
+        `depends on: ${detail.dependsOn.map(showLink).join(", ") || "-"}${readiness(detail)}`,
+        `blocks: ${detail.blocks.map(showLink).join(", ") || "-"}`,
         `branches: ${detail.branches.map((b) => `${b.repo}/${b.name}`).join(", ") || "-"}`,
       ];
       // Each front-matter line is one line on screen, whatever its value holds; the body keeps its lines.
@@ -211,16 +225,26 @@ export function registerTask(program: Command): void {
       printLine(saved ? `saved task ${saved.id}` : "no changes");
     });
 
-  for (const [name, description] of [["close", "close a task"], ["reopen", "reopen a closed task"]] as const) {
-    task
-      .command(name)
-      .description(description)
-      .argument("<id>")
-      .action(async (id: string, _options: unknown, command: Command) => {
-        const saved = await clientFor(command).setTaskStatus(id, name);
-        printLine(`${name === "close" ? "closed" : "reopened"} task ${saved.id}`);
-      });
-  }
+  task
+    .command("close")
+    .description("close a task as done (its dependents become ready) or as wontfix (they stay blocked)")
+    .argument("<id>")
+    .option("--resolution <resolution>", "done (the default) or wontfix")
+    .action(async (id: string, options: { resolution?: string }, command: Command) => {
+      // Checked here too, so a typo is one line and exit 1, not commander's usage text.
+      const resolution = options.resolution === undefined ? undefined : checkResolution(options.resolution);
+      const saved = await clientFor(command).setTaskStatus(id, "close", { resolution });
+      printLine(`closed task ${saved.id}${saved.resolution === "wontfix" ? " as won't fix" : ""}`);
+    });
+
+  task
+    .command("reopen")
+    .description("reopen a closed task; tasks that depend on it are blocked again")
+    .argument("<id>")
+    .action(async (id: string, _options: unknown, command: Command) => {
+      const saved = await clientFor(command).setTaskStatus(id, "reopen");
+      printLine(`reopened task ${saved.id}`);
+    });
 
   task
     .command("import")

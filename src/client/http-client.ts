@@ -58,12 +58,15 @@ export interface ListedTaskInfo extends TaskInfo {
   blockedBy: string[];
 }
 
+/** A task another one links to: its status, and when closed its resolution (only done meets a dependency). */
+export type TaskLinkInfo = Pick<Task, "id" | "title" | "status" | "resolution">;
+
 export interface TaskDetailInfo {
   task: TaskInfo;
   markdown: string;
-  dependsOn: Array<{ id: string; title: string; status: string }>;
+  dependsOn: TaskLinkInfo[];
   blockedBy: string[];
-  blocks: Array<{ id: string; title: string; status: string }>;
+  blocks: TaskLinkInfo[];
   /** Branches of the task, any status, by last activity. */
   branches: BranchInfo[];
 }
@@ -145,8 +148,10 @@ export class CookClient {
     return (await this.request<{ task: TaskInfo }>("PUT", `/api/tasks/${encodeURIComponent(id)}/markdown`, { body: { markdown } })).task;
   }
 
-  async setTaskStatus(id: string, action: "close" | "reopen"): Promise<TaskInfo> {
-    return (await this.request<{ task: TaskInfo }>("POST", `/api/tasks/${encodeURIComponent(id)}/${action}`, { body: {} })).task;
+  /** Closes (as done unless a resolution is given) or reopens a task. */
+  async setTaskStatus(id: string, action: "close" | "reopen", options: { resolution?: string } = {}): Promise<TaskInfo> {
+    const body = action === "close" && options.resolution !== undefined ? { resolution: options.resolution } : {};
+    return (await this.request<{ task: TaskInfo }>("POST", `/api/tasks/${encodeURIComponent(id)}/${action}`, { body })).task;
   }
 
   async exportTasks(): Promise<Array<{ id: string; markdown: string }>> {

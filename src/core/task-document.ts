@@ -2,7 +2,7 @@ import { LineCounter, parseDocument, YAMLParseError, isMap, isNode, isScalar, is
 import { CookError } from "./errors.js";
 import { setOwn } from "./own-keys.js";
 import { isVerbatimEntry, keyText, plainValue, readOptions, scalarText, writeYaml } from "./front-matter.js";
-import { checkBody, checkDependsOn, checkPriority, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskStatus } from "./task.js";
+import { checkBody, checkDependsOn, checkPriority, checkResolution, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskResolution, type TaskStatus } from "./task.js";
 
 /** What a task file says; absent fields are filled in by whoever creates or updates the task. */
 export interface TaskDocument {
@@ -10,6 +10,8 @@ export interface TaskDocument {
   title?: string;
   priority?: number;
   status?: TaskStatus;
+  /** Done when the file says closed and names none (files written before resolutions were). */
+  resolution?: TaskResolution;
   repo?: string;
   dependsOn?: string[];
   createdAt?: string;
@@ -83,6 +85,7 @@ export function parseTaskDocument(text: string): TaskDocument {
   if (doc.contents !== null && !isMap(doc.contents)) fail(firstLine, "the front matter must be a set of key: value lines");
 
   const result: TaskDocument = { body, extra: {}, extraYaml: {} };
+  let resolutionLine = firstLine;
   const items = doc.contents && isMap(doc.contents) ? doc.contents.items : [];
   // An entry runs from the start of its key's line to the start of the next key's line.
   const entryStarts = items.map((pair) => {
@@ -105,6 +108,10 @@ export function parseTaskDocument(text: string): TaskDocument {
           break;
         case "status":
           result.status = checkStatus(scalarText(key, pair.value));
+          break;
+        case "resolution":
+          result.resolution = checkResolution(scalarText(key, pair.value));
+          resolutionLine = line;
           break;
         case "repo":
           result.repo = checkTaskRepo(scalarText(key, pair.value));
@@ -131,6 +138,11 @@ export function parseTaskDocument(text: string): TaskDocument {
       throw err;
     }
   }
+  // Without a status the file leaves it as it is (an edit) or open (a new task): the service decides.
+  if (result.resolution !== undefined && result.status !== undefined && result.status !== "closed") {
+    fail(resolutionLine, `resolution is only for a closed task, and the status is ${result.status}: remove the resolution line, or set status: closed`);
+  }
+  if (result.status === "closed") result.resolution ??= "done";
   checkBody(result.body);
   return result;
 }
@@ -145,6 +157,7 @@ export function serializeTask(task: Task): string {
     title: task.title,
     priority: task.priority,
     status: task.status,
+    ...(task.status === "closed" ? { resolution: task.resolution ?? "done" } : {}),
     repo: task.repo,
     depends_on: task.dependsOn,
     created: task.createdAt,

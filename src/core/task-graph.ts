@@ -1,6 +1,10 @@
+import type { Task } from "./task.js";
+
 /**
- * Dependencies: a task is ready when every task it depends on is closed, and blocked by the ones
- * that are not. All functions here are linear in tasks + dependency edges.
+ * Dependencies: a task is ready when every task it depends on is closed as done, and blocked by
+ * the ones that are not. A dependency closed as wontfix keeps blocking: whether the work that
+ * waited on it still makes sense is a human's call (reopen it, drop the dependency, or close the
+ * dependent too), not something to assume. All functions here are linear in tasks + dependency edges.
  */
 
 /** The cycle `task → … → task` that giving `task` these dependencies would close, or undefined. */
@@ -35,7 +39,18 @@ export function describeCycle(cycle: readonly string[]): string {
   return cycle.join(" → ");
 }
 
-/** The dependencies that are not closed yet. */
-export function blockedBy(dependsOn: readonly string[], statusOf: (id: string) => string | undefined): string[] {
-  return dependsOn.filter((id) => statusOf(id) !== "closed");
+/** Whether a task, as a dependency, is met: closed as done. The SQL of task-store.ts says the same. */
+export function meetsDependency(task: Pick<Task, "status" | "resolution">): boolean {
+  return task.status === "closed" && task.resolution === "done";
+}
+
+/**
+ * The dependencies not met: not closed, or closed as wontfix. An id naming no task blocks nothing,
+ * as in the store's queries (dependencies are checked to exist when they are written).
+ */
+export function blockedBy(dependsOn: readonly string[], taskOf: (id: string) => Pick<Task, "status" | "resolution"> | undefined): string[] {
+  return dependsOn.filter((id) => {
+    const task = taskOf(id);
+    return task !== undefined && !meetsDependency(task);
+  });
 }

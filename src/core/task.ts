@@ -7,6 +7,14 @@ export type TaskStatus = "open" | "in_progress" | "needs_human" | "closed";
 export const taskStatuses: readonly TaskStatus[] = ["open", "in_progress", "needs_human", "closed"];
 
 /**
+ * How a closed task ended. `done`: its work landed (a merge of its branch) or a human says it is
+ * finished; only this meets the dependencies on it. `wontfix`: it will not be done; the tasks that
+ * depend on it stay blocked until a human decides what becomes of them.
+ */
+export type TaskResolution = "done" | "wontfix";
+export const taskResolutions: readonly TaskResolution[] = ["done", "wontfix"];
+
+/**
  * Priority: 0 is the most urgent. Lists sort by priority, then oldest first, so the task that has
  * waited longest at the most urgent level comes first.
  */
@@ -29,6 +37,8 @@ export interface Task {
   title: string;
   priority: number;
   status: TaskStatus;
+  /** Set exactly when the status is closed (the database checks it); reopening clears it. */
+  resolution?: TaskResolution;
   repo: string;
   dependsOn: string[];
   /** Markdown. */
@@ -126,6 +136,13 @@ export function checkStatus(status: unknown): TaskStatus {
   return status as TaskStatus;
 }
 
+export function checkResolution(resolution: unknown): TaskResolution {
+  if (typeof resolution !== "string" || !taskResolutions.includes(resolution as TaskResolution)) {
+    throw new CookError("invalid", `resolution must be one of ${taskResolutions.join(", ")}, got ${JSON.stringify(resolution)}`);
+  }
+  return resolution as TaskResolution;
+}
+
 export function checkBody(body: unknown): string {
   if (typeof body !== "string") throw new CookError("invalid", "body must be text");
   const size = Buffer.byteLength(body);
@@ -149,7 +166,7 @@ export function checkTimestamp(value: unknown, name: string): string {
 }
 
 /** The front-matter keys that are task fields, in the order a task file lists them. */
-export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "status", "repo", "depends_on", "created", "updated"];
+export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "status", "resolution", "repo", "depends_on", "created", "updated"];
 
 /** Every text in a JSON value, keys included, is storable; nesting is bounded so walking it cannot overflow. */
 function checkExtraValue(key: string, value: unknown, depth: number): void {

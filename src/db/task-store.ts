@@ -1,4 +1,4 @@
-import type { Task, TaskStatus } from "../core/task.js";
+import type { Task, TaskResolution, TaskStatus } from "../core/task.js";
 import { CookError } from "../core/errors.js";
 import type { Queryable } from "./db.js";
 
@@ -8,6 +8,7 @@ interface TaskRow {
   title: string;
   priority: number;
   status: TaskStatus;
+  resolution: TaskResolution | null;
   depends_on: string[];
   body: string;
   extra: Record<string, unknown>;
@@ -17,7 +18,7 @@ interface TaskRow {
   [key: string]: unknown;
 }
 
-const columns = "id, repo, title, priority, status, depends_on, body, extra, extra_yaml, created_at, updated_at";
+const columns = "id, repo, title, priority, status, resolution, depends_on, body, extra, extra_yaml, created_at, updated_at";
 
 function toTask(row: TaskRow): Task {
   return {
@@ -25,6 +26,7 @@ function toTask(row: TaskRow): Task {
     title: row.title,
     priority: row.priority,
     status: row.status,
+    ...(row.resolution ? { resolution: row.resolution } : {}),
     repo: row.repo,
     dependsOn: row.depends_on,
     body: row.body,
@@ -42,8 +44,8 @@ function isUniqueViolation(err: unknown): boolean {
 export async function insertTask(q: Queryable, task: Task): Promise<Task> {
   try {
     const rows = await q.query<TaskRow>(
-      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${columns}`,
-      [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.createdAt, task.updatedAt],
+      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${columns}`,
+      [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.createdAt, task.updatedAt],
     );
     return toTask(rows[0]!);
   } catch (err) {
@@ -54,9 +56,9 @@ export async function insertTask(q: Queryable, task: Task): Promise<Task> {
 
 export async function updateTaskRow(q: Queryable, task: Task): Promise<Task> {
   const rows = await q.query<TaskRow>(
-    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, depends_on = $6, body = $7, extra = $8, extra_yaml = $9, updated_at = $10
+    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, resolution = $6, depends_on = $7, body = $8, extra = $9, extra_yaml = $10, updated_at = $11
      WHERE id = $1 RETURNING ${columns}`,
-    [task.id, task.repo, task.title, task.priority, task.status, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.updatedAt],
+    [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.updatedAt],
   );
   if (!rows[0]) throw new CookError("not_found", `no task '${task.id}'`);
   return toTask(rows[0]);
@@ -99,14 +101,14 @@ export interface TaskFilter {
   repo?: string;
   status?: TaskStatus;
   priority?: number;
-  /** Only tasks whose dependencies are all closed. */
+  /** Only tasks whose dependencies are all met (closed as done). */
   ready?: boolean;
   limit?: number;
   offset?: number;
 }
 
 export interface ListedTask extends Task {
-  /** Dependencies that are not closed. */
+  /** Dependencies not met: not closed, or closed as wontfix. */
   blockedBy: string[];
 }
 
@@ -124,8 +126,11 @@ export async function listTaskRows(q: Queryable, filter: TaskFilter): Promise<Li
   if (filter.repo !== undefined) where.push(`t.repo = ${param(filter.repo)}`);
   if (filter.status !== undefined) where.push(`t.status = ${param(filter.status)}`);
   if (filter.priority !== undefined) where.push(`t.priority = ${param(filter.priority)}`);
-  const blocked = `coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM tasks d WHERE d.id = ANY(t.depends_on) AND d.status <> 'closed'), '{}')`;
-  if (filter.ready) where.push(`cardinality(t.depends_on) = 0 OR NOT EXISTS (SELECT 1 FROM tasks d WHERE d.id = ANY(t.depends_on) AND d.status <> 'closed')`);
+  // A dependency is met when closed as done (core/task-graph.ts meetsDependency); the resolution is
+  // set exactly when the status is closed, so it alone decides.
+  const unmet = "d.id = ANY(t.depends_on) AND d.resolution IS DISTINCT FROM 'done'";
+  const blocked = `coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM tasks d WHERE ${unmet}), '{}')`;
+  if (filter.ready) where.push(`cardinality(t.depends_on) = 0 OR NOT EXISTS (SELECT 1 FROM tasks d WHERE ${unmet})`);
   const rows = await q.query<TaskRow & { blocked_by: string[] }>(
     `SELECT ${columns.split(", ").map((c) => `t.${c}`).join(", ")}, ${blocked} AS blocked_by
      FROM tasks t ${where.length ? `WHERE ${where.map((w) => `(${w})`).join(" AND ")}` : ""}
@@ -155,14 +160,22 @@ export async function countTasksByStatus(q: Queryable, filter: Pick<TaskFilter, 
   return counts;
 }
 
+/** A task as other tasks and pages link to it: enough to show its status and whether it meets a dependency. */
+export type TaskLinkRow = Pick<Task, "id" | "title" | "status" | "resolution">;
+
+type LinkRow = Pick<TaskRow, "id" | "title" | "status" | "resolution">;
+const toLink = (row: LinkRow): TaskLinkRow => ({ id: row.id, title: row.title, status: row.status, ...(row.resolution ? { resolution: row.resolution } : {}) });
+
 /** Tasks that list `id` among their dependencies. */
-export async function dependents(q: Queryable, id: string): Promise<Array<Pick<Task, "id" | "title" | "status">>> {
-  return q.query<{ id: string; title: string; status: TaskStatus }>("SELECT id, title, status FROM tasks WHERE depends_on @> ARRAY[$1]::text[] ORDER BY id", [id]);
+export async function dependents(q: Queryable, id: string): Promise<TaskLinkRow[]> {
+  const rows = await q.query<LinkRow>("SELECT id, title, status, resolution FROM tasks WHERE depends_on @> ARRAY[$1]::text[] ORDER BY id", [id]);
+  return rows.map(toLink);
 }
 
-export async function tasksByIds(q: Queryable, ids: readonly string[]): Promise<Array<Pick<Task, "id" | "title" | "status">>> {
+export async function tasksByIds(q: Queryable, ids: readonly string[]): Promise<TaskLinkRow[]> {
   if (ids.length === 0) return [];
-  return q.query<{ id: string; title: string; status: TaskStatus }>("SELECT id, title, status FROM tasks WHERE id = ANY($1::text[]) ORDER BY id", [ids]);
+  const rows = await q.query<LinkRow>("SELECT id, title, status, resolution FROM tasks WHERE id = ANY($1::text[]) ORDER BY id", [ids]);
+  return rows.map(toLink);
 }
 
 export async function allTasks(q: Queryable): Promise<Task[]> {

@@ -213,7 +213,9 @@ export async function recordLanded(deps: GateDeps, branch: Branch, merge: Merge,
     await appendBranchEvent(deps, tx, branch, "merged", { commit, target: merge.target, kind, strategy: merge.strategy, merge: merge.id, task: branch.taskId ?? null }, actor);
     if (branch.taskId) {
       const task = await findTask(tx, branch.taskId, { forUpdate: true });
-      if (task && task.status !== "closed") await updateTaskIn(deps, tx, task.id, { status: "closed" }, typeof actor === "string" ? { name: actor, scope: "user" } : actor);
+      // Landed work is done: its dependents are unblocked. A task a human already closed (as
+      // wontfix too) keeps the resolution they gave it.
+      if (task && task.status !== "closed") await updateTaskIn(deps, tx, task.id, { status: "closed", resolution: "done" }, typeof actor === "string" ? { name: actor, scope: "user" } : actor);
     }
     return done;
   });

@@ -3,6 +3,8 @@ import type { Context, Next } from "koa";
 import nunjucks from "nunjucks";
 import { packageRoot } from "../config/package-root.js";
 import { formatBytes, formatCount, formatDuration, formatUsd } from "../core/format.js";
+import type { Task } from "../core/task.js";
+import { describeStatus } from "../core/task-status.js";
 
 export const viewsDir = join(packageRoot(), "views");
 
@@ -30,6 +32,7 @@ export function createViewEnvironment(): nunjucks.Environment {
   env.addFilter("duration", formatDuration);
   env.addFilter("urlpath", (path: string) => path.split("/").map(encodeURIComponent).join("/"));
   env.addFilter("firstLine", (text: string) => text.split("\n", 1)[0]);
+  env.addFilter("taskStatus", (task: Pick<Task, "status" | "resolution">) => describeStatus(task).replace("_", " "));
   env.addFilter("afterFirstLine", (text: string) => text.split("\n").slice(1).join("\n").trim());
   return env;
 }

@@ -1,7 +1,8 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { checkExtraYaml } from "../core/front-matter.js";
-import { checkBody, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
+import { checkBody, checkDependsOn, checkExtra, checkPriority, checkResolution, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
+import { resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
 import { findTask, idsWithPrefix, insertTask } from "../db/task-store.js";
 import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
@@ -12,6 +13,8 @@ export interface NewTask {
   title?: unknown;
   priority?: unknown;
   status?: unknown;
+  /** Only with status closed: done (the default) or wontfix. */
+  resolution?: unknown;
   repo?: unknown;
   dependsOn?: unknown;
   body?: unknown;
@@ -43,11 +46,14 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
   }
   const now = new Date().toISOString();
   const extra = input.extra === undefined ? {} : checkExtra(input.extra);
+  const status = input.status === undefined ? "open" : checkStatus(input.status);
+  const resolution = resolutionAfter(status, input.resolution === undefined ? undefined : checkResolution(input.resolution));
   return {
     id,
     title,
     priority: input.priority === undefined ? defaultPriority : checkPriority(input.priority),
-    status: input.status === undefined ? "open" : checkStatus(input.status),
+    status,
+    ...(resolution ? { resolution } : {}),
     repo,
     dependsOn: input.dependsOn === undefined ? [] : checkDependsOn(input.dependsOn),
     body: checkBody(input.body ?? ""),
@@ -60,7 +66,7 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
 
 export async function recordNewTask(deps: TaskDeps, tx: Tx, task: Task, actor: Actor): Promise<Task> {
   const created = await insertTask(tx, task);
-  await appendTaskEvent(deps, tx, created.repo, created.id, "created", { title: created.title, priority: created.priority, status: created.status }, actor);
+  await appendTaskEvent(deps, tx, created.repo, created.id, "created", { title: created.title, priority: created.priority, status: created.status, ...(created.resolution ? { resolution: created.resolution } : {}) }, actor);
   return created;
 }
 

@@ -1,5 +1,6 @@
 import { CookError } from "../core/errors.js";
-import { checkCharacters, type Task, type TaskStatus } from "../core/task.js";
+import { checkCharacters, type Task, type TaskResolution, type TaskStatus } from "../core/task.js";
+import { blockedBy } from "../core/task-graph.js";
 import type { Db } from "../db/db.js";
 import { allTasks, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
 
@@ -9,12 +10,15 @@ export interface TaskLink {
   id: string;
   title: string;
   status: TaskStatus;
+  /** Set when closed: only `done` meets a dependency on it. */
+  resolution?: TaskResolution;
 }
 
 export interface TaskDetail {
   task: Task;
-  /** Everything it depends on, with status; the ones not closed block it. */
+  /** Everything it depends on, with status; the ones not closed as done block it. */
   dependsOn: TaskLink[];
+  /** The dependencies not met: not closed, or closed as wontfix (those wait for a human to decide). */
   blockedBy: string[];
   /** Tasks that depend on it. */
   blocks: TaskLink[];
@@ -31,7 +35,8 @@ export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
 export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskDetail> {
   const task = await getTask(deps, id);
   const [dependsOn, blocks] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id)]);
-  return { task, dependsOn, blockedBy: dependsOn.filter((d) => d.status !== "closed").map((d) => d.id), blocks };
+  const byId = new Map(dependsOn.map((link) => [link.id, link]));
+  return { task, dependsOn, blockedBy: blockedBy([...byId.keys()], (dep) => byId.get(dep)), blocks };
 }
 
 /** Id, title and status of each task given that exists, for pages that link tasks by id. */

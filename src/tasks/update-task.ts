@@ -2,9 +2,9 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { setOwn } from "../core/own-keys.js";
 import { checkExtraYaml } from "../core/front-matter.js";
-import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkStatus, checkTitle, type Task } from "../core/task.js";
+import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkResolution, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
-import { checkTransition } from "../core/task-status.js";
+import { checkTransition, describeResolution, resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
 import { findTask, updateTaskRow } from "../db/task-store.js";
 import type { NewTask } from "./create-task.js";
@@ -27,7 +27,8 @@ function keptExtraYaml(current: Task, extra: Record<string, unknown>): Record<st
 
 /**
  * Applies changes to a task in one transaction with its events: `updated` naming the changed
- * fields, and `status` (from → to) when the status moved — through the transitions of core.
+ * fields, and `status` (from → to, with the resolution when closed) when the status moved —
+ * through the transitions of core. A closed task's resolution may be changed like any field.
  */
 export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
   checkCharacters("a task id", id);
@@ -40,11 +41,15 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   const current = await findTask(tx, id, { forUpdate: true });
   if (!current) throw new CookError("not_found", `no task '${id}'`);
   const extra = changes.extra === undefined ? current.extra : checkExtra(changes.extra);
+  const status = changes.status === undefined ? current.status : checkStatus(changes.status);
+  const resolution = resolutionAfter(status, changes.resolution === undefined ? undefined : checkResolution(changes.resolution), current);
+  const { resolution: _, ...unresolved } = current;
   const next: Task = {
-    ...current,
+    ...unresolved,
     title: changes.title === undefined ? current.title : checkTitle(changes.title),
     priority: changes.priority === undefined ? current.priority : checkPriority(changes.priority),
-    status: changes.status === undefined ? current.status : checkStatus(changes.status),
+    status,
+    ...(resolution ? { resolution } : {}),
     repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
     dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
     body: changes.body === undefined ? current.body : checkBody(changes.body),
@@ -55,8 +60,15 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
   if (!sameJson(next.extra, current.extra) || !sameJson(next.extraYaml, current.extraYaml)) changed.push("extra");
   const statusMoved = next.status !== current.status;
+  // A closed task's new resolution is an edit; with the status moving, the status event carries it.
+  if (!statusMoved && next.resolution !== current.resolution) changed.push("resolution");
   // "Close" on a closed task is a mistake worth reporting; an edit that leaves the status alone is not.
-  if (options.statusMustMove && !statusMoved) checkTransition(id, current.status, next.status);
+  if (options.statusMustMove && !statusMoved) {
+    if (current.resolution && next.resolution && current.resolution !== next.resolution) {
+      throw new CookError("conflict", `task '${id}' is already closed as ${describeResolution(current.resolution)}; reopen it to close it as ${describeResolution(next.resolution)}`);
+    }
+    checkTransition(id, current.status, next.status);
+  }
   if (changed.length === 0 && !statusMoved) return current;
 
   if (statusMoved) checkTransition(id, current.status, next.status);
@@ -64,7 +76,7 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   next.updatedAt = new Date().toISOString();
   const saved = await updateTaskRow(tx, next);
   if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
-  if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status }, actor);
+  if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status, ...(saved.resolution ? { resolution: saved.resolution } : {}) }, actor);
   return saved;
 }
 
@@ -75,12 +87,18 @@ export async function replaceTaskDocument(deps: TaskDeps, id: string, text: stri
   return updateTask(
     deps,
     id,
-    { title: doc.title ?? "", priority: doc.priority, status: doc.status, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra, extraYaml: doc.extraYaml },
+    { title: doc.title ?? "", priority: doc.priority, status: doc.status, resolution: doc.resolution, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra, extraYaml: doc.extraYaml },
     actor,
   );
 }
 
-export const closeTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "closed" }, actor, { statusMustMove: true });
+/**
+ * Closes a task as done (the default) or wontfix. A closed task is refused, whatever the
+ * resolution: to close it another way, reopen it first, so the change is two plain status events.
+ */
+export const closeTask = (deps: TaskDeps, id: string, actor: Actor, resolution: unknown = "done") =>
+  updateTask(deps, id, { status: "closed", resolution }, actor, { statusMustMove: true });
+/** Reopens a closed task; its resolution goes, and the tasks that depend on it are blocked again. */
 export const reopenTask = (deps: TaskDeps, id: string, actor: Actor) => updateTask(deps, id, { status: "open" }, actor, { statusMustMove: true });
 
 /** A branch started work on the task, inside the caller's transaction: an open task moves to in_progress; one waiting on a human or already in progress stays. */

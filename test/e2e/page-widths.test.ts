@@ -26,6 +26,7 @@ const file = `${dir}/${"f".repeat(120)}.ts`;
 const subject = `Subject${"S".repeat(300)}`;
 const taskId = `task-${"i".repeat(59)}`; // 64, the limit of a task id
 const blockedId = `blocked-${"j".repeat(56)}`;
+const wontfixId = `wontfix-${"k".repeat(56)}`;
 const title = `Title${"T".repeat(195)}`; // 200, the limit of a title
 const eventName = `deployed-${"x".repeat(55)}`; // 64, the limit of a custom event name
 const word = (n: number) => `Unbroken${"w".repeat(n)}`;
@@ -70,14 +71,17 @@ describe("page widths", () => {
       ["repo", "add", repo, `--clone=${source}`],
       ["repo", "add", emptyRepo],
       ["task", "create", repo, `--title=${title}`, `--id=${taskId}`, `--body=# ${word(120)}\n\n${word(300)}\n\n    ${word(300)}\n`],
+      // Closed as won't fix: its page has Reopen, and the page of the task that waits on it says who decides.
+      ["task", "create", repo, `--title=${title}`, `--id=${wontfixId}`],
+      ["task", "close", wontfixId, "--resolution=wontfix"],
       ["events", "publish", repo, eventName, "--branch", branch, "--data", JSON.stringify({ url: `https://ci.example.com/${"u".repeat(300)}`, list: [word(200)] })],
     ]) {
       const result = await cook.cli(args);
       assert.equal(result.code, 0, `cook ${args[0]} ${args[1]}: ${result.stderr}`);
     }
-    // A task that waits on the first, with a long extra front-matter value: its page lists both ids.
+    // A task that waits on the first two, with a long extra front-matter value: its page lists every id.
     const taskFile = join(mkdtempSync(join(tmpdir(), "cook-task-")), "task.md");
-    writeFileSync(taskFile, `---\nid: ${blockedId}\ntitle: ${title}\nrepo: ${repo}\ndepends_on: [${taskId}]\nowner: ${word(200)}\n${"k".repeat(100)}: ${word(100)}\n---\n${word(200)}\n`);
+    writeFileSync(taskFile, `---\nid: ${blockedId}\ntitle: ${title}\nrepo: ${repo}\ndepends_on: [${taskId}, ${wontfixId}]\nowner: ${word(200)}\n${"k".repeat(100)}: ${word(100)}\n---\n${word(200)}\n`);
     const blocked = await cook.cli(["task", "create", "--file", taskFile]);
     assert.equal(blocked.code, 0, blocked.stderr);
 
@@ -136,6 +140,7 @@ describe("page widths", () => {
       "/tasks/new",
       `/tasks/${taskId}`,
       `/tasks/${blockedId}`,
+      `/tasks/${wontfixId}`,
       `/tasks/${taskId}/edit`,
       "/repos",
       r,

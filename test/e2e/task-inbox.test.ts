@@ -95,7 +95,7 @@ describe("task inbox", () => {
 
     await page.click("button[name=close]");
     await page.waitForSelector("button[name=reopen]");
-    assert.equal(await page.locator(".facts .pill").first().textContent(), "closed");
+    assert.equal(await page.locator(".facts .pill").first().textContent(), "closed (done)");
     await page.click("button[name=reopen]");
     await page.waitForSelector("button[name=close]");
     assert.equal(await page.locator(".facts .pill").first().textContent(), "open");
@@ -111,7 +111,27 @@ describe("task inbox", () => {
     assert.equal(await page.evaluate(() => (globalThis as { marker?: number }).marker), 2);
 
     await cook.cli(["task", "close", "write-launch-post"]);
-    await page.locator("#task-write-launch-post .pill:text-is('closed')").waitFor({ timeout: 10_000 });
+    await page.locator("#task-write-launch-post .pill:text-is('closed (done)')").waitFor({ timeout: 10_000 });
+  });
+
+  it("closes a task as won't fix from its page, and what depends on it stays blocked, saying who decides", async () => {
+    await page.goto(`${cook.url}/tasks/checkout-button-broken`);
+    await page.click("button:text-is(\"Close as won't fix\")");
+    await page.waitForSelector("button[name=reopen]");
+    assert.equal(await page.locator(".facts .pill").first().textContent(), "closed (won't fix)");
+    assert.equal(await page.locator("button[name=close], button[name=close-wontfix]").count(), 0);
+
+    await page.goto(`${cook.url}/tasks/refactor-cart`);
+    assert.equal(await page.locator("ul.deps .pill").textContent(), "closed (won't fix)");
+    assert.equal(
+      await page.locator(".readiness").textContent(),
+      "Blocked by checkout-button-broken. checkout-button-broken was closed as won't fix: a person decides what becomes of this task — reopen it, drop the dependency, or close this task too.",
+    );
+    await page.goto(`${cook.url}/tasks?repo=shop`);
+    assert.equal(await page.locator("#task-checkout-button-broken .task-status").textContent(), "closed (won't fix)");
+    assert.equal(await page.locator("#task-refactor-cart td:nth-child(5)").textContent(), "checkout-button-broken");
+    const shown = JSON.parse((await cook.cli(["task", "show", "checkout-button-broken", "--json"])).stdout) as { task: { resolution: string } };
+    assert.equal(shown.task.resolution, "wontfix");
   });
 
   it("pages a long inbox 100 tasks at a time", async () => {

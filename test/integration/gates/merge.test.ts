@@ -30,7 +30,7 @@ describe("merging through gates", () => {
     await cook.stop();
   });
 
-  it("fast-forwards main to a branch whose gates passed, closes its task and archives the branch", async () => {
+  it("fast-forwards main to a branch whose gates passed, closes its task as done and archives the branch", async () => {
     const task = JSON.parse((await cook.cli(["task", "create", "app", "--title=Add a", "--json"])).stdout) as { id: string };
     assert.equal((await cook.cli(["branch", "create", "app", "add-a", "--task", task.id, "--env", "none"])).code, 0);
     const head = await pushBranch(app, "add-a", { "a.txt": "a\n" });
@@ -43,8 +43,8 @@ describe("merging through gates", () => {
     assert.equal(shown.status, "merged");
     assert.match(shown.archiveRef!, /^refs\/archive\/add-a\//);
     assert.equal((await lsRemote(`${cook.url}/app.git`))["refs/heads/add-a"], undefined);
-    const status = JSON.parse((await cook.cli(["task", "show", task.id, "--json"])).stdout) as { task: { status: string } };
-    assert.equal(status.task.status, "closed");
+    const status = JSON.parse((await cook.cli(["task", "show", task.id, "--json"])).stdout) as { task: { status: string; resolution?: string } };
+    assert.deepEqual([status.task.status, status.task.resolution], ["closed", "done"], "landed work is done: its dependents become ready");
     const merged = await eventsOf(cook, "cook.branch.app.add-a.merged");
     assert.equal(merged.length, 1);
     assert.equal(merged[0]!.data.commit, head);

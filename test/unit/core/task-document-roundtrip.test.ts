@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseTaskDocument, serializeTask } from "../../../src/core/task-document.js";
-import { taskFieldKeys, taskStatuses, type Task } from "../../../src/core/task.js";
+import { taskFieldKeys, taskResolutions, taskStatuses, type Task } from "../../../src/core/task.js";
 
 // Pieces that have tripped YAML writers and front-matter splitters: markers, indicators, quotes,
 // line ends, number-, null- and date-like words, and characters outside ASCII.
@@ -25,11 +25,16 @@ const value = fc.letrec((tie) => ({
   map: fc.dictionary(key, tie("json"), { maxKeys: 4 }),
 })).json;
 
-const task: fc.Arbitrary<Task> = fc.record({
+// A closed task always has a resolution (the database checks it); no other status has one.
+const statusAndResolution = fc.oneof(
+  fc.constantFrom(...taskStatuses.filter((status) => status !== "closed")).map((status) => ({ status })),
+  fc.constantFrom(...taskResolutions).map((resolution) => ({ status: "closed" as const, resolution })),
+);
+
+const task: fc.Arbitrary<Task> = fc.tuple(fc.record({
   id,
   title: line,
   priority: fc.integer({ min: 0, max: 4 }),
-  status: fc.constantFrom(...taskStatuses),
   repo,
   dependsOn: fc.uniqueArray(id, { maxLength: 5 }),
   body: text,
@@ -37,7 +42,7 @@ const task: fc.Arbitrary<Task> = fc.record({
   updatedAt: date,
   extra: fc.dictionary(key, value, { maxKeys: 6 }),
   extraYaml: fc.constant({}),
-});
+}), statusAndResolution).map(([fields, state]) => ({ ...fields, ...state }));
 
 describe("task files round-trip", () => {
   it("reads back every task it writes, field for field, and writes the same file again", () => {

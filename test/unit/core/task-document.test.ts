@@ -65,6 +65,33 @@ describe("task documents", () => {
     assert.equal(serializeTask({ ...task, ...doc } as Task), text);
   });
 
+  it("reads a closed task's resolution, and a closed task without one as done", () => {
+    const closed = (extra: string) => parseTaskDocument(`---\ntitle: a\nstatus: closed\n${extra}---\n`);
+    assert.deepEqual([closed("resolution: wontfix\n").status, closed("resolution: wontfix\n").resolution], ["closed", "wontfix"]);
+    assert.equal(closed("").resolution, "done");
+    assert.equal(parseTaskDocument("---\ntitle: a\nstatus: open\n---\n").resolution, undefined);
+    assert.equal(parseTaskDocument("---\ntitle: a\n---\n").resolution, undefined);
+    assert.deepEqual(closed("resolution: wontfix\n").extra, {}, "resolution is a task field, not an extra key");
+  });
+
+  it("refuses a resolution with any status but closed, and an unknown one, naming the line", () => {
+    assert.equal(
+      problem("---\ntitle: a\nstatus: open\nresolution: done\n---\n"),
+      "line 4: resolution is only for a closed task, and the status is open: remove the resolution line, or set status: closed",
+    );
+    assert.equal(problem("---\ntitle: a\nresolution: wontfix\nstatus: in_progress\n---\n"), "line 3: resolution is only for a closed task, and the status is in_progress: remove the resolution line, or set status: closed");
+    assert.equal(problem("---\ntitle: a\nstatus: closed\nresolution: fixed\n---\n"), 'line 4: resolution must be one of done, wontfix, got "fixed"');
+  });
+
+  it("writes resolution after status for a closed task only", () => {
+    const base = asTask("---\nid: a\ntitle: a\nrepo: r\n---\n");
+    const wontfix = serializeTask({ ...base, status: "closed", resolution: "wontfix" });
+    assert.match(wontfix, /\nstatus: closed\nresolution: wontfix\nrepo: /);
+    assert.equal(parseTaskDocument(wontfix).resolution, "wontfix");
+    assert.doesNotMatch(serializeTask({ ...base, status: "open" }), /resolution/);
+    assert.match(serializeTask({ ...base, status: "closed" }), /\nresolution: done\n/, "a closed task read without one is done");
+  });
+
   it("names the line and the problem of malformed front matter", () => {
     assert.equal(problem("no front matter\n"), "line 1: a task file starts with a '---' line, then YAML front matter, then another '---' line");
     assert.equal(problem("---\ntitle: a\n"), "line 1: the front matter is not closed: add a '---' line after it");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { checkBody, checkDependsOn, checkExtra, checkPriority, checkTaskId, checkTaskRepo, checkTitle, slugify } from "../../../src/core/task.js";
-import { blockedBy, describeCycle, findCycle } from "../../../src/core/task-graph.js";
-import { canMove, checkTransition } from "../../../src/core/task-status.js";
+import { checkBody, checkDependsOn, checkExtra, checkPriority, checkResolution, checkTaskId, checkTaskRepo, checkTitle, slugify, type Task } from "../../../src/core/task.js";
+import { blockedBy, describeCycle, findCycle, meetsDependency } from "../../../src/core/task-graph.js";
+import { canMove, checkTransition, describeStatus, resolutionAfter } from "../../../src/core/task-status.js";
 
 describe("task rules", () => {
   it("derives ids from titles", () => {
@@ -69,9 +69,37 @@ describe("task rules", () => {
     assert.deepEqual(findCycle("t0", ["t199999"], graph)?.length, 200_001);
   });
 
-  it("is blocked by the dependencies that are not closed", () => {
-    const status: Record<string, string> = { a: "closed", b: "open", c: "needs_human" };
-    assert.deepEqual(blockedBy(["a", "b", "c"], (id) => status[id]), ["b", "c"]);
-    assert.deepEqual(blockedBy(["a"], (id) => status[id]), []);
+  it("is blocked by the dependencies that are not closed as done, a won't-fix one included", () => {
+    const tasks: Record<string, Pick<Task, "status" | "resolution">> = {
+      done: { status: "closed", resolution: "done" },
+      wontfix: { status: "closed", resolution: "wontfix" },
+      open: { status: "open" },
+      waiting: { status: "needs_human" },
+    };
+    assert.deepEqual(blockedBy(["done", "wontfix", "open", "waiting"], (id) => tasks[id]), ["wontfix", "open", "waiting"]);
+    assert.deepEqual(blockedBy(["done"], (id) => tasks[id]), []);
+    assert.deepEqual(blockedBy(["done", "ghost"], (id) => tasks[id]), [], "an id naming no task blocks nothing, as in the store's queries");
+    assert.deepEqual([meetsDependency(tasks.done!), meetsDependency(tasks.wontfix!), meetsDependency(tasks.open!)], [true, false, false]);
+  });
+
+  it("gives a task a resolution exactly when it is closed: done unless another is named", () => {
+    const done = { status: "closed", resolution: "done" } as const;
+    const wontfix = { status: "closed", resolution: "wontfix" } as const;
+    assert.equal(resolutionAfter("closed", undefined), "done");
+    assert.equal(resolutionAfter("closed", "wontfix", { status: "open" }), "wontfix");
+    assert.equal(resolutionAfter("closed", undefined, wontfix), "wontfix", "an edit of a closed task keeps its resolution");
+    assert.equal(resolutionAfter("closed", "done", wontfix), "done");
+    assert.equal(resolutionAfter("open", undefined, done), undefined, "reopening clears it");
+    assert.equal(resolutionAfter("in_progress", undefined), undefined);
+    assert.throws(() => resolutionAfter("open", "done", done), { code: "invalid", message: "resolution is only for a closed task; the status is open" });
+    assert.equal(checkResolution("wontfix"), "wontfix");
+    assert.throws(() => checkResolution("fixed"), { code: "invalid", message: 'resolution must be one of done, wontfix, got "fixed"' });
+    assert.throws(() => checkResolution(1), { code: "invalid", message: "resolution must be one of done, wontfix, got 1" });
+  });
+
+  it("shows how a closed task ended with its status", () => {
+    assert.equal(describeStatus({ status: "closed", resolution: "wontfix" }), "closed (won't fix)");
+    assert.equal(describeStatus({ status: "closed", resolution: "done" }), "closed (done)");
+    assert.equal(describeStatus({ status: "in_progress" }), "in_progress");
   });
 });

@@ -11,7 +11,7 @@ import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { taskFilterFromQuery } from "../../params.js";
 import type { Services } from "../../services.js";
-import { jsonBody } from "./json-body.js";
+import { jsonBody, optionalJsonBody } from "./json-body.js";
 
 
 /** `{markdown}` (a whole task file) or fields: title, repo, priority, status, dependsOn, body, id, extra. */
@@ -69,8 +69,10 @@ export function taskApiRoutes(services: Services): Router {
     ctx.body = { task: await replaceTaskDocument(services, ctx.params.id!, markdown, actorOf(ctx)) };
   });
 
+  // An optional body `{resolution: "wontfix"}`; without one the task is closed as done.
   router.post("/:id/close", changeTask, async (ctx) => {
-    ctx.body = { task: await closeTask(services, ctx.params.id!, actorOf(ctx)) };
+    const { resolution } = optionalJsonBody(ctx);
+    ctx.body = { task: await closeTask(services, ctx.params.id!, actorOf(ctx), resolution) };
   });
 
   router.post("/:id/reopen", changeTask, async (ctx) => {

@@ -95,6 +95,8 @@ export function taskWebRoutes(services: Services): Router {
     const agents = await latestSessionsOf(services, branches.map((branch) => branch.id));
     const view = {
       ...detail,
+      // Dependencies closed as won't fix: the page says who decides what becomes of this task.
+      wontfixDeps: detail.dependsOn.filter((dep) => dep.resolution === "wontfix").map((dep) => dep.id),
       branches: branches.map((branch) => ({ ...presentBranch(branch), agent: agents.has(branch.id) ? presentSession(agents.get(branch.id)!) : undefined })),
       usage: agents.size > 0 ? await usageOf(services, { taskId: detail.task.id }) : undefined,
       priorityNames,
@@ -141,12 +143,16 @@ export function taskWebRoutes(services: Services): Router {
     }
   });
 
-  for (const [action, change] of [["close", closeTask], ["reopen", reopenTask]] as const) {
-    router.post(`/:id/${action}`, changeTask, async (ctx) => {
-      await change(services, ctx.params.id!, actorOf(ctx));
-      redirectAfterPost(ctx, `/tasks/${encodeURIComponent(ctx.params.id!)}`);
-    });
-  }
+  // Close sends no resolution (done); "Close as won't fix" sends resolution=wontfix.
+  router.post("/:id/close", changeTask, async (ctx) => {
+    await closeTask(services, ctx.params.id!, actorOf(ctx), formFields(ctx).resolution);
+    redirectAfterPost(ctx, `/tasks/${encodeURIComponent(ctx.params.id!)}`);
+  });
+
+  router.post("/:id/reopen", changeTask, async (ctx) => {
+    await reopenTask(services, ctx.params.id!, actorOf(ctx));
+    redirectAfterPost(ctx, `/tasks/${encodeURIComponent(ctx.params.id!)}`);
+  });
 
   return router;
 }
