@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { machineFacts, repoRoot } from "./lib/common.mjs";
 
-const allBenchmarks = ["startup", "outbox-relay", "idle-rss", "tasks", "branches", "branch-dashboard", "agent-session-page", "agents", "git-transport", "push-latency", "browse-under-load", "diff-page", "terminal-latency", "gates"];
+const allBenchmarks = ["startup", "outbox-relay", "idle-rss", "tasks", "branches", "branch-dashboard", "agent-session-page", "agents", "git-transport", "push-latency", "browse-under-load", "diff-page", "terminal-latency", "gates", "factory"];
 /** The script of a benchmark: scripts/bench/<name>.mjs, or <name>/run.mjs for one with several files. */
 const scriptOf = (name) => (existsSync(join(repoRoot, "scripts", "bench", name, "run.mjs")) ? join("scripts", "bench", name, "run.mjs") : join("scripts", "bench", `${name}.mjs`));
 const args = process.argv.slice(2);

@@ -62,11 +62,14 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
  * One pass of autopilot over a repo: when it is enabled and slots are free (`concurrency` minus the
  * dispatches holding one), the next ready tasks each get a branch with an environment and the
  * agent started on them, auto-merge on when `merge = "auto"`. Returns how many were dispatched.
- * Each decision is an event, `cook.autopilot.<repo>.dispatched|skipped`, with its reason.
+ * Each decision is an event, `cook.autopilot.<repo>.dispatched|skipped`, with its reason; an enabled
+ * autopilot that cannot work (an invalid cook.toml) says so once with `paused`.
  */
 export async function dispatchReadyTasks(deps: AgentDeps, repo: string): Promise<number> {
   const settings = await readAutopilotSettings(deps, repo);
+  if (settings.enabled && settings.problem) await announcePause(deps, repo, settings.problem);
   if (!settings.enabled || settings.problem) return 0;
+  announcedPauses.delete(repo);
   let free = settings.config.concurrency - (await dispatchesHoldingSlots(deps.db, repo)).length;
   if (free <= 0) return 0;
   const { tasks } = await dispatchQueue(deps, settings);
@@ -79,6 +82,16 @@ export async function dispatchReadyTasks(deps: AgentDeps, repo: string): Promise
     }
   }
   return dispatched;
+}
+
+// The problem each repo's autopilot was last announced paused for, in this process: said once, not every pass.
+const announcedPauses = new Map<string, string>();
+
+/** `cook.autopilot.<repo>.paused` with the reason, once per distinct reason (an invalid cook.toml, an empty repo). */
+async function announcePause(deps: AgentDeps, repo: string, reason: string): Promise<void> {
+  if (announcedPauses.get(repo) === reason) return;
+  announcedPauses.set(repo, reason);
+  await deps.db.transaction((tx) => appendAutopilotEvent(deps, tx, repo, "paused", { reason }));
 }
 
 /**

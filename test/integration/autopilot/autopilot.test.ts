@@ -124,5 +124,12 @@ describe("autopilot", () => {
     await seedRepo(cook, "typo", { "cook.toml": "[autopilot]\nconcurency = 3\n" });
     const typo = await status("typo");
     assert.match((typo as unknown as { problem: string }).problem, /\[autopilot\] concurency: unknown key/);
+    // Switched on, it cannot work: it says so once, with the reason.
+    assert.equal((await cook.cli(["autopilot", "on", "typo"])).code, 0);
+    const [paused] = await eventually(async () => {
+      const events = await publishedEvents(cook, "cook.autopilot.typo.paused");
+      return events.length > 0 ? events : undefined;
+    }, 20_000, "the pause");
+    assert.match(String(paused!.data.reason), /cook\.toml on main: \[autopilot\] concurency: unknown key/);
   });
 });
