@@ -33,6 +33,7 @@ import { loadDefaultGates } from "../gates/target-gates.js";
 import { trackGatedPushes } from "../gates/track-gates.js";
 import { startAutopilot, type Autopilot } from "../autopilot/autopilot.js";
 import { recoverDispatches, resumeAutopilotSessions } from "../autopilot/recover-dispatches.js";
+import { startAutomations, type Automations } from "../automations/automations.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -127,6 +128,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   let pushTracking: Subscription | undefined;
   let gateTracking: Subscription | undefined;
   let autopilot: Autopilot | undefined;
+  let automations: Automations | undefined;
 
   const services: Services = {
     config,
@@ -165,8 +167,10 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await recoverDispatches(services);
       await resumeAutopilotSessions(services, interrupted);
       autopilot = await startAutopilot(services, bus);
+      automations = await startAutomations(services, bus);
     },
     async close() {
+      await automations?.stop();
       await autopilot?.stop();
       await stopAllGateRuns(services);
       await gateTracking?.unsubscribe();

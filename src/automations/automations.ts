@@ -1,0 +1,138 @@
+import Mustache from "mustache";
+import type { Actor } from "../core/actor.js";
+import { isCookError } from "../core/errors.js";
+import { maxTitleLength } from "../core/task.js";
+import { dueSlot, parseAutomations, type AutomationDefinition } from "../config/automation-config.js";
+import type { Db, Tx } from "../db/db.js";
+import { advanceSlot, lastSlotOf, recordFiring, setFiringTask } from "../db/automation-store.js";
+import type { Bus, Subscription } from "../events/bus.js";
+import type { Event } from "../events/event.js";
+import type { EventLog } from "../events/event-log.js";
+import { subjectMatches } from "../events/subjects.js";
+import { readDefaultCookToml } from "../forge/default-cook-toml.js";
+import { listRepoNames, repoExists } from "../forge/repos.js";
+import type { Git } from "../git/git.js";
+import type { Logger } from "../server/logger.js";
+import { prepareTask, recordNewTask } from "../tasks/create-task.js";
+
+/** Who the tasks automations make are by; events by it never fire an automation (no loops). */
+export const automationActor: Actor = { name: "cook-automation", scope: "admin" };
+
+/** How often schedules are looked at: a 6-field cron (seconds first) can be due every second. */
+export const scheduleTickMs = 1000;
+
+export interface AutomationDeps {
+  db: Db;
+  git: Git;
+  dataDir: string;
+  events: EventLog;
+  log: Logger;
+}
+
+/** The running automations of a server. */
+export interface Automations {
+  stop(): Promise<void>;
+}
+
+/** A repo's automations as its default branch's cook.toml says now (cached by its head commit); none when it is invalid (logged once). */
+function automationReader(deps: AutomationDeps) {
+  const cache = new Map<string, { head: string; automations: AutomationDefinition[] }>();
+  return async (repo: string): Promise<AutomationDefinition[]> => {
+    if (!repoExists(deps.dataDir, repo)) return [];
+    const file = await readDefaultCookToml(deps, repo);
+    if (!file.ok) return [];
+    const cached = cache.get(repo);
+    if (cached?.head === file.head) return cached.automations;
+    let automations: AutomationDefinition[] = [];
+    try {
+      automations = parseAutomations(file.text, `cook.toml on ${file.target}`);
+    } catch (err) {
+      if (!isCookError(err)) throw err;
+      deps.log.warn({ repo, problem: err.message }, "automations of this repo are off: its cook.toml is invalid");
+    }
+    cache.set(repo, { head: file.head, automations });
+    return automations;
+  };
+}
+
+/** Renders a task template: Mustache tags look values up in `view`; nothing is escaped (a task is text, shown escaped). */
+function render(template: string, view: object): string {
+  return Mustache.render(template, view, {}, { escape: (text: string) => text });
+}
+
+/** The task an automation makes, from its templates and what fired it; undefined (logged) when the result is not a valid task. */
+async function makeTask(deps: AutomationDeps, repo: string, automation: AutomationDefinition, view: object, record: (tx: Tx) => Promise<boolean>, after?: (tx: Tx, taskId: string) => Promise<void>): Promise<void> {
+  const title = render(automation.task.title, view).replace(/\s+/g, " ").trim().slice(0, maxTitleLength);
+  const body = render(automation.task.body, view);
+  const extra = automation.task.labels.length ? { labels: [...automation.task.labels], automation: automation.name } : { automation: automation.name };
+  try {
+    await deps.db.transaction(async (tx) => {
+      if (!(await record(tx))) return;
+      const task = await prepareTask(deps, tx, { title, body, repo, priority: automation.task.priority, extra });
+      const created = await recordNewTask(deps, tx, task, automationActor);
+      await after?.(tx, created.id);
+    });
+  } catch (err) {
+    if (!isCookError(err)) throw err;
+    // Recorded without a task, so a redelivered event or a due slot does not try again forever.
+    await deps.db.transaction(async (tx) => void (await record(tx)));
+    deps.log.warn({ repo, automation: automation.name, problem: err.message }, "an automation's task could not be made");
+  }
+}
+
+/**
+ * Starts the automations of every repo: `on` automations fire from a durable subscriber of every
+ * event (`automations`), once per event and automation (automation_firings), never for an event
+ * an automation itself caused; `cron` automations are looked at every scheduleTickMs and fire once
+ * for the newest slot since the last they fired for (dueSlot: slots missed while the server was
+ * down fire once, at start-up). A schedule first seen starts counting from then. Each firing makes
+ * a task from the automation's templates (title, body, labels, priority; `extra.automation` names
+ * it); autopilot, when on, runs it like any ready task.
+ */
+export async function startAutomations(deps: AutomationDeps, bus: Bus): Promise<Automations> {
+  const automationsOf = automationReader(deps);
+  let stopped = false;
+
+  const onEvent = async (event: Event) => {
+    if ((event.data as { by?: unknown } | undefined)?.by === automationActor.name) return;
+    for (const automation of await automationsOf(event.repo)) {
+      if (!automation.on || !subjectMatches(automation.on, event.subject)) continue;
+      const view = { repo: event.repo, automation: automation.name, event: { id: event.id, subject: event.subject, type: event.type, repo: event.repo, branch: event.branch, timestamp: event.timestamp, data: event.data ?? {} } };
+      await makeTask(deps, event.repo, automation, view, (tx) => recordFiring(tx, event.repo, automation.name, event.id), (tx, taskId) => setFiringTask(tx, event.repo, automation.name, event.id, taskId));
+    }
+  };
+  const subscription: Subscription = await bus.subscribe("cook.>", onEvent, { durable: "automations" });
+
+  let ticking = Promise.resolve();
+  const tick = async () => {
+    const now = new Date();
+    for (const repo of listRepoNames(deps.dataDir)) {
+      for (const automation of await automationsOf(repo)) {
+        if (!automation.cron || stopped) continue;
+        const last = await lastSlotOf(deps.db, repo, automation.name);
+        if (!last) {
+          await advanceSlot(deps.db, repo, automation.name, undefined, now);
+          continue;
+        }
+        const slot = dueSlot(automation, last, now);
+        if (!slot) continue;
+        const view = { repo, automation: automation.name, slot: slot.toISOString() };
+        await makeTask(deps, repo, automation, view, (tx) => advanceSlot(tx, repo, automation.name, last, slot));
+      }
+    }
+  };
+  const timer = setInterval(() => {
+    ticking = ticking.then(tick).catch((err: Error) => deps.log.error({ err }, "automation schedules could not be looked at"));
+  }, scheduleTickMs);
+  timer.unref();
+  ticking = tick().catch((err: Error) => deps.log.error({ err }, "automation schedules could not be looked at"));
+
+  return {
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await subscription.unsubscribe();
+      await ticking;
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { publishedEvents } from "../../helpers/events.js";
+import { seedRepo } from "../../helpers/gates.js";
+import { eventually } from "../../helpers/wait.js";
+
+interface TaskRow {
+  id: string;
+  title: string;
+  body: string;
+  extra: Record<string, unknown>;
+}
+
+const tasksOf = async (cook: RunningCook, repo: string) => {
+  const ids = (JSON.parse((await cook.cli(["task", "list", `--repo=${repo}`, "--json"])).stdout) as Array<{ id: string }>).map((t) => t.id);
+  const tasks: TaskRow[] = [];
+  for (const id of ids) tasks.push((JSON.parse((await cook.cli(["task", "show", id, "--json"])).stdout) as { task: TaskRow }).task);
+  return tasks;
+};
+
+describe("automations", () => {
+  it("makes a task per matching event from its templates, never for its own tasks, and once per event across a restart", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
+    let cook = await startCook({ env: { COOK_DATA_DIR: dataDir } });
+    try {
+      await seedRepo(cook, "app", {
+        "cook.toml": `[[automations]]
+name = "check-deploy"
+on = "cook.custom.app.deployed"
+[automations.task]
+title = "Check deploy {{event.data.version}}"
+body = "Deployed by {{event.data.who}} at {{event.timestamp}}."
+labels = ["bot", "ops"]
+priority = 1
+
+[[automations]]
+name = "triage"
+on = "cook.task.app.*.created"
+[automations.task]
+title = "Triage: {{event.data.title}}"
+`,
+      });
+      for (const version of ["2.0", "2.1"]) {
+        const published = await cook.cli(["events", "publish", "app", "deployed", "-d", JSON.stringify({ version, who: "ci" })]);
+        assert.equal(published.code, 0, published.stderr);
+      }
+      assert.equal((await cook.cli(["task", "create", "app", "--title=Broken login"])).code, 0);
+      await eventually(async () => ((await tasksOf(cook, "app")).length === 4 ? true : undefined), 20_000, "the automations' tasks");
+      const tasks = await tasksOf(cook, "app");
+      const titles = tasks.map((t) => t.title).sort();
+      assert.deepEqual(titles, ["Broken login", "Check deploy 2.0", "Check deploy 2.1", "Triage: Broken login"], "a task the automation made does not trigger it again");
+      const deploy = tasks.find((t) => t.title === "Check deploy 2.0")!;
+      assert.match(deploy.body, /^Deployed by ci at \d{4}-\d\d-\d\dT/);
+      assert.deepEqual(deploy.extra, { labels: ["bot", "ops"], automation: "check-deploy" });
+      const created = await publishedEvents(cook, "cook.task.app.*.created");
+      assert.equal(created.filter((e) => e.data.by === "cook-automation").length, 3);
+
+      await cook.stop();
+      cook = await startCook({ env: { COOK_DATA_DIR: dataDir } });
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      assert.equal((await tasksOf(cook, "app")).length, 4, "no event fired twice after the restart");
+    } finally {
+      await cook.stop();
+    }
+  });
+
+  it("fires a schedule at each slot, and once, not once per slot, for the slots missed while the server was down", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
+    let cook = await startCook({ env: { COOK_DATA_DIR: dataDir } });
+    const slots = async () => (await tasksOf(cook, "tick")).map((t) => Date.parse(t.body)).sort((a, b) => a - b);
+    try {
+      await seedRepo(cook, "tick", { "cook.toml": '[[automations]]\nname = "every-two-seconds"\ncron = "*/2 * * * * *"\n[automations.task]\ntitle = "Tick {{slot}}"\nbody = "{{slot}}"\n' });
+      await eventually(async () => ((await slots()).length >= 2 ? true : undefined), 20_000, "two ticks");
+      await cook.stop();
+      const downFrom = Date.now();
+      await new Promise((resolve) => setTimeout(resolve, 7000));
+      cook = await startCook({ env: { COOK_DATA_DIR: dataDir } });
+      const upAt = Date.now();
+      await eventually(async () => ((await slots()).some((slot) => slot > upAt) ? true : undefined), 20_000, "a tick after the restart");
+      const missed = (await slots()).filter((slot) => slot > downFrom && slot < upAt);
+      assert.equal(missed.length, 1, `one firing for the ${Math.floor((upAt - downFrom) / 2000)} slots missed: ${missed.map((s) => new Date(s).toISOString())}`);
+    } finally {
+      await cook.stop();
+    }
+  });
+
+  it("leaves a repo whose automations are invalid alone, and tells why in the log", async () => {
+    const cook = await startCook();
+    try {
+      await seedRepo(cook, "bad", { "cook.toml": '[[automations]]\nname = "x"\n[automations.task]\ntitle = "never"\n' });
+      const published = await cook.cli(["events", "publish", "bad", "anything"]);
+      assert.equal(published.code, 0, published.stderr);
+      await eventually(() => (cook.output().includes("automations of this repo are off: its cook.toml is invalid") ? true : undefined), 10_000, "the warning");
+      assert.match(cook.output(), /give exactly one of cron \(a schedule\) or on \(an event subject pattern\)/);
+      assert.deepEqual(await tasksOf(cook, "bad"), []);
+    } finally {
+      await cook.stop();
+    }
+  });
+});
