@@ -1,22 +1,20 @@
 import { createBranchWithAgent } from "../agents/create-with-agent.js";
 import type { AgentDeps } from "../agents/deps.js";
-import type { Actor } from "../core/actor.js";
 import { isCookError } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { Task } from "../core/task.js";
 import type { AutopilotConfig } from "../config/autopilot-config.js";
-import type { Tx } from "../db/db.js";
 import { claimDispatch, dispatchesHoldingSlots, finishDispatch, latestDispatchesOf, type Dispatch } from "../db/autopilot-store.js";
 import { countOpenBranchesOfTask, setAutoMerge } from "../db/branch-store.js";
 import { findTask } from "../db/task-store.js";
-import { newEvent } from "../events/event.js";
-import { subjects, type AutopilotAction } from "../events/subjects.js";
 import { failpoint } from "../gates/failpoints.js";
 import { listTasks, type ListedTask } from "../tasks/read-tasks.js";
+import { appendAutopilotEvent, autopilotActor } from "./events.js";
 import { readAutopilotSettings, type AutopilotSettings } from "./settings.js";
+import { readStages, stageAllows, stageOf } from "./stages.js";
 
-/** Who autopilot's branches, sessions and merges are by. */
-export const autopilotActor: Actor = { name: "cook-autopilot", scope: "admin" };
+export { appendAutopilotEvent, autopilotActor };
+
 
 /** A task passed over (its branch could not be made) is tried again after it changes, after the switch is flipped, or after this long. */
 export const skipRetryMs = 5 * 60_000;
@@ -38,24 +36,29 @@ export function labelsOf(task: Pick<Task, "extra">): string[] {
 /**
  * The ready tasks autopilot would start next in this repo, in the order it starts them: open, every
  * dependency met, carrying one of `config.labels` (any task when there are none), by priority then
- * age (listTasks' order), without a skip it should not retry yet.
+ * age (listTasks' order), without a skip it should not retry yet, and not held by its stage
+ * (`held`: ready, but an earlier stage has not been continued past).
  */
-export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Map<string, Dispatch> }> {
+export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Map<string, Dispatch>; held: ListedTask[] }> {
   const wanted = settings.config.labels;
   const ready = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
     (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
   );
-  const latest = await latestDispatchesOf(deps.db, ready.map((task) => task.id));
+  // A task of a stage waits until every stage before it has ended and a person continued past it.
+  const stages = await readStages(deps, settings.repo);
+  const held = ready.filter((task) => !stageAllows(stages, stageOf(task)));
+  const startable = ready.filter((task) => stageAllows(stages, stageOf(task)));
+  const latest = await latestDispatchesOf(deps.db, startable.map((task) => task.id));
   const skipped = new Map<string, Dispatch>();
   const now = Date.now();
-  const tasks = ready.filter((task) => {
+  const tasks = startable.filter((task) => {
     const last = latest.get(task.id);
     if (last?.state !== "skipped") return true;
     const retry = task.updatedAt > last.updatedAt || (settings.switch !== undefined && settings.switch.changedAt > last.updatedAt) || now - Date.parse(last.updatedAt) > skipRetryMs;
     if (!retry) skipped.set(task.id, last);
     return retry;
   });
-  return { tasks, skipped };
+  return { tasks, skipped, held };
 }
 
 /**
@@ -137,7 +140,3 @@ export async function recordStarted(deps: AgentDeps, id: string, repo: string, t
   });
 }
 
-/** Appends `cook.autopilot.<repo>.<action>` with `data` and who decided (`by`: autopilot unless a person did). */
-export async function appendAutopilotEvent(deps: Pick<AgentDeps, "events">, tx: Tx, repo: string, action: AutopilotAction, data: object, actor: Actor = autopilotActor): Promise<void> {
-  await deps.events.append(tx, newEvent(subjects.autopilot(repo, action), repo, { data: { ...data, by: actor.name } }));
-}

@@ -9,6 +9,7 @@ import { requireRepo } from "../forge/repos.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
 import { readAutopilotSettings } from "./settings.js";
+import { readStages, stageOf, type StageSummary } from "./stages.js";
 
 /** A task as autopilot's status lists it. */
 export interface AutopilotTaskLine {
@@ -37,6 +38,10 @@ export interface AutopilotStatus {
   needsYou: AutopilotTaskLine[];
   /** Ready tasks passed over, with why; each is tried again once it changes, or after a while. */
   skipped: Array<AutopilotTaskLine & { reason: string; at: string }>;
+  /** Ready tasks whose stage waits for an earlier one to end and be continued past. */
+  held: Array<AutopilotTaskLine & { stage: string }>;
+  /** The repo's stages in order (none when no task names one). */
+  stages: StageSummary[];
 }
 
 const line = (task: { id: string; title: string; priority: number }): AutopilotTaskLine => ({ id: task.id, title: task.title, priority: task.priority });
@@ -46,10 +51,11 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
   const repo = checkRepoName(repoName);
   requireRepo(deps.dataDir, repo);
   const settings = await readAutopilotSettings(deps, repo);
-  const [holding, { tasks, skipped }, waiting] = await Promise.all([
+  const [holding, { tasks, skipped, held }, waiting, stages] = await Promise.all([
     dispatchesHoldingSlots(deps.db, repo),
     dispatchQueue(deps, settings),
     listTasks(deps, { repo, status: "needs_human", limit: 100 }),
+    readStages(deps, repo),
   ]);
   const branches = await findBranchesByIds(deps.db, holding.flatMap((d) => (d.branchId ? [d.branchId] : [])));
   const skippedTasks = await listTasks(deps, { repo, status: "open", ready: true, limit: 500 });
@@ -66,6 +72,8 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     queue: tasks.map(line),
     needsYou: waiting.map(line),
     skipped: skippedTasks.filter((task) => skipped.has(task.id)).map((task) => ({ ...line(task), reason: skipped.get(task.id)!.reason ?? "", at: skipped.get(task.id)!.updatedAt })),
+    held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),
+    stages,
   };
 }
 

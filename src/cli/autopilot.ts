@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { StageSummary } from "../autopilot/stages.js";
 import type { AutopilotStatus } from "../autopilot/status.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, terminalSafe } from "./output.js";
@@ -17,6 +18,17 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   if (status.needsYou.length) printLine(`needs you: ${status.needsYou.length}`);
   for (const task of status.needsYou) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}`));
   for (const task of status.skipped) printLine(terminalSafe(`  skipped  ${task.id}: ${task.reason}`));
+  for (const task of status.held) printLine(terminalSafe(`  held     ${task.id}: stage ${task.stage} waits for an earlier stage`));
+  if (status.stages.length) printStages(status.stages);
+}
+
+/** One line a stage: its state and summary, and who continued past it. */
+export function printStages(stages: readonly StageSummary[]): void {
+  printLine("stages:");
+  for (const stage of stages) {
+    const state = stage.state === "continued" ? `continued by ${stage.continued!.by}` : stage.state === "ended" ? "ended: waits for you (cook stage continue)" : stage.state;
+    printLine(terminalSafe(`  ${stage.name.padEnd(12)} ${state.padEnd(44)} ${stage.summary}`));
+  }
 }
 
 export function registerAutopilot(program: Command): void {
@@ -42,5 +54,31 @@ export function registerAutopilot(program: Command): void {
       const status = await clientFor(command).autopilotStatus(repo);
       if (options.json) return printJson(status);
       printAutopilotStatus(status);
+    });
+}
+
+export function registerStage(program: Command): void {
+  const stage = program.command("stage").description("stages: named groups of tasks (front matter `stage`) that autopilot runs in order, a person continuing between them");
+
+  stage
+    .command("list <repo>")
+    .description("the repo's stages in order: state, what merged, what failed and why")
+    .option("--json", "print JSON")
+    .action(async (repo: string, options: { json?: boolean }, command: Command) => {
+      const stages = await clientFor(command).stages(repo);
+      if (options.json) return printJson(stages);
+      if (stages.length === 0) return printLine(`${repo} has no stages: no task names one`);
+      printStages(stages);
+    });
+
+  stage
+    .command("continue <repo> <stage>")
+    .description("you have looked at an ended stage's summary: the next stage's tasks may start")
+    .option("--json", "print JSON")
+    .action(async (repo: string, name: string, options: { json?: boolean }, command: Command) => {
+      const stages = await clientFor(command).continueStage(repo, name);
+      if (options.json) return printJson(stages);
+      printLine(terminalSafe(`continued past stage ${name} of ${repo}`));
+      printStages(stages);
     });
 }

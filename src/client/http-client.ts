@@ -1,4 +1,5 @@
 import type { Approval, GateAttempt, GateRun, Merge } from "../core/gate.js";
+import type { StageSummary } from "../autopilot/stages.js";
 import type { AutopilotStatus } from "../autopilot/status.js";
 import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
@@ -245,6 +246,16 @@ export class CookClient {
   /** `GET /api/repos/:name/autopilot`. */
   async autopilotStatus(repo: string): Promise<AutopilotStatus> {
     return (await this.request<{ autopilot: AutopilotStatus }>("GET", `/api/repos/${encodeURIComponent(repo)}/autopilot`)).autopilot;
+  }
+
+  /** `GET /api/repos/:name/stages`. */
+  async stages(repo: string): Promise<StageSummary[]> {
+    return (await this.request<{ stages: StageSummary[] }>("GET", `/api/repos/${encodeURIComponent(repo)}/stages`)).stages;
+  }
+
+  /** `POST /api/repos/:name/stages/:stage/continue`: the stages after it. */
+  async continueStage(repo: string, stage: string): Promise<StageSummary[]> {
+    return (await this.request<{ stages: StageSummary[] }>("POST", `/api/repos/${encodeURIComponent(repo)}/stages/${encodeURIComponent(stage)}/continue`, { body: {} })).stages;
   }
 
   /** `POST /api/repos/:name/autopilot {enabled}`: the switch; the status after it. */

@@ -125,3 +125,15 @@ export async function isAutopilotBranch(q: Queryable, branchId: string): Promise
   const rows = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM autopilot_dispatches WHERE branch_id = $1 AND state = 'started'", [branchId]);
   return rows[0]!.n > 0;
 }
+
+/** Who continued past each stage of a repo, and when, by stage name. */
+export async function stageContinues(q: Queryable, repo: string): Promise<Map<string, { by: string; at: string }>> {
+  const rows = await q.query<{ stage: string; continued_by: string; continued_at: Date }>("SELECT stage, continued_by, continued_at FROM stage_continues WHERE repo = $1", [repo]);
+  return new Map(rows.map((row) => [row.stage, { by: row.continued_by, at: row.continued_at.toISOString() }]));
+}
+
+/** Records a person's continue past a stage: false when it was continued already. */
+export async function recordStageContinue(q: Queryable, repo: string, stage: string, by: string): Promise<boolean> {
+  const rows = await q.query("INSERT INTO stage_continues (repo, stage, continued_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING stage", [repo, stage, by]);
+  return rows.length === 1;
+}

@@ -52,8 +52,8 @@ export type AgentAction = "started" | "output" | "completed" | "failed" | "help"
 export type GateAction = "started" | "output" | "passed" | "failed" | "waiting" | "canceled";
 export type TagAction = "created" | "pushed" | "deleted";
 export type RepoAction = "created" | "imported" | "removed";
-/** Autopilot's decisions in a repo: a task given a branch, a task passed over (with why), autopilot stopped by a problem. */
-export type AutopilotAction = "dispatched" | "skipped" | "paused" | "switched";
+/** Autopilot's decisions in a repo: a task given a branch, a task passed over (with why), autopilot stopped by a problem, its switch flipped, a person continuing past a stage. */
+export type AutopilotAction = "dispatched" | "skipped" | "paused" | "switched" | "continued";
 /** An environment's state changes, and `output` for its setup script's lines. */
 export type EnvironmentAction = "creating" | "ready" | "failed" | "lost" | "torn_down" | "output";
 

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "../helpers/browser.js";
@@ -78,11 +81,31 @@ describe("Autopilot on the repo page", () => {
     assert.doesNotMatch(html, /Turn on|Turn off/);
   });
 
+  it("shows the stages, and continues past an ended one with its button", async () => {
+    await seedRepo(cook, "plan", { "cook.toml": '[autopilot]\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "true"\n' });
+    const dir = mkdtempSync(join(tmpdir(), "cook-plan-"));
+    writeFileSync(join(dir, "lay.md"), "---\nid: lay-foundation\ntitle: Lay the foundation\nrepo: plan\nstage: 1\n---\n");
+    writeFileSync(join(dir, "walls.md"), "---\nid: build-walls\ntitle: Build the walls\nrepo: plan\nstage: 2\n---\n");
+    assert.equal((await cook.cli(["task", "import", dir])).code, 0);
+    await page.goto(`${cook.url}/repos/plan`);
+    const button = page.locator("#autopilot button:text-is('Continue past 1')");
+    await button.waitFor({ timeout: 60_000 });
+    assert.match((await page.locator("#autopilot li[data-stage='1']").textContent()) ?? "", /waits for you\s+1 merged/);
+    assert.match((await page.locator("#autopilot li[data-stage='2'] .pill").textContent()) ?? "", /held/);
+    await button.click();
+    await page.waitForURL(/\/repos\/plan#autopilot$/);
+    assert.match((await page.locator("#autopilot li[data-stage='1']").textContent()) ?? "", /continued by local/);
+    await page.locator("#autopilot li[data-stage='2'] .pill:text-is('waits for you')").waitFor({ timeout: 60_000 });
+    assert.match((await page.locator("#autopilot li[data-stage='2']").textContent()) ?? "", /1 merged/);
+  });
+
   it("fits a phone's width", async () => {
     const phone = await browser.newPage({ viewport: { width: 375, height: 740 }, isMobile: true });
-    await phone.goto(`${cook.url}/repos/shop`);
-    const width = await phone.evaluate(() => (globalThis as unknown as { document: { scrollingElement: { scrollWidth: number } } }).document.scrollingElement.scrollWidth);
-    assert.ok(width <= 375, `the page is ${width} px wide`);
+    for (const repo of ["shop", "plan"]) {
+      await phone.goto(`${cook.url}/repos/${repo}`);
+      const width = await phone.evaluate(() => (globalThis as unknown as { document: { scrollingElement: { scrollWidth: number } } }).document.scrollingElement.scrollWidth);
+      assert.ok(width <= 375, `/repos/${repo} is ${width} px wide`);
+    }
     await phone.close();
   });
 });

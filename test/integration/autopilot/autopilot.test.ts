@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { commandAgentsConfig } from "../../helpers/command-agents.js";
@@ -39,17 +41,28 @@ describe("autopilot", () => {
     const result = await cook.cli(args);
     assert.equal(result.code, 0, result.stderr);
   };
+  /** Tasks arrive together, as a plan's would: one import, one transaction. */
+  const importTasks = async (repo: string, tasks: Array<{ id: string; priority?: number; dependsOn?: string[]; stage?: string }>) => {
+    const dir = mkdtempSync(join(tmpdir(), "cook-tasks-"));
+    for (const t of tasks) {
+      writeFileSync(join(dir, `${t.id}.md`), `---\nid: ${t.id}\ntitle: Task ${t.id}\nrepo: ${repo}\npriority: ${t.priority ?? 2}\n${t.dependsOn?.length ? `depends_on: [${t.dependsOn.join(", ")}]\n` : ""}${t.stage ? `stage: ${t.stage}\n` : ""}---\n`);
+    }
+    const imported = await cook.cli(["task", "import", dir]);
+    assert.equal(imported.code, 0, imported.stderr);
+  };
   const status = async (repo: string) => JSON.parse((await cook.cli(["autopilot", "status", repo, "--json"])).stdout) as Status;
   const taskStatus = async (id: string) => (JSON.parse((await cook.cli(["task", "show", id, "--json"])).stdout) as { task: { status: string } }).task.status;
 
   it("flows ready tasks to merged, dependencies first, never more branches at once than its concurrency", async () => {
     await seedRepo(cook, "app", { "cook.toml": `[autopilot]\nconcurrency = 2\nagent = "worker"\n\n${gate}`, "README.md": "# app\n" });
     // a and c first (priority 1); b waits for a; e waits for b and c; d (priority 3) when a slot is free.
-    await task("app", "a", 1);
-    await task("app", "b", 2, ["a"]);
-    await task("app", "c", 1);
-    await task("app", "d", 3);
-    await task("app", "e", 2, ["b", "c"]);
+    await importTasks("app", [
+      { id: "a", priority: 1 },
+      { id: "b", priority: 2, dependsOn: ["a"] },
+      { id: "c", priority: 1 },
+      { id: "d", priority: 3 },
+      { id: "e", priority: 2, dependsOn: ["b", "c"] },
+    ]);
     await eventually(async () => {
       for (const id of ["a", "b", "c", "d", "e"]) if ((await taskStatus(id)) !== "closed") return undefined;
       return true;
@@ -112,6 +125,32 @@ describe("autopilot", () => {
     assert.deepEqual(shown.queue, [], "not tried again until it changes");
     const text = (await cook.cli(["autopilot", "status", "broken"])).stdout;
     assert.match(text, /skipped {2}never: .*no-such-agent/);
+  });
+
+  it("runs stages in order: the next starts only after the last has ended and a person continued past it", async () => {
+    await seedRepo(cook, "staged", { "cook.toml": `[autopilot]\nconcurrency = 4\nagent = "worker"\n\n${gate}` });
+    await importTasks("staged", [{ id: "s2-a", stage: "2" }, { id: "s1-a", stage: "1" }, { id: "s1-b", stage: "1" }, { id: "free" }]);
+    await eventually(async () => {
+      for (const id of ["s1-a", "s1-b", "free"]) if ((await taskStatus(id)) !== "closed") return undefined;
+      return true;
+    }, 60_000, "stage 1 and the task without a stage to be merged");
+    assert.equal(await taskStatus("s2-a"), "open", "stage 2 waits for a person");
+    const list = await cook.cli(["stage", "list", "staged"]);
+    assert.match(list.stdout, /1 +ended: waits for you \(cook stage continue\) +2 merged/);
+    assert.match(list.stdout, /2 +held +0 merged, 1 still working/);
+    const early = await cook.cli(["stage", "continue", "staged", "2"]);
+    assert.equal(early.code, 1);
+    assert.equal(early.stderr, "cook: stage '2' has not started: continue past the stages before it first\n");
+    const unknown = await cook.cli(["stage", "continue", "staged", "9"]);
+    assert.equal(unknown.stderr, "cook: staged has no stage '9'; its stages: 1, 2\n");
+    const go = await cook.cli(["stage", "continue", "staged", "1"]);
+    assert.equal(go.code, 0, go.stderr);
+    assert.match(go.stdout, /continued past stage 1 of staged/);
+    await eventually(async () => ((await taskStatus("s2-a")) === "closed" ? true : undefined), 60_000, "stage 2 to be merged");
+    const again = await cook.cli(["stage", "continue", "staged", "1"]);
+    assert.match(again.stderr, /stage '1' was continued past already, by local/);
+    const continued = await publishedEvents(cook, "cook.autopilot.staged.continued");
+    assert.deepEqual(continued.map((e) => [e.data.stage, e.data.by, e.data.summary]), [["1", "local", "2 merged"]]);
   });
 
   it("refuses bad input with one line", async () => {

@@ -72,6 +72,7 @@ const cases: Case[] = [
       { route: "GET /repos/:repo/tags", method: "GET", path: `/repos/${repo}/tags`, agent, user: "ok" },
       { route: "GET /repos/:repo/autopilot", method: "GET", path: `/repos/${repo}/autopilot`, agent, user: "ok" },
       { route: "POST /repos/:repo/autopilot", method: "POST", path: `/repos/${repo}/autopilot`, form: () => ({ enabled: "off" }), agent: change, user: "ok" },
+      { route: "POST /repos/:repo/stages/:stage/continue", method: "POST", path: `/repos/${repo}/stages/1/continue`, form: () => ({}), agent: change, user: 404, admin: 404 },
       { route: "GET /api/repos/:name", method: "GET", path: `/api/repos/${repo}`, agent, user: "ok" },
       { route: "GET /tasks", method: "GET", path: `/tasks?repo=${repo}`, agent, user: "ok" },
       { route: "GET /api/tasks", method: "GET", path: `/api/tasks?repo=${repo}`, agent, user: "ok" },
@@ -140,6 +141,8 @@ const cases: Case[] = [
       // Autopilot: its status is reading the repo; the switch is a change (an agent cannot turn it on or off).
       { route: "GET /api/repos/:name/autopilot", method: "GET", path: `/api/repos/${repo}/autopilot`, agent, user: "ok" },
       { route: "POST /api/repos/:name/autopilot", method: "POST", path: `/api/repos/${repo}/autopilot`, body: () => ({ enabled: false }), agent: change, user: "ok" },
+      { route: "GET /api/repos/:name/stages", method: "GET", path: `/api/repos/${repo}/stages`, agent, user: "ok" },
+      { route: "POST /api/repos/:name/stages/:stage/continue", method: "POST", path: `/api/repos/${repo}/stages/1/continue`, body: () => ({}), agent: change, user: 404, admin: 404 },
       // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
       { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
       { route: "POST /api/agent/help", method: "POST", path: "/api/agent/help", body: () => ({ repo, branch: "feature", message: "stuck" }), agent, user: "ok" },

@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
+import { continueStage } from "../../../autopilot/stages.js";
 import { autopilotStatus, switchAutopilot, type AutopilotStatus } from "../../../autopilot/status.js";
 import { may } from "../../../core/authorization.js";
 import { subjects } from "../../../events/subjects.js";
@@ -30,8 +31,9 @@ export async function readAutopilotView(services: Services, ctx: Context, repo: 
 
 /**
  * The repo page's Autopilot section on its own: `GET /repos/:repo/autopilot` (the section for htmx,
- * else the repo page at the section) and `POST /repos/:repo/autopilot` (`enabled=on|off`, the
- * switch, as `cook autopilot on|off`; a plain form, no JS needed).
+ * else the repo page at the section), `POST /repos/:repo/autopilot` (`enabled=on|off`, the
+ * switch, as `cook autopilot on|off`) and `POST /repos/:repo/stages/:stage/continue` (as `cook stage
+ * continue`); plain forms, no JS needed.
  */
 export function repoAutopilotRoutes(services: Services): Router {
   const router = new Router({ prefix: "/repos" });
@@ -51,6 +53,19 @@ export function repoAutopilotRoutes(services: Services): Router {
       redirectAfterPost(ctx, `/repos/${encodeURIComponent(repo)}#autopilot`);
     } catch (err) {
       const refused = formRefusal(err, ["invalid", "not_found", "forbidden"]);
+      ctx.status = refused.status;
+      await ctx.render("repos/_autopilot", { autopilot: await readAutopilotView(services, ctx, repo, refused.message) });
+    }
+  });
+
+  router.post("/:repo/stages/:stage/continue", permit("change", repoParam("repo")), async (ctx) => {
+    const repo = ctx.params.repo!;
+    try {
+      await continueStage(services, repo, ctx.params.stage, actorOf(ctx));
+      services.autopilot.poke(repo);
+      redirectAfterPost(ctx, `/repos/${encodeURIComponent(repo)}#autopilot`);
+    } catch (err) {
+      const refused = formRefusal(err, ["invalid", "not_found", "conflict", "forbidden"]);
       ctx.status = refused.status;
       await ctx.render("repos/_autopilot", { autopilot: await readAutopilotView(services, ctx, repo, refused.message) });
     }
