@@ -1,5 +1,6 @@
 import type { Approval, GateAttempt, GateRun, Merge } from "../core/gate.js";
 import type { StageSummary } from "../autopilot/stages.js";
+import type { Plan } from "../db/plan-store.js";
 import type { AutopilotStatus } from "../autopilot/status.js";
 import type { ClientConfig } from "../config/client-config.js";
 import { CookError, errorCodeOfStatus, type ErrorCode } from "../core/errors.js";
@@ -246,6 +247,20 @@ export class CookClient {
   /** `GET /api/repos/:name/autopilot`. */
   async autopilotStatus(repo: string): Promise<AutopilotStatus> {
     return (await this.request<{ autopilot: AutopilotStatus }>("GET", `/api/repos/${encodeURIComponent(repo)}/autopilot`)).autopilot;
+  }
+
+  /** `POST /api/repos/:name/plans`: the plan, its planner started. */
+  async startPlan(repo: string, goal: string, agent?: string): Promise<Plan> {
+    return (await this.request<{ plan: Plan }>("POST", `/api/repos/${encodeURIComponent(repo)}/plans`, { body: { goal, agent } })).plan;
+  }
+
+  async getPlan(id: string): Promise<Plan> {
+    return (await this.request<{ plan: Plan }>("GET", `/api/plans/${encodeURIComponent(id)}`)).plan;
+  }
+
+  /** `POST /api/plans/:id/accept`: the drafts named (all when none) become tasks. */
+  acceptPlan(id: string, tasks: string[]): Promise<{ plan: Plan; tasks: TaskInfo[] }> {
+    return this.request("POST", `/api/plans/${encodeURIComponent(id)}/accept`, { body: tasks.length ? { tasks } : {} });
   }
 
   /** `GET /api/repos/:name/stages`. */

@@ -4,7 +4,7 @@ import { TypeID, typeid } from "typeid-js";
  * Prefixes of factory record ids. A TypeID is `<prefix>_` + 26 Crockford base32 characters of a
  * UUIDv7, so ids sort by creation time (https://github.com/jetify-com/typeid, spec v0.3).
  */
-export type IdPrefix = "brn" | "env" | "ses" | "run" | "mrg" | "apr" | "dsp";
+export type IdPrefix = "brn" | "env" | "ses" | "run" | "mrg" | "apr" | "dsp" | "pln";
 
 const idPattern = /^([a-z]{3})_([0-7][0-9a-hjkmnp-tv-z]{25})$/;
 

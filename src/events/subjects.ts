@@ -72,6 +72,8 @@ export const subjects = {
   gate: (repo: string, branch: string, gate: string, act: GateAction) =>
     `${subjectRoot}.gate.${enc(repo)}.${enc(branch)}.${enc(gate)}.${action(act)}`,
   autopilot: (repo: string, act: AutopilotAction) => `${subjectRoot}.autopilot.${enc(repo)}.${action(act)}`,
+  /** A plan's life: started, drafted (or failed), accepted. */
+  plan: (repo: string, planId: string, act: "started" | "drafted" | "failed" | "accepted") => `${subjectRoot}.plan.${enc(repo)}.${enc(planId)}.${action(act)}`,
   task: (repo: string, taskId: string, act: string) => `${subjectRoot}.task.${enc(repo)}.${enc(taskId)}.${action(act)}`,
   /** Events announced from outside Cook (CI, scripts) through the API: `cook.custom.<repo>.<name>`. */
   custom: (repo: string, name: string) => `${subjectRoot}.custom.${enc(repo)}.${action(name)}`,

@@ -7,6 +7,7 @@ import { formatBytes, formatDuration } from "../core/format.js";
 import type { GateDefinition, GateRun } from "../core/gate.js";
 import type { AgentConfig } from "../config/agent-config.js";
 import { attemptsOfRun, finishAttempt, insertAttempt } from "../db/gate-run-store.js";
+import { deadline } from "../agents/run-deadline.js";
 import { runAgentOnce, type OnceResult } from "../agents/run-once.js";
 import { checkAgent } from "../agents/sessions.js";
 import { backendFor } from "../environments/backends.js";
@@ -65,14 +66,7 @@ export async function reviewWithAgent(deps: GateDeps, branch: Branch, run: GateR
   const write = (line: string) => log.write(Buffer.from(`${line}\n`));
   const checkout = join(gateCheckoutsDir(deps.dataDir), `${run.id}-${gate.name}-${attempt}`);
   const environment = gateEnvironment({ runId: run.id, branchId: branch.id, backend: place.backend, network: place.network }, checkout);
-  const abort = new AbortController();
-  const stop = () => abort.abort();
-  signal.addEventListener("abort", stop, { once: true });
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    abort.abort();
-  }, gate.timeoutMs);
+  const limit = deadline(signal, gate.timeoutMs);
   // Only what follows the reviewer's last tool use can be its final reply (finalReply).
   const tail: AgentEvent[] = [];
   let result: OnceResult | undefined;
@@ -82,7 +76,7 @@ export async function reviewWithAgent(deps: GateDeps, branch: Branch, run: GateR
     write(`reviewer: agent '${agent.name}' (${agent.kind}) on ${run.head.slice(0, 12)} against ${run.target} at ${subject.base.slice(0, 12)}; diff ${formatBytes(Buffer.byteLength(subject.diff))}${subject.cut ? `, cut (${subject.cut.shortstat})` : ""}`);
     await makeGateCheckout(repoDir(deps.dataDir, branch.repo), checkout, run.head);
     for (const folder of backendFor(place.backend).privateFolders(environment)) mkdirSync(folder, { recursive: true });
-    if (!abort.signal.aborted) {
+    if (!limit.signal.aborted) {
       result = await runAgentOnce({
         agent,
         context: { environment, repo: branch.repo, branch: branch.name, serverUrl: deps.factory.url(), token: "", dataDir: deps.dataDir },
@@ -90,7 +84,7 @@ export async function reviewWithAgent(deps: GateDeps, branch: Branch, run: GateR
         readOnly: true,
         id: `review-${run.id}-${gate.name}-${attempt}`,
         env: { COOK_GATE: gate.name, COOK_RUN_ID: run.id, COOK_COMMIT: run.head, COOK_TARGET_COMMIT: run.targetCommit },
-        signal: abort.signal,
+        signal: limit.signal,
         onEvent(event) {
           if (event.kind === "tool_call" || event.kind === "tool_result") tail.length = 0;
           tail.push(event);
@@ -102,10 +96,10 @@ export async function reviewWithAgent(deps: GateDeps, branch: Branch, run: GateR
   } catch (err) {
     error = `could not review: ${(err as Error).message.split("\n")[0]}`;
   } finally {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", stop);
+    limit.dispose();
     removeGateCheckout(environment);
   }
+  const timedOut = limit.timedOut();
   const canceled = signal.aborted && !timedOut;
   const outcome: GateOutcome = canceled ? { state: "canceled", summary: "canceled" } : judgeReply(agent, gate, { error, timedOut, result, reply: finalReply(tail) });
   write(`── ${outcome.summary}`);

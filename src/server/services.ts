@@ -34,6 +34,7 @@ import { trackGatedPushes } from "../gates/track-gates.js";
 import { startAutopilot, type Autopilot } from "../autopilot/autopilot.js";
 import { recoverDispatches, resumeAutopilotSessions } from "../autopilot/recover-dispatches.js";
 import { startAutomations, type Automations } from "../automations/automations.js";
+import { recoverPlans, stopAllPlanners } from "../planning/plans.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -165,6 +166,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       pushTracking = await trackPushes(services, bus, log, (branch, options, pusher) => startAgentFromPush(services, branch, options, pusher));
       gateTracking = await trackGatedPushes(services, bus);
       await recoverDispatches(services);
+      await recoverPlans(services);
       await resumeAutopilotSessions(services, interrupted);
       autopilot = await startAutopilot(services, bus);
       automations = await startAutomations(services, bus);
@@ -172,6 +174,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
     async close() {
       await automations?.stop();
       await autopilot?.stop();
+      await stopAllPlanners();
       await stopAllGateRuns(services);
       await gateTracking?.unsubscribe();
       await stopAllRuns(services);

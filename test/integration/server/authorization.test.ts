@@ -13,7 +13,7 @@ import { eventually } from "../../helpers/wait.js";
  */
 type Actor = "nobody" | "revoked" | "wrong" | "agent" | "user" | "admin";
 /** "ok": the route did its work (2xx or a redirect); a number: exactly that refusal. */
-type Outcome = "ok" | 401 | 403 | 404 | 409;
+type Outcome = "ok" | 401 | 403 | 404 | 409 | 422;
 
 /** The base URL and an admin's secret, for paths that need something made first (a branch to abandon). */
 interface Setup {
@@ -142,6 +142,9 @@ const cases: Case[] = [
       { route: "GET /api/repos/:name/autopilot", method: "GET", path: `/api/repos/${repo}/autopilot`, agent, user: "ok" },
       { route: "POST /api/repos/:name/autopilot", method: "POST", path: `/api/repos/${repo}/autopilot`, body: () => ({ enabled: false }), agent: change, user: "ok" },
       { route: "GET /api/repos/:name/stages", method: "GET", path: `/api/repos/${repo}/stages`, agent, user: "ok" },
+      // Planning: reading plans is reading the repo; starting one (an empty goal: 422 once allowed) and accepting are changes.
+      { route: "GET /api/repos/:name/plans", method: "GET", path: `/api/repos/${repo}/plans`, agent, user: "ok" },
+      { route: "POST /api/repos/:name/plans", method: "POST", path: `/api/repos/${repo}/plans`, body: () => ({ goal: "" }), agent: change, user: 422, admin: 422 },
       { route: "POST /api/repos/:name/stages/:stage/continue", method: "POST", path: `/api/repos/${repo}/stages/1/continue`, body: () => ({}), agent: change, user: 404, admin: 404 },
       // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
       { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
@@ -151,6 +154,9 @@ const cases: Case[] = [
     ];
   }),
   { route: "GET /api/repos", method: "GET", path: "/api/repos", agent: 403, user: "ok" },
+  // A plan that does not exist is not found, before anyone is asked.
+  { route: "GET /api/plans/:id", method: "GET", path: "/api/plans/pln_01m8tv2td2faprd0kj9q9adbha", agent: 404, user: 404, admin: 404 },
+  { route: "POST /api/plans/:id/accept", method: "POST", path: "/api/plans/pln_01m8tv2td2faprd0kj9q9adbha/accept", body: () => ({}), agent: 404, user: 404, admin: 404 },
   { route: "GET /repos/new", method: "GET", path: "/repos/new", agent: 403, user: "ok" },
   { route: "POST /repos", method: "POST", path: "/repos", form: () => ({ name: fresh(), default_branch: "main", source: "" }), agent: 403, user: "ok" },
   { route: "GET /branches/live", method: "GET", path: "/branches/live?after=0", agent: 403, user: "ok" },

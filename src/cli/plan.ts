@@ -1,0 +1,107 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import type { CookClient } from "../client/http-client.js";
+import { serializeTask } from "../core/task-document.js";
+import type { Plan } from "../db/plan-store.js";
+import { clientFor } from "./context.js";
+import { printJson, printLine, terminalSafe } from "./output.js";
+
+/** A plan's drafts as lines: priority, id, title, what each waits for. */
+function printDrafts(plan: Plan): void {
+  for (const draft of plan.drafts) {
+    const accepted = plan.accepted.includes(draft.id) ? "  (accepted)" : "";
+    printLine(terminalSafe(`  P${draft.priority}  ${draft.id}  ${draft.title}${draft.dependsOn.length ? `  (after ${draft.dependsOn.join(", ")})` : ""}${draft.stage ? `  [stage ${draft.stage}]` : ""}${accepted}`));
+  }
+}
+
+/** Writes each draft as a task file (what `cook task import` reads) into `dir`; returns the folder. */
+function writeDrafts(plan: Plan, dir: string): string {
+  const folder = resolve(dir);
+  mkdirSync(folder, { recursive: true });
+  for (const draft of plan.drafts) {
+    const extra: Record<string, unknown> = { plan: plan.id, ...(draft.stage ? { stage: draft.stage } : {}) };
+    const text = serializeTask({ id: draft.id, title: draft.title, priority: draft.priority, status: "open", repo: plan.repo, dependsOn: draft.dependsOn, body: draft.body, createdAt: plan.updatedAt, updatedAt: plan.updatedAt, extra, extraYaml: {} });
+    writeFileSync(join(folder, `${draft.id}.md`), text);
+  }
+  return folder;
+}
+
+/** Polls the plan until its planner has answered. */
+async function waitForPlan(client: CookClient, id: string): Promise<Plan> {
+  for (;;) {
+    const plan = await client.getPlan(id);
+    if (plan.state !== "planning") return plan;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** A plan as `cook plan` and `cook plan show` print it; exit code 1 for a failed one. */
+function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean }): void {
+  printLine(terminalSafe(`plan ${plan.id} for ${plan.repo}: ${plan.state}${plan.attempts > 1 ? ` (after ${plan.attempts} answers)` : ""}`));
+  printLine(terminalSafe(`goal: ${plan.goal}`));
+  if (plan.state === "failed") {
+    printLine(terminalSafe(`failed: ${plan.error ?? "unknown"}`), process.stderr);
+    if (options.showAnswer && plan.answer) printLine(terminalSafe(plan.answer, { multiline: true }));
+    else printLine(`the planner's answer is kept: cook plan show ${plan.id} --answer`);
+    process.exitCode = 1;
+    return;
+  }
+  if (plan.state === "planning") return printLine("the planner is still working; look again with cook plan show " + plan.id);
+  printDrafts(plan);
+  if (options.out) printLine(`drafts written to ${writeDrafts(plan, options.out)}/ (edit them and cook task import the folder, or accept them as they are)`);
+  if (plan.state === "drafted") printLine(`accept all with: cook plan accept ${plan.id}   or some: cook plan accept ${plan.id} ID…`);
+  if (options.showAnswer && plan.answer) printLine(terminalSafe(plan.answer, { multiline: true }));
+}
+
+export function registerPlan(program: Command): void {
+  const plan = program
+    .command("plan")
+    .description('break a goal into task drafts with an agent (read-only, on the default branch): cook plan REPO "GOAL"; accept them with cook plan accept')
+    .argument("[repo]", "the repo to plan for")
+    .argument("[goal...]", "what you want done")
+    .option("--agent <name>", "the agent that plans (default: the server's default agent)")
+    .option("--out <dir>", "write the drafts as task files into this folder (default: plan-<id>)")
+    .option("--no-wait", "return once the planner has started")
+    .option("--json", "print JSON")
+    .action(async (repo: string | undefined, goal: string[], options: { agent?: string; out?: string; wait: boolean; json?: boolean }, command: Command) => {
+      if (!repo || goal.length === 0) {
+        command.help({ error: true });
+        return;
+      }
+      const client = clientFor(command);
+      const started = await client.startPlan(repo, goal.join(" "), options.agent);
+      if (!options.wait) return options.json ? printJson(started) : printLine(`plan ${started.id} started; follow it with cook plan show ${started.id}`);
+      if (!options.json) printLine(`plan ${started.id}: ${started.agent} is planning…`);
+      const done = await waitForPlan(client, started.id);
+      if (options.json) {
+        if (done.state === "failed") process.exitCode = 1;
+        return printJson(done);
+      }
+      printPlan(done, { out: done.state === "drafted" ? (options.out ?? `plan-${done.id}`) : undefined });
+    });
+
+  plan
+    .command("show <id>")
+    .description("a plan: its state, drafts, what was accepted; --answer prints the planner's raw answer")
+    .option("--answer", "print the planner's answer as it was")
+    .option("--out <dir>", "write the drafts as task files into this folder")
+    .option("--json", "print JSON")
+    .action(async (id: string, options: { answer?: boolean; out?: string; json?: boolean }, command: Command) => {
+      const found = await clientFor(command).getPlan(id);
+      // `plan` has a --json of its own, which commander gives the word to first.
+      if (command.optsWithGlobals().json) return printJson(found);
+      printPlan(found, { out: options.out, showAnswer: options.answer });
+    });
+
+  plan
+    .command("accept <id> [tasks...]")
+    .description("the drafts become tasks: all of them, or the ids named (with what they depend on in the plan)")
+    .option("--json", "print JSON")
+    .action(async (id: string, tasks: string[], _options: { json?: boolean }, command: Command) => {
+      const accepted = await clientFor(command).acceptPlan(id, tasks);
+      if (command.optsWithGlobals().json) return printJson(accepted);
+      printLine(`created ${accepted.tasks.length} task(s) from plan ${accepted.plan.id}:`);
+      for (const task of accepted.tasks) printLine(terminalSafe(`  ${task.id}  ${task.title}`));
+    });
+}
