@@ -53,7 +53,7 @@ describe("git URLs and the server's own routes", () => {
   });
 
   it("refuses to create a repo named like one of the server's routes, saying why", async () => {
-    for (const name of ["tasks", "Tasks", "api", "repos", "events", "branches", "internal", "public", "healthz"]) {
+    for (const name of ["tasks", "Tasks", "api", "repos", "events", "branches", "internal", "public", "healthz", "plans"]) {
       const response = await fetch(`${cook.url}/api/repos`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ name }) });
       assert.equal(response.status, 422, name);
       const { error } = (await response.json()) as { error: { code: string; message: string } };

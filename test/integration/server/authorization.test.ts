@@ -145,6 +145,7 @@ const cases: Case[] = [
       // Planning: reading plans is reading the repo; starting one (an empty goal: 422 once allowed) and accepting are changes.
       { route: "GET /api/repos/:name/plans", method: "GET", path: `/api/repos/${repo}/plans`, agent, user: "ok" },
       { route: "POST /api/repos/:name/plans", method: "POST", path: `/api/repos/${repo}/plans`, body: () => ({ goal: "" }), agent: change, user: 422, admin: 422 },
+      { route: "POST /plans", method: "POST", path: "/plans", form: () => ({ repo, goal: "" }), agent: change, user: 422, admin: 422 },
       { route: "POST /api/repos/:name/stages/:stage/continue", method: "POST", path: `/api/repos/${repo}/stages/1/continue`, body: () => ({}), agent: change, user: 404, admin: 404 },
       // Reports from inside an environment: the agent's token speaks for its own branch (own/feature) only.
       { route: "POST /api/agent/done", method: "POST", path: "/api/agent/done", body: () => ({ repo, branch: "feature" }), agent, user: "ok" },
@@ -156,6 +157,8 @@ const cases: Case[] = [
   { route: "GET /api/repos", method: "GET", path: "/api/repos", agent: 403, user: "ok" },
   // A plan that does not exist is not found, before anyone is asked.
   { route: "GET /api/plans/:id", method: "GET", path: "/api/plans/pln_01m8tv2td2faprd0kj9q9adbha", agent: 404, user: 404, admin: 404 },
+  { route: "GET /plans/:id", method: "GET", path: "/plans/pln_01m8tv2td2faprd0kj9q9adbha", agent: 404, user: 404, admin: 404 },
+  { route: "POST /plans/:id/accept", method: "POST", path: "/plans/pln_01m8tv2td2faprd0kj9q9adbha/accept", form: () => ({ tasks: "x" }), agent: 404, user: 404, admin: 404 },
   { route: "POST /api/plans/:id/accept", method: "POST", path: "/api/plans/pln_01m8tv2td2faprd0kj9q9adbha/accept", body: () => ({}), agent: 404, user: 404, admin: 404 },
   { route: "GET /repos/new", method: "GET", path: "/repos/new", agent: 403, user: "ok" },
   { route: "POST /repos", method: "POST", path: "/repos", form: () => ({ name: fresh(), default_branch: "main", source: "" }), agent: 403, user: "ok" },

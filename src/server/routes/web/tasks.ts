@@ -9,7 +9,7 @@ import { encodeToken } from "../../../events/subjects.js";
 import { createTask } from "../../../tasks/create-task.js";
 import { countTasks, getTaskDetail, listTasks } from "../../../tasks/read-tasks.js";
 import { closeTask, reopenTask, updateTask } from "../../../tasks/update-task.js";
-import { agentRepoOf } from "../../../core/authorization.js";
+import { agentRepoOf, may } from "../../../core/authorization.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { bodyRepo, queryRepo, taskRepo } from "../../route-resources.js";
 import { optionalInteger, taskFilterFromQuery } from "../../params.js";
@@ -69,6 +69,8 @@ export function taskWebRoutes(services: Services): Router {
       liveUrl: live,
       newerHref: page > 0 ? (page === 1 ? listUrl : pageUrl(page - 1)) : undefined,
       olderHref: rows.length > pageSize ? pageUrl(page + 1) : undefined,
+      // The Plan form, on one repo's list, for those who may add tasks to it.
+      plan: filter.repo && may(actorOf(ctx), "change", { repo: filter.repo }) ? { repo: filter.repo, agents: Object.keys(services.agentSettings.agents), defaultAgent: services.defaultAgent } : undefined,
     };
     await ctx.render(ctx.get("HX-Request") && ctx.get("HX-Target") === "task-list" ? "tasks/_list" : "tasks/index", view);
   });
