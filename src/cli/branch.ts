@@ -314,6 +314,20 @@ export function registerBranch(program: Command): void {
     });
 
   branch
+    .command("conflicts <repo>")
+    .description("predict conflicts between the repo's open branches: the files two of them both change, and whether a trial merge of the two conflicts")
+    .option("--json", "print JSON")
+    .action(async (repo: string, options: { json?: boolean }, command: Command) => {
+      const predictions = await clientFor(command).predictConflicts(repo);
+      if (options.json) return printJson(predictions);
+      if (predictions.length === 0) return printLine("no two open branches change the same file");
+      for (const p of predictions) {
+        const verdict = p.conflicts === undefined ? "not tried" : p.conflicts.length ? `conflict in ${p.conflicts.join(", ")}` : "merge cleanly";
+        printLine(terminalSafe(`${p.a.name} and ${p.b.name}: both change ${p.files.join(", ")}; ${verdict}`));
+      }
+    });
+
+  branch
     .command("gc")
     .description("list environment folders that no branch owns; --yes removes them")
     .option("--yes", "remove them")

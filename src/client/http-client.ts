@@ -1,5 +1,6 @@
 import type { Approval, GateAttempt, GateRun, Merge } from "../core/gate.js";
 import type { StageSummary } from "../autopilot/stages.js";
+import type { OverlapPrediction } from "../branches/predict-conflicts.js";
 import type { Plan } from "../db/plan-store.js";
 import type { AutopilotStatus } from "../autopilot/status.js";
 import type { ClientConfig } from "../config/client-config.js";
@@ -261,6 +262,11 @@ export class CookClient {
   /** `POST /api/plans/:id/accept`: the drafts named (all when none) become tasks. */
   acceptPlan(id: string, tasks: string[]): Promise<{ plan: Plan; tasks: TaskInfo[] }> {
     return this.request("POST", `/api/plans/${encodeURIComponent(id)}/accept`, { body: tasks.length ? { tasks } : {} });
+  }
+
+  /** `GET /api/repos/:name/conflicts`: open branches that change the same files, and whether they merge. */
+  async predictConflicts(repo: string): Promise<OverlapPrediction[]> {
+    return (await this.request<{ conflicts: OverlapPrediction[] }>("GET", `/api/repos/${encodeURIComponent(repo)}/conflicts`)).conflicts;
   }
 
   /** `GET /api/repos/:name/stages`. */

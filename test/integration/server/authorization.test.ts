@@ -142,6 +142,7 @@ const cases: Case[] = [
       { route: "GET /api/repos/:name/autopilot", method: "GET", path: `/api/repos/${repo}/autopilot`, agent, user: "ok" },
       { route: "POST /api/repos/:name/autopilot", method: "POST", path: `/api/repos/${repo}/autopilot`, body: () => ({ enabled: false }), agent: change, user: "ok" },
       { route: "GET /api/repos/:name/stages", method: "GET", path: `/api/repos/${repo}/stages`, agent, user: "ok" },
+      { route: "GET /api/repos/:name/conflicts", method: "GET", path: `/api/repos/${repo}/conflicts`, agent, user: "ok" },
       // Planning: reading plans is reading the repo; starting one (an empty goal: 422 once allowed) and accepting are changes.
       { route: "GET /api/repos/:name/plans", method: "GET", path: `/api/repos/${repo}/plans`, agent, user: "ok" },
       { route: "POST /api/repos/:name/plans", method: "POST", path: `/api/repos/${repo}/plans`, body: () => ({ goal: "" }), agent: change, user: 422, admin: 422 },

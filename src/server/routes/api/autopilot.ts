@@ -1,5 +1,8 @@
 import Router from "@koa/router";
 import { continueStage } from "../../../autopilot/stages.js";
+import { predictConflicts } from "../../../branches/predict-conflicts.js";
+import { checkRepoName } from "../../../core/names.js";
+import { requireRepo } from "../../../forge/repos.js";
 import { autopilotStatus, switchAutopilot } from "../../../autopilot/status.js";
 import { actorOf, permit } from "../../middleware/auth.js";
 import { repoParam } from "../../route-resources.js";
@@ -10,7 +13,8 @@ import { jsonBody } from "./json-body.js";
  * Autopilot of a repo: `GET /api/repos/:name/autopilot` (its status: switch, settings, slots,
  * running branches, queue of ready tasks, tasks that need a human, tasks passed over) and
  * `POST /api/repos/:name/autopilot {"enabled": true|false}` (the switch; a person's token, not an
- * agent's), `GET /api/repos/:name/stages` and `POST /api/repos/:name/stages/:stage/continue` (a
+ * agent's), `GET /api/repos/:name/conflicts` (open branches changing the same files, with a trial
+ * merge of each pair), `GET /api/repos/:name/stages` and `POST /api/repos/:name/stages/:stage/continue` (a
  * person has looked at an ended stage; the next may start).
  */
 export function autopilotApiRoutes(services: Services): Router {
@@ -25,6 +29,12 @@ export function autopilotApiRoutes(services: Services): Router {
     const status = await switchAutopilot(services, ctx.params.name, body.enabled, actorOf(ctx));
     services.autopilot.poke(status.repo);
     ctx.body = { autopilot: status };
+  });
+
+  router.get("/:name/conflicts", permit("read", repoParam("name")), async (ctx) => {
+    const repo = checkRepoName(ctx.params.name);
+    requireRepo(services.dataDir, repo);
+    ctx.body = { conflicts: await predictConflicts(services, repo) };
   });
 
   router.get("/:name/stages", permit("read", repoParam("name")), async (ctx) => {

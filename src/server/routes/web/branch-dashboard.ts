@@ -1,10 +1,11 @@
+import { predictConflicts } from "../../../branches/predict-conflicts.js";
 import { latestSessionsOf } from "../../../agents/read-sessions.js";
 import { listBranches, type BranchListFilter } from "../../../branches/read-branches.js";
 import type { Actor } from "../../../core/actor.js";
 import { agentRepoOf, may } from "../../../core/authorization.js";
 import { branchStatuses } from "../../../core/branch.js";
 import { latestRunsOfBranches } from "../../../db/gate-run-store.js";
-import { listRepoNames } from "../../../forge/repos.js";
+import { listRepoNames, repoExists } from "../../../forge/repos.js";
 import { listTaskLinks } from "../../../tasks/read-tasks.js";
 import type { Services } from "../../services.js";
 import { presentSession } from "./agent-view.js";
@@ -54,8 +55,11 @@ export async function readDashboard(services: Services, actor: Actor, filter: Br
     })
     .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
   const query = filterQueryString(filter);
+  // Predicted conflicts between the repo's open branches, when the dashboard shows one repo.
+  const conflicts = filter.repo && repoExists(services.dataDir, filter.repo) ? await predictConflicts(services, filter.repo) : [];
   return {
     branches,
+    conflicts,
     filter,
     repos: listRepoNames(services.dataDir).filter((name) => [undefined, name].includes(agentRepoOf(actor))),
     statuses: branchStatuses,
