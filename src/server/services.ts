@@ -35,6 +35,7 @@ import { startAutopilot, type Autopilot } from "../autopilot/autopilot.js";
 import { recoverDispatches, resumeAutopilotSessions } from "../autopilot/recover-dispatches.js";
 import { startAutomations, type Automations } from "../automations/automations.js";
 import { recoverPlans, stopAllPlanners } from "../planning/plans.js";
+import { forgetCookToml } from "../forge/default-cook-toml.js";
 
 /** Everything the routes need, built once at start-up and handed down. */
 export interface Services {
@@ -130,6 +131,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   let gateTracking: Subscription | undefined;
   let autopilot: Autopilot | undefined;
   let automations: Automations | undefined;
+  let cookTomlWatch: Subscription | undefined;
 
   const services: Services = {
     config,
@@ -168,6 +170,10 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await recoverDispatches(services);
       await recoverPlans(services);
       await resumeAutopilotSessions(services, interrupted);
+      // Before autopilot and automations subscribe: a push to the default branch is seen by them with its cook.toml.
+      cookTomlWatch = await bus.subscribe("cook.*.>", (event) => {
+        if (event.type.startsWith("branch.") || event.type.startsWith("repo.")) forgetCookToml(services.dataDir, event.repo);
+      });
       autopilot = await startAutopilot(services, bus);
       automations = await startAutomations(services, bus);
     },
@@ -175,6 +181,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await automations?.stop();
       await autopilot?.stop();
       await stopAllPlanners();
+      await cookTomlWatch?.unsubscribe();
       await stopAllGateRuns(services);
       await gateTracking?.unsubscribe();
       await stopAllRuns(services);
