@@ -9,7 +9,7 @@ import type { AgentEvent } from "../core/agent-event.js";
 import { CookError, isCookError } from "../core/errors.js";
 import { newId, isId } from "../core/ids.js";
 import { checkRepoName } from "../core/names.js";
-import type { Task } from "../core/task.js";
+import { checkCharacters, type Task } from "../core/task.js";
 import type { Tx } from "../db/db.js";
 import { findPlan, insertPlan, plansInState, updatePlan, type Plan } from "../db/plan-store.js";
 import { backendFor } from "../environments/backends.js";
@@ -54,7 +54,9 @@ export async function startPlan(deps: AgentDeps, input: { repo?: unknown; goal?:
   requireRepo(deps.dataDir, repo);
   if (typeof input.goal !== "string" || input.goal.trim() === "") throw new CookError("invalid", 'say what to plan: cook plan <repo> "<goal>"');
   const goal = input.goal.trim();
-  if ([...goal].length > maxGoalChars) throw new CookError("too_large", `a goal is at most ${maxGoalChars} characters`);
+  if (goal.length > maxGoalChars * 2 || [...goal].length > maxGoalChars) throw new CookError("too_large", `a goal is at most ${maxGoalChars} characters`);
+  // PostgreSQL text holds no NUL and no lone surrogate.
+  checkCharacters("the goal", goal);
   const agent = checkAgent(deps, input.agent === undefined || input.agent === "" ? deps.defaultAgent : input.agent);
   const file = await readDefaultCookToml(deps, repo);
   if (!file.ok) throw new CookError("conflict", `cannot plan: ${file.problem}`);
