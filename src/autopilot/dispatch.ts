@@ -39,7 +39,7 @@ export function labelsOf(task: Pick<Task, "extra">): string[] {
  * age (listTasks' order), without a skip it should not retry yet, and not held by its stage
  * (`held`: ready, but an earlier stage has not been continued past).
  */
-export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Map<string, Dispatch>; held: ListedTask[] }> {
+export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Array<{ task: ListedTask; dispatch: Dispatch }>; held: ListedTask[] }> {
   const wanted = settings.config.labels;
   const ready = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
     (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
@@ -49,13 +49,13 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
   const held = ready.filter((task) => !stageAllows(stages, stageOf(task)));
   const startable = ready.filter((task) => stageAllows(stages, stageOf(task)));
   const latest = await latestDispatchesOf(deps.db, startable.map((task) => task.id));
-  const skipped = new Map<string, Dispatch>();
+  const skipped: Array<{ task: ListedTask; dispatch: Dispatch }> = [];
   const now = Date.now();
   const tasks = startable.filter((task) => {
     const last = latest.get(task.id);
     if (last?.state !== "skipped") return true;
     const retry = task.updatedAt > last.updatedAt || (settings.switch !== undefined && settings.switch.changedAt > last.updatedAt) || now - Date.parse(last.updatedAt) > skipRetryMs;
-    if (!retry) skipped.set(task.id, last);
+    if (!retry) skipped.push({ task, dispatch: last });
     return retry;
   });
   return { tasks, skipped, held };

@@ -58,7 +58,6 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     readStages(deps, repo),
   ]);
   const branches = await findBranchesByIds(deps.db, holding.flatMap((d) => (d.branchId ? [d.branchId] : [])));
-  const skippedTasks = await listTasks(deps, { repo, status: "open", ready: true, limit: 500 });
   return {
     repo,
     enabled: settings.enabled,
@@ -71,7 +70,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
     queue: tasks.map(line),
     needsYou: waiting.map(line),
-    skipped: skippedTasks.filter((task) => skipped.has(task.id)).map((task) => ({ ...line(task), reason: skipped.get(task.id)!.reason ?? "", at: skipped.get(task.id)!.updatedAt })),
+    skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
     held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),
     stages,
   };

@@ -1,5 +1,4 @@
-import { defaultBranchOf } from "../branches/branch-git.js";
-import { isCookError } from "../core/errors.js";
+import { readHead } from "../git/refs.js";
 import type { Git } from "../git/git.js";
 import { repoDir } from "./paths.js";
 
@@ -38,13 +37,9 @@ export function forgetCookToml(dataDir: string, repo: string): void {
 }
 
 async function readNow(git: Git, gitDir: string, repo: string): Promise<DefaultCookToml> {
-  let target: string;
-  try {
-    target = await defaultBranchOf(git, gitDir, repo);
-  } catch (err) {
-    if (!isCookError(err)) throw err;
-    return { ok: false, problem: err.message };
-  }
+  const headRef = await readHead(git, gitDir);
+  if (headRef.branch === undefined) return { ok: false, problem: `${repo} has no default branch: its HEAD is detached${headRef.detached ? ` at ${headRef.detached.slice(0, 12)}` : ""}; point HEAD at one (git symbolic-ref HEAD refs/heads/<branch>)` };
+  const target = headRef.branch;
   const head = (await git.text(gitDir, ["rev-parse", "--verify", "--quiet", `refs/heads/${target}^{commit}`], { okCodes: [1] })).trim();
   if (!head) return { ok: false, problem: `${repo} has no commit on ${target} yet` };
   const file = await git.run(gitDir, ["cat-file", "blob", `${head}:cook.toml`], { okCodes: [128] });
