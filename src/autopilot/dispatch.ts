@@ -6,7 +6,9 @@ import type { Task } from "../core/task.js";
 import type { AutopilotConfig } from "../config/autopilot-config.js";
 import { claimDispatch, dispatchesHoldingSlots, finishDispatch, latestDispatchesOf, type Dispatch } from "../db/autopilot-store.js";
 import { countOpenBranchesOfTask, setAutoMerge } from "../db/branch-store.js";
-import { findTask } from "../db/task-store.js";
+import { ancestorsOf, findTask, withOpenChildren, type AncestorRow } from "../db/task-store.js";
+import { maxParentDepth } from "../tasks/deps.js";
+import type { Branch } from "../core/branch.js";
 import { failpoint } from "../gates/failpoints.js";
 import { listTasks, type ListedTask } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, autopilotActor } from "./events.js";
@@ -33,17 +35,34 @@ export function labelsOf(task: Pick<Task, "extra">): string[] {
   return [];
 }
 
+/** What a dispatch pass looks at (see dispatchQueue). */
+export interface DispatchQueue {
+  /** Ready tasks to start, in order. */
+  tasks: ListedTask[];
+  /** Ready tasks passed over lately, with the dispatch that says why. */
+  skipped: Array<{ task: ListedTask; dispatch: Dispatch }>;
+  /** Ready tasks whose stage waits for an earlier one. */
+  held: ListedTask[];
+  /** Ready tasks with sub-tasks not closed: no agent of their own; their branch comes with their first sub-task. */
+  parents: ListedTask[];
+  /** Ready sub-tasks whose parent cannot take them yet, with why. */
+  waitingOnParent: Array<{ task: ListedTask; reason: string }>;
+}
+
 /**
  * The ready tasks autopilot would start next in this repo, in the order it starts them: open, every
  * dependency met, carrying one of `config.labels` (any task when there are none), by priority then
  * age (listTasks' order), without a skip it should not retry yet, and not held by its stage
- * (`held`: ready, but an earlier stage has not been continued past).
+ * (`held`: ready, but an earlier stage has not been continued past). A task with sub-tasks not
+ * closed is no agent's work (`parents`); a sub-task starts only once each task above it is open
+ * with its own dependencies met (`waitingOnParent`).
  */
-export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<{ tasks: ListedTask[]; skipped: Array<{ task: ListedTask; dispatch: Dispatch }>; held: ListedTask[] }> {
+export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<DispatchQueue> {
   const wanted = settings.config.labels;
-  const ready = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
+  const labelled = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
     (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
   );
+  const { work: ready, parents, waitingOnParent } = await sortOutSubTasks(deps, labelled);
   // A task of a stage waits until every stage before it has ended and a person continued past it.
   const stages = await readStages(deps, settings.repo);
   const held = ready.filter((task) => !stageAllows(stages, stageOf(task)));
@@ -58,7 +77,34 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
     if (!retry) skipped.push({ task, dispatch: last });
     return retry;
   });
-  return { tasks, skipped, held };
+  return { tasks, skipped, held, parents, waitingOnParent };
+}
+
+/** Splits ready tasks into an agent's work, parents of open sub-tasks, and sub-tasks whose parents cannot take them yet. */
+async function sortOutSubTasks(deps: AgentDeps, ready: ListedTask[]): Promise<Pick<DispatchQueue, "parents" | "waitingOnParent"> & { work: ListedTask[] }> {
+  const withChildren = await withOpenChildren(deps.db, ready.map((task) => task.id));
+  const work: ListedTask[] = [];
+  const parents: ListedTask[] = [];
+  const waitingOnParent: DispatchQueue["waitingOnParent"] = [];
+  for (const task of ready) {
+    if (withChildren.has(task.id)) {
+      parents.push(task);
+      continue;
+    }
+    const reason = task.parent ? parentHold(await ancestorsOf(deps.db, task.id, maxParentDepth + 1)) : undefined;
+    if (reason) waitingOnParent.push({ task, reason });
+    else work.push(task);
+  }
+  return { work, parents, waitingOnParent };
+}
+
+/** Why a sub-task cannot start under these parents (nearest first), or undefined when it can. */
+function parentHold(ancestors: AncestorRow[]): string | undefined {
+  for (const parent of ancestors) {
+    if (parent.status === "closed") return `its parent task '${parent.id}' is closed (${parent.resolution === "wontfix" ? "won't fix" : "done"}): there is no branch to merge into`;
+    if (parent.blockedBy.length > 0) return `its parent task '${parent.id}' waits for ${parent.blockedBy.map((id) => `'${id}'`).join(", ")}`;
+  }
+  return undefined;
 }
 
 /**
@@ -118,7 +164,7 @@ export async function dispatchTask(deps: AgentDeps, repo: string, taskId: string
     const agent = config.agent ?? deps.defaultAgent;
     const created = await createBranchWithAgent(deps, { repo, task: taskId, env: config.backend, agent }, autopilotActor);
     failpoint("autopilot:branch-created");
-    await recordStarted(deps, id, repo, taskId, created.branch.id, created.branch.name, config, { agent, session: created.session?.id ?? null });
+    await recordStarted(deps, id, repo, taskId, created.branch.id, created.branch.name, config, { agent, session: created.session?.id ?? null, ...(created.madeParents.length ? { parents: created.madeParents.map((b) => b.name) } : {}) }, created.madeParents);
     return true;
   } catch (err) {
     const reason = isCookError(err) ? err.message : `unexpected error: ${(err as Error).message}`;
@@ -131,10 +177,11 @@ export async function dispatchTask(deps: AgentDeps, repo: string, taskId: string
   }
 }
 
-/** The branch exists: auto-merge as configured, the dispatch `started`, and its `dispatched` event, together. */
-export async function recordStarted(deps: AgentDeps, id: string, repo: string, taskId: string, branchId: string, branchName: string, config: AutopilotConfig, extra: object): Promise<void> {
+/** The branch exists: auto-merge as configured (on the parent branches made for it too), the dispatch `started`, and its `dispatched` event, together. */
+export async function recordStarted(deps: AgentDeps, id: string, repo: string, taskId: string, branchId: string, branchName: string, config: AutopilotConfig, extra: object, madeParents: readonly Branch[] = []): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    if (config.merge === "auto") await setAutoMerge(tx, branchId, true);
+    // Parent branches made for a sub-task land like the rest once their sub-tasks are in.
+    if (config.merge === "auto") for (const branch of [...madeParents, { id: branchId }]) await setAutoMerge(tx, branch.id, true);
     await finishDispatch(tx, id, { state: "started", branchId });
     await appendAutopilotEvent(deps, tx, repo, "dispatched", { task: taskId, branch: branchName, branchId, merge: config.merge, ...extra });
   });

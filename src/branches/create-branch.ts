@@ -14,6 +14,7 @@ import { getTask } from "../tasks/read-tasks.js";
 import { branchHead, createBranchRef, defaultBranchOf, fileAtCommit } from "./branch-git.js";
 import { appendBranchEvent, type BranchDeps } from "./deps.js";
 import { parseEnvironmentChoice, type EnvironmentChoice } from "./environment-choice.js";
+import { parentBase } from "./parent-branch.js";
 import { linkTaskIn } from "./task-link.js";
 
 /** `cook branch create` and the API and form behind it. Everything is checked; unknown fields are ignored. */
@@ -31,10 +32,13 @@ export interface NewBranch {
 export interface CreatedBranch {
   branch: Branch;
   environment: Environment | undefined;
+  /** Branches made first for the task's parents (a sub-task started before its parent had one), nearest first. */
+  madeParents: Branch[];
 }
 
 /**
- * Creates a branch: the git ref from the base (default: the repo's default branch), the record with
+ * Creates a branch: the git ref from the base (default: the parent task's branch for a sub-task —
+ * made first, without an environment, when the parent has none — else the repo's default branch), the record with
  * its one `cook.branch.<repo>.<name>.created` event (and the task moved to in_progress, in the same
  * transaction), then the environment. Throws invalid (a bad name, no name and no task, a task of
  * another repo, an unknown backend), not_found (repo, base, task), conflict (the branch exists, the
@@ -47,7 +51,13 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   const requestedEnv = input.env === undefined ? undefined : parseEnvironmentChoice(input.env);
   const gitDir = requireRepo(deps.dataDir, repo);
   const task = input.task === undefined || input.task === "" ? undefined : await usableTask(deps, input.task, repo);
-  const baseBranch = input.base === undefined || input.base === "" ? await defaultBranchOf(deps.git, gitDir, repo) : checkBranchName(input.base, "base branch");
+  const explicitBase = input.base === undefined || input.base === "" ? undefined : checkBranchName(input.base, "base branch");
+  // A sub-task's branch starts from its parent's, made first (with no environment) if need be.
+  const parent = explicitBase === undefined && task ? await parentBase(deps, task, async (parentId) => {
+    const made = await createBranch(deps, { repo, task: parentId, env: "none" }, actor);
+    return { branch: made.branch, madeParents: made.madeParents };
+  }) : undefined;
+  const baseBranch = explicitBase ?? parent?.branch.name ?? (await defaultBranchOf(deps.git, gitDir, repo));
   const baseCommit = await branchHead(deps.git, gitDir, baseBranch);
   if (!baseCommit) throw new CookError("not_found", `no branch '${baseBranch}' in ${repo} to start from${input.base === undefined ? " (the repo is empty: push a first commit)" : ""}`);
 
@@ -64,7 +74,7 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   try {
     branch = await deps.db.transaction(async (tx) => {
       const created = await insertBranch(tx, { id: newId("brn"), repo, name, baseBranch, baseCommit, taskId: task?.id, status: "open", origin: "create", createdBy: actor.name, createdAt: now, updatedAt: now, endedAt: undefined, archiveRef: undefined });
-      await appendBranchEvent(deps, tx, created, "created", { origin: "create", base: baseBranch, baseCommit, head: baseCommit, task: task?.id ?? null, env: choice.backend }, actor);
+      await appendBranchEvent(deps, tx, created, "created", { origin: "create", base: baseBranch, baseCommit, head: baseCommit, task: task?.id ?? null, env: choice.backend, ...(parent ? { parentTask: task!.parent } : {}) }, actor);
       if (task) await linkTaskIn(deps, tx, task.id, actor);
       return created;
     });
@@ -73,9 +83,10 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
     await deps.git.run(gitDir, ["update-ref", "-d", `refs/heads/${name}`, baseCommit]).catch(() => {});
     throw err;
   }
-  if (choice.backend === "none") return { branch, environment: undefined };
+  const madeParents = parent?.made ?? [];
+  if (choice.backend === "none") return { branch, environment: undefined, madeParents };
   const environment = await createEnvironment(deps, branch, { backend: choice.backend, path: choice.path, config, taskMarkdown: task ? serializeTask(task) : undefined });
-  return { branch, environment };
+  return { branch, environment, madeParents };
 }
 
 async function usableTask(deps: BranchDeps, id: unknown, repo: string): Promise<Task> {

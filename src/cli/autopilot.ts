@@ -19,6 +19,8 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   for (const task of status.needsYou) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}`));
   for (const task of status.skipped) printLine(terminalSafe(`  skipped  ${task.id}: ${task.reason}`));
   for (const task of status.held) printLine(terminalSafe(`  held     ${task.id}: stage ${task.stage} waits for an earlier stage`));
+  for (const task of status.waitingOnParent) printLine(terminalSafe(`  held     ${task.id}: ${task.reason}`));
+  for (const task of status.parents) printLine(terminalSafe(`  parent   ${task.id}: collects ${task.openSubTasks} open sub-task${task.openSubTasks === 1 ? "" : "s"}`));
   if (status.stages.length) printStages(status.stages);
 }
 

@@ -64,6 +64,7 @@ function changesFromSets(sets: string[], current: TaskInfo): Record<string, unkn
     if (key === "title" || key === "status" || key === "resolution" || key === "repo") changes[key] = value;
     else if (key === "priority") changes.priority = value;
     else if (key === "depends_on" || key === "dependsOn") changes.dependsOn = splitList(value);
+    else if (key === "parent") changes.parent = value.trim() === "" ? null : value.trim();
     else if (key === "body") changes.body = value;
     else if (key === "id") throw new CookError("invalid", "the id cannot be changed");
     else {
@@ -153,6 +154,7 @@ export function registerTask(program: Command): void {
     .option("--priority <n>", "0 (critical) to 4 (someday); default 2", parseIntegerOption("--priority", 0, 4))
     .option("--id <id>", "default: derived from the title")
     .option("--depends-on <ids>", "comma-separated task ids")
+    .option("--parent <id>", "the task this one is part of: its branch starts from the parent's and merges into it")
     .option("--body <markdown>", "the body")
     .option("--body-file <file>", "read the body from a file")
     .option("--file <task.md>", "a whole task file: front matter and body")
@@ -175,6 +177,7 @@ export function registerTask(program: Command): void {
           priority: options.priority,
           id: options.id,
           dependsOn: options.dependsOn === undefined ? undefined : splitList(String(options.dependsOn)),
+          parent: options.parent,
           body,
         });
       }
@@ -197,6 +200,8 @@ export function registerTask(program: Command): void {
         ...Object.entries(t.extra).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
         `depends on: ${detail.dependsOn.map(showLink).join(", ") || "-"}${readiness(detail)}`,
         `blocks: ${detail.blocks.map(showLink).join(", ") || "-"}`,
+        ...(detail.parent ? [`part of: ${showLink(detail.parent)}`] : []),
+        ...(detail.children.length ? [`sub-tasks: ${detail.children.map(showLink).join(", ")}`] : []),
         `branches: ${detail.branches.map((b) => `${b.repo}/${b.name}`).join(", ") || "-"}`,
       ];
       // Each front-matter line is one line on screen, whatever its value holds; the body keeps its lines.

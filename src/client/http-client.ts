@@ -70,6 +70,10 @@ export interface TaskDetailInfo {
   dependsOn: TaskLinkInfo[];
   blockedBy: string[];
   blocks: TaskLinkInfo[];
+  /** The task it is part of; absent when none. */
+  parent?: TaskLinkInfo;
+  /** Its sub-tasks. */
+  children: TaskLinkInfo[];
   /** Branches of the task, any status, by last activity. */
   branches: BranchInfo[];
 }

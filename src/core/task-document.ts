@@ -2,7 +2,7 @@ import { LineCounter, parseDocument, YAMLParseError, isMap, isNode, isScalar, is
 import { CookError } from "./errors.js";
 import { setOwn } from "./own-keys.js";
 import { isVerbatimEntry, keyText, plainValue, readOptions, scalarText, writeYaml } from "./front-matter.js";
-import { checkBody, checkDependsOn, checkPriority, checkResolution, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskResolution, type TaskStatus } from "./task.js";
+import { checkBody, checkDependsOn, checkParent, checkPriority, checkResolution, checkStatus, checkTaskId, checkTaskRepo, checkTimestamp, checkTitle, taskFieldKeys, type Task, type TaskResolution, type TaskStatus } from "./task.js";
 
 /** What a task file says; absent fields are filled in by whoever creates or updates the task. */
 export interface TaskDocument {
@@ -14,6 +14,8 @@ export interface TaskDocument {
   resolution?: TaskResolution;
   repo?: string;
   dependsOn?: string[];
+  /** null: the file says `parent:` with nothing (no parent). */
+  parent?: string | null;
   createdAt?: string;
   updatedAt?: string;
   body: string;
@@ -119,6 +121,9 @@ export function parseTaskDocument(text: string): TaskDocument {
         case "depends_on":
           result.dependsOn = dependsOnOf(pair.value);
           break;
+        case "parent":
+          result.parent = pair.value === null || (isScalar(pair.value) && pair.value.value === null) ? null : (checkParent(scalarText(key, pair.value)) ?? null);
+          break;
         case "created":
           result.createdAt = checkTimestamp(scalarText(key, pair.value), key);
           break;
@@ -160,6 +165,8 @@ export function serializeTask(task: Task): string {
     ...(task.status === "closed" ? { resolution: task.resolution ?? "done" } : {}),
     repo: task.repo,
     depends_on: task.dependsOn,
+    // Only when set: files of tasks without one read as they always did.
+    ...(task.parent ? { parent: task.parent } : {}),
     created: task.createdAt,
     updated: task.updatedAt,
   });

@@ -41,6 +41,11 @@ export interface Task {
   resolution?: TaskResolution;
   repo: string;
   dependsOn: string[];
+  /**
+   * The task this one is part of (front-matter `parent`), in the same repo; absent for none. Its
+   * branch starts from the parent's branch and merges into it (branches/parent-branch.ts).
+   */
+  parent?: string;
   /** Markdown. */
   body: string;
   createdAt: string;
@@ -166,7 +171,14 @@ export function checkTimestamp(value: unknown, name: string): string {
 }
 
 /** The front-matter keys that are task fields, in the order a task file lists them. */
-export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "status", "resolution", "repo", "depends_on", "created", "updated"];
+export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "status", "resolution", "repo", "depends_on", "parent", "created", "updated"];
+
+/** A parent task id, or undefined for none (`null` or "" clear it). */
+export function checkParent(value: unknown): string | undefined {
+  if (value === null || value === "" || value === undefined) return undefined;
+  if (typeof value !== "string") throw new CookError("invalid", "parent must be a task id");
+  return checkTaskId(value);
+}
 
 /** Every text in a JSON value, keys included, is storable; nesting is bounded so walking it cannot overflow. */
 function checkExtraValue(key: string, value: unknown, depth: number): void {

@@ -124,6 +124,12 @@ export async function branchIdsOfTasks(q: Queryable, taskIds: readonly string[])
   return out;
 }
 
+/** The task's open branch made first: where its sub-tasks' branches start and merge. */
+export async function oldestOpenBranchOfTask(q: Queryable, taskId: string): Promise<Branch | undefined> {
+  const rows = await q.query<BranchRow>(`SELECT ${columns} FROM branches WHERE task_id = $1 AND status = 'open' ORDER BY created_at, id LIMIT 1`, [taskId]);
+  return rows[0] ? toBranch(rows[0]) : undefined;
+}
+
 /** How many open branches a task has, not counting `exceptId`. */
 export async function countOpenBranchesOfTask(q: Queryable, taskId: string, exceptId?: string): Promise<number> {
   const rows = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM branches WHERE task_id = $1 AND status = 'open' AND id <> $2", [taskId, exceptId ?? ""]);

@@ -10,6 +10,7 @@ interface TaskRow {
   status: TaskStatus;
   resolution: TaskResolution | null;
   depends_on: string[];
+  parent: string | null;
   body: string;
   extra: Record<string, unknown>;
   extra_yaml: Record<string, string>;
@@ -18,7 +19,7 @@ interface TaskRow {
   [key: string]: unknown;
 }
 
-const columns = "id, repo, title, priority, status, resolution, depends_on, body, extra, extra_yaml, created_at, updated_at";
+const columns = "id, repo, title, priority, status, resolution, depends_on, parent, body, extra, extra_yaml, created_at, updated_at";
 
 function toTask(row: TaskRow): Task {
   return {
@@ -29,6 +30,7 @@ function toTask(row: TaskRow): Task {
     ...(row.resolution ? { resolution: row.resolution } : {}),
     repo: row.repo,
     dependsOn: row.depends_on,
+    ...(row.parent ? { parent: row.parent } : {}),
     body: row.body,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -44,8 +46,8 @@ function isUniqueViolation(err: unknown): boolean {
 export async function insertTask(q: Queryable, task: Task): Promise<Task> {
   try {
     const rows = await q.query<TaskRow>(
-      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING ${columns}`,
-      [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.createdAt, task.updatedAt],
+      `INSERT INTO tasks (${columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING ${columns}`,
+      [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.parent ?? null, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.createdAt, task.updatedAt],
     );
     return toTask(rows[0]!);
   } catch (err) {
@@ -56,9 +58,9 @@ export async function insertTask(q: Queryable, task: Task): Promise<Task> {
 
 export async function updateTaskRow(q: Queryable, task: Task): Promise<Task> {
   const rows = await q.query<TaskRow>(
-    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, resolution = $6, depends_on = $7, body = $8, extra = $9, extra_yaml = $10, updated_at = $11
+    `UPDATE tasks SET repo = $2, title = $3, priority = $4, status = $5, resolution = $6, depends_on = $7, parent = $8, body = $9, extra = $10, extra_yaml = $11, updated_at = $12
      WHERE id = $1 RETURNING ${columns}`,
-    [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.updatedAt],
+    [task.id, task.repo, task.title, task.priority, task.status, task.resolution ?? null, task.dependsOn, task.parent ?? null, task.body, JSON.stringify(task.extra), JSON.stringify(task.extraYaml), task.updatedAt],
   );
   if (!rows[0]) throw new CookError("not_found", `no task '${task.id}'`);
   return toTask(rows[0]);
@@ -176,6 +178,42 @@ export async function tasksByIds(q: Queryable, ids: readonly string[]): Promise<
   if (ids.length === 0) return [];
   const rows = await q.query<LinkRow>("SELECT id, title, status, resolution FROM tasks WHERE id = ANY($1::text[]) ORDER BY id", [ids]);
   return rows.map(toLink);
+}
+
+/** The sub-tasks of a task (those naming it as parent), by id. */
+export async function childrenOf(q: Queryable, id: string): Promise<TaskLinkRow[]> {
+  const rows = await q.query<LinkRow>("SELECT id, title, status, resolution FROM tasks WHERE parent = $1 ORDER BY id", [id]);
+  return rows.map(toLink);
+}
+
+/** Of these task ids, the ones with a sub-task not closed: what autopilot treats as a parent, not as work for an agent. */
+export async function withOpenChildren(q: Queryable, ids: readonly string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await q.query<{ parent: string }>("SELECT DISTINCT parent FROM tasks WHERE parent = ANY($1::text[]) AND status <> 'closed'", [ids]);
+  return new Set(rows.map((row) => row.parent));
+}
+
+/** A task on the way up a parent chain: what deciding whether its sub-tasks may start needs. */
+export type AncestorRow = Pick<Task, "id" | "repo" | "status" | "resolution" | "dependsOn" | "parent"> & { blockedBy: string[] };
+
+/**
+ * The parents of `id`, nearest first, up to `limit` of them, each with its unmet dependencies. A
+ * chain that loops (only rows written before parents were checked could) stops where it repeats.
+ */
+export async function ancestorsOf(q: Queryable, id: string, limit: number): Promise<AncestorRow[]> {
+  const rows = await q.query<{ id: string; repo: string; status: TaskStatus; resolution: TaskResolution | null; depends_on: string[]; parent: string | null; blocked_by: string[]; depth: number }>(
+    `WITH RECURSIVE up(id, depth, seen) AS (
+       SELECT parent, 1, ARRAY[id] FROM tasks WHERE id = $1 AND parent IS NOT NULL
+       UNION ALL
+       SELECT t.parent, up.depth + 1, up.seen || t.id FROM tasks t JOIN up ON t.id = up.id
+       WHERE t.parent IS NOT NULL AND up.depth < $2 AND NOT t.parent = ANY(up.seen || t.id)
+     )
+     SELECT t.id, t.repo, t.status, t.resolution, t.depends_on, t.parent, up.depth,
+       coalesce((SELECT array_agg(d.id ORDER BY d.id) FROM tasks d WHERE d.id = ANY(t.depends_on) AND d.resolution IS DISTINCT FROM 'done'), '{}') AS blocked_by
+     FROM up JOIN tasks t ON t.id = up.id ORDER BY up.depth`,
+    [id, limit],
+  );
+  return rows.map((row) => ({ id: row.id, repo: row.repo, status: row.status, ...(row.resolution ? { resolution: row.resolution } : {}), dependsOn: row.depends_on, ...(row.parent ? { parent: row.parent } : {}), blockedBy: row.blocked_by }));
 }
 
 export async function allTasks(q: Queryable): Promise<Task[]> {

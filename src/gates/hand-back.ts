@@ -5,7 +5,7 @@ import type { GatePolicy } from "../config/gate-config.js";
 import { latestSessionOfBranch, updateSession } from "../db/agent-session-store.js";
 import { findBranchById } from "../db/branch-store.js";
 import { handBacksOfBranch, markHandedBack } from "../db/gate-run-store.js";
-import { findTask } from "../db/task-store.js";
+import { childrenOf, findTask } from "../db/task-store.js";
 import { appendAgentEvent } from "../agents/session-events.js";
 import { promptSession } from "../agents/sessions.js";
 import { updateTaskIn } from "../tasks/update-task.js";
@@ -41,13 +41,14 @@ export function handBackPrompt(gate: GateDefinition, run: GateRun, outcome: Gate
  * says `on_fail = "agent"` (or, for a review asking for changes, the repo says
  * `on_changes_requested = "agent"`) and the branch has an agent session: at most `max_fixes` times
  * per branch, after which the task goes to needs_human with the reason. A session still running is
- * waited for first. Does nothing otherwise.
+ * waited for first. A parent task's branch, which has no agent, goes to a human once its sub-tasks
+ * are in. Does nothing otherwise.
  */
 export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateRun, gate: GateDefinition, outcome: GateOutcome, policy: GatePolicy): Promise<void> {
+  const session = await latestSessionOfBranch(deps.db, branch.id);
+  if (!session) return sendParentToHuman(deps, branch, gate, outcome);
   const wanted = outcome.changesRequested ? policy.onChangesRequested === "agent" || gate.onFail === "agent" : gate.onFail === "agent";
   if (!wanted) return;
-  const session = await latestSessionOfBranch(deps.db, branch.id);
-  if (!session) return;
   // Its run ends first (the push being judged often came from its own `cook done`): what it said then must not overwrite what is decided here.
   await deps.liveRuns.get(session.id)?.finished;
   if ((await handBacksOfBranch(deps.db, branch.id)) >= policy.maxFixes) {
@@ -58,6 +59,17 @@ export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateR
   if (current?.status !== "open") return;
   await markHandedBack(deps.db, run.id, gate.name);
   await promptSession(deps, current, { prompt: handBackPrompt(gate, run, outcome) }, gatesActor);
+}
+
+/**
+ * A parent task's branch has no agent of its own: once its sub-tasks are all in, a gate failing on
+ * what they make together is a person's to look at (the task goes to needs_human with the reason).
+ */
+async function sendParentToHuman(deps: GateDeps, branch: Branch, gate: GateDefinition, outcome: GateOutcome): Promise<void> {
+  if (!branch.taskId) return;
+  const children = await childrenOf(deps.db, branch.taskId);
+  if (children.length === 0 || children.some((child) => child.status !== "closed")) return;
+  await sendToHuman(deps, branch, `gate '${gate.name}' failed on the branch that collects the sub-tasks of '${branch.taskId}': ${outcome.summary}`);
 }
 
 /**

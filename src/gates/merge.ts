@@ -7,7 +7,7 @@ import { showInput } from "../core/show-input.js";
 import { autoMergeOf, autoMergeStrategyOf, endBranch, findBranchById, setArchiveRef, setAutoMerge, setMergedCommit } from "../db/branch-store.js";
 import { findGateRun, latestRunsOfBranches } from "../db/gate-run-store.js";
 import { findMerge, insertMerge, updateMerge, type MergeUpdate } from "../db/merge-store.js";
-import { findTask } from "../db/task-store.js";
+import { childrenOf, findTask } from "../db/task-store.js";
 import { latestSessionOfBranch } from "../db/agent-session-store.js";
 import { promptSession } from "../agents/sessions.js";
 import { archiveBranchRef } from "../branches/branch-git.js";
@@ -26,12 +26,19 @@ export type Readiness = { ok: true; head: string; run: GateRun | undefined } | {
 
 /**
  * A branch is mergeable when every gate passed on its current head: the newest run judging the
- * branch itself must be for that head and `passed`. A repo with no gates at all is mergeable.
+ * branch itself must be for that head and `passed`. A repo with no gates at all is mergeable. The
+ * branch of a parent task waits, too, until every sub-task of it is closed.
  */
 export async function mergeReadiness(deps: GateDeps, branch: Branch): Promise<Readiness> {
   if (branch.status !== "open") return { ok: false, head: undefined, reason: `branch '${branch.name}' is ${branch.status}` };
   const head = await headOf(deps.git, repoDir(deps.dataDir, branch.repo), branch.name);
   if (!head) return { ok: false, head, reason: `branch '${branch.name}' has no commit in ${branch.repo}` };
+  // A parent task's branch collects its sub-tasks' work: it lands once each of them is closed.
+  const unfinished = branch.taskId ? (await childrenOf(deps.db, branch.taskId)).filter((child) => child.status !== "closed") : [];
+  if (unfinished.length > 0) {
+    const shown = unfinished.slice(0, 5).map((child) => `'${child.id}' (${child.status.replace("_", " ")})`).join(", ");
+    return { ok: false, head, reason: `sub-task${unfinished.length > 1 ? "s" : ""} ${shown}${unfinished.length > 5 ? ` and ${unfinished.length - 5} more` : ""} of task '${branch.taskId}' ${unfinished.length > 1 ? "are" : "is"} not closed yet` };
+  }
   const run = (await latestRunsOfBranches(deps.db, [branch.id])).get(branch.id);
   const short = head.slice(0, 12);
   if (!run || run.head !== head) {

@@ -31,6 +31,7 @@ import { recoverMerges } from "../gates/recover-merges.js";
 import { stopAllGateRuns } from "../gates/run-queue.js";
 import { loadDefaultGates } from "../gates/target-gates.js";
 import { trackGatedPushes } from "../gates/track-gates.js";
+import { mergeParentsOnClose } from "../gates/parent-merge.js";
 import { startAutopilot, type Autopilot } from "../autopilot/autopilot.js";
 import { recoverDispatches, resumeAutopilotSessions } from "../autopilot/recover-dispatches.js";
 import { startAutomations, type Automations } from "../automations/automations.js";
@@ -129,6 +130,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
   };
   let pushTracking: Subscription | undefined;
   let gateTracking: Subscription | undefined;
+  let parentMerges: Subscription | undefined;
   let autopilot: Autopilot | undefined;
   let automations: Automations | undefined;
   let cookTomlWatch: Subscription | undefined;
@@ -167,6 +169,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await recoverGateRuns(services);
       pushTracking = await trackPushes(services, bus, log, (branch, options, pusher) => startAgentFromPush(services, branch, options, pusher));
       gateTracking = await trackGatedPushes(services, bus);
+      parentMerges = await mergeParentsOnClose(services, bus);
       await recoverDispatches(services);
       await recoverPlans(services);
       await resumeAutopilotSessions(services, interrupted);
@@ -184,6 +187,7 @@ export async function openServices(config: ServerConfig, log: Logger): Promise<S
       await cookTomlWatch?.unsubscribe();
       await stopAllGateRuns(services);
       await gateTracking?.unsubscribe();
+      await parentMerges?.unsubscribe();
       await stopAllRuns(services);
       for (const aborts of services.running.values()) for (const abort of aborts) abort.abort();
       await pushTracking?.unsubscribe();

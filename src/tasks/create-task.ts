@@ -1,11 +1,11 @@
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { checkExtraYaml } from "../core/front-matter.js";
-import { checkBody, checkDependsOn, checkExtra, checkPriority, checkResolution, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
+import { checkBody, checkDependsOn, checkExtra, checkParent, checkPriority, checkResolution, checkStatus, checkTaskId, checkTimestamp, checkTitle, defaultPriority, slugify, type Task } from "../core/task.js";
 import { resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
 import { findTask, idsWithPrefix, insertTask } from "../db/task-store.js";
-import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
+import { appendTaskEvent, checkDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
 
 /** A task as given by a caller: every field is checked before it is used. */
 export interface NewTask {
@@ -17,6 +17,8 @@ export interface NewTask {
   resolution?: unknown;
   repo?: unknown;
   dependsOn?: unknown;
+  /** A task id of the same repo, or null / "" / absent for none. */
+  parent?: unknown;
   body?: unknown;
   createdAt?: unknown;
   updatedAt?: unknown;
@@ -56,6 +58,7 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
     ...(resolution ? { resolution } : {}),
     repo,
     dependsOn: input.dependsOn === undefined ? [] : checkDependsOn(input.dependsOn),
+    ...parentField(checkParent(input.parent)),
     body: checkBody(input.body ?? ""),
     createdAt: input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created"),
     updatedAt: input.updatedAt === undefined ? (input.createdAt === undefined ? now : checkTimestamp(input.createdAt, "created")) : checkTimestamp(input.updatedAt, "updated"),
@@ -64,9 +67,12 @@ export async function prepareTask(deps: TaskDeps, tx: Tx, input: NewTask, taken:
   };
 }
 
+/** `{parent}` when there is one: a task without a parent has no key at all. */
+export const parentField = (parent: string | undefined): { parent?: string } => (parent === undefined ? {} : { parent });
+
 export async function recordNewTask(deps: TaskDeps, tx: Tx, task: Task, actor: Actor): Promise<Task> {
   const created = await insertTask(tx, task);
-  await appendTaskEvent(deps, tx, created.repo, created.id, "created", { title: created.title, priority: created.priority, status: created.status, ...(created.resolution ? { resolution: created.resolution } : {}) }, actor);
+  await appendTaskEvent(deps, tx, created.repo, created.id, "created", { title: created.title, priority: created.priority, status: created.status, ...(created.resolution ? { resolution: created.resolution } : {}), ...parentField(created.parent) }, actor);
   return created;
 }
 
@@ -75,6 +81,7 @@ export async function createTask(deps: TaskDeps, input: NewTask, actor: Actor): 
     const task = await prepareTask(deps, tx, input);
     if (task.dependsOn.includes(task.id)) throw new CookError("invalid", `depends_on would make a cycle: ${task.id} → ${task.id}`);
     await checkDependencies(tx, task.id, task.dependsOn);
+    await checkParentTask(tx, task);
     return recordNewTask(deps, tx, task, actor);
   });
 }

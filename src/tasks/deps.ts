@@ -3,7 +3,7 @@ import { CookError } from "../core/errors.js";
 import { checkTaskRepo } from "../core/task.js";
 import { describeCycle, findCycle } from "../core/task-graph.js";
 import type { Db, Tx } from "../db/db.js";
-import { dependencyClosure, existingTaskIds, lockTaskGraph } from "../db/task-store.js";
+import { ancestorsOf, dependencyClosure, existingTaskIds, findTask, lockTaskGraph } from "../db/task-store.js";
 import type { EventLog } from "../events/event-log.js";
 import { newEvent } from "../events/event.js";
 import { subjects } from "../events/subjects.js";
@@ -35,6 +35,46 @@ export async function checkDependencies(tx: Tx, id: string, dependsOn: readonly 
   for (const [pendingId, pendingDeps] of pending) graph.set(pendingId, [...pendingDeps]);
   const cycle = findCycle(id, dependsOn, graph);
   if (cycle) throw new CookError("invalid", `depends_on would make a cycle: ${describeCycle(cycle)}`);
+}
+
+/** How deep sub-tasks nest: a task, its parent, and up to this many more parents above. */
+export const maxParentDepth = 8;
+
+/** A task being written in the same transaction (an import): its repo and parent. */
+export interface PendingParent {
+  repo: string;
+  parent?: string | undefined;
+}
+
+/**
+ * Refuses a parent that is the task itself, names no task, belongs to another repo, or would make
+ * the parent chain loop or nest deeper than maxParentDepth, naming the chain: `a → b → a`.
+ * `pending` holds the tasks written in the same transaction (an import), whose parents may be
+ * among them.
+ */
+export async function checkParentTask(tx: Tx, task: { id: string; repo: string; parent?: string | undefined }, pending: ReadonlyMap<string, PendingParent> = new Map()): Promise<void> {
+  if (task.parent === undefined) return;
+  if (task.parent === task.id) throw new CookError("invalid", `a task cannot be its own parent ('${task.id}')`);
+  await lockTaskGraph(tx);
+  const chain = [task.id];
+  let next: string | undefined = task.parent;
+  while (next !== undefined) {
+    const known: PendingParent | undefined = pending.get(next) ?? (await findTask(tx, next));
+    if (!known) throw new CookError("invalid", chain.length === 1 ? `parent names unknown task '${next}'` : `parent: task '${chain[chain.length - 1]}' names unknown parent '${next}'`);
+    if (chain.length === 1 && known.repo !== task.repo) throw new CookError("invalid", `parent '${next}' belongs to ${known.repo}, not ${task.repo}; a sub-task is in its parent's repo`);
+    if (chain.includes(next)) throw new CookError("invalid", `parent would make a cycle: ${describeCycle([...chain, next])}`);
+    chain.push(next);
+    if (chain.length > maxParentDepth + 1) throw new CookError("invalid", `parent: sub-tasks nest at most ${maxParentDepth} deep (${describeCycle(chain)} …)`);
+    // Rows in the store have been checked: their chain is read in one query.
+    if (!pending.has(next)) {
+      const above = (await ancestorsOf(tx, next, maxParentDepth + 1)).map((row) => row.id);
+      const loop = above.indexOf(task.id);
+      if (loop >= 0) throw new CookError("invalid", `parent would make a cycle: ${describeCycle([...chain, ...above.slice(0, loop + 1)])}`);
+      if (chain.length + above.length > maxParentDepth + 1) throw new CookError("invalid", `parent: sub-tasks nest at most ${maxParentDepth} deep (${describeCycle([...chain, ...above])})`);
+      return;
+    }
+    next = pending.get(next)!.parent;
+  }
 }
 
 export async function appendTaskEvent(deps: TaskDeps, tx: Tx, repo: string, id: string, action: "created" | "updated" | "status", data: object, actor: Actor): Promise<void> {

@@ -2,7 +2,7 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { parseTaskDocument } from "../core/task-document.js";
 import type { Task } from "../core/task.js";
-import { checkDependencies, type TaskDeps } from "./deps.js";
+import { checkDependencies, checkParentTask, type TaskDeps } from "./deps.js";
 import { prepareTask, recordNewTask } from "./create-task.js";
 
 export interface TaskFile {
@@ -36,6 +36,8 @@ export async function importTasks(deps: TaskDeps, files: readonly TaskFile[], ac
     }
     const pending = new Map(prepared.map((task) => [task.id, task.dependsOn]));
     for (const [i, task] of prepared.entries()) await inFile(files[i]!, () => checkDependencies(tx, task.id, task.dependsOn, pending));
+    const parents = new Map(prepared.map((task) => [task.id, { repo: task.repo, parent: task.parent }]));
+    for (const [i, task] of prepared.entries()) await inFile(files[i]!, () => checkParentTask(tx, task, parents));
     const created: Task[] = [];
     for (const task of prepared) created.push(await recordNewTask(deps, tx, { ...task, dependsOn: task.dependsOn }, actor));
     return created;

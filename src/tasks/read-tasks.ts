@@ -2,7 +2,7 @@ import { CookError } from "../core/errors.js";
 import { checkCharacters, type Task, type TaskResolution, type TaskStatus } from "../core/task.js";
 import { blockedBy } from "../core/task-graph.js";
 import type { Db } from "../db/db.js";
-import { allTasks, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
+import { allTasks, childrenOf, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
 
 export type { ListedTask, TaskFilter };
 
@@ -22,6 +22,10 @@ export interface TaskDetail {
   blockedBy: string[];
   /** Tasks that depend on it. */
   blocks: TaskLink[];
+  /** The task it is part of, when it names one. */
+  parent: TaskLink | undefined;
+  /** Its sub-tasks: the tasks naming it as parent. */
+  children: TaskLink[];
 }
 
 export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
@@ -34,9 +38,9 @@ export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
 /** The task with what it depends on and what depends on it; its branches are the branch service's to list (listBranches by taskId). */
 export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskDetail> {
   const task = await getTask(deps, id);
-  const [dependsOn, blocks] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id)]);
+  const [dependsOn, blocks, parents, children] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id), tasksByIds(deps.db, task.parent ? [task.parent] : []), childrenOf(deps.db, id)]);
   const byId = new Map(dependsOn.map((link) => [link.id, link]));
-  return { task, dependsOn, blockedBy: blockedBy([...byId.keys()], (dep) => byId.get(dep)), blocks };
+  return { task, dependsOn, blockedBy: blockedBy([...byId.keys()], (dep) => byId.get(dep)), blocks, parent: parents[0], children };
 }
 
 /** Id, title and status of each task given that exists, for pages that link tasks by id. */

@@ -2,13 +2,13 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { setOwn } from "../core/own-keys.js";
 import { checkExtraYaml } from "../core/front-matter.js";
-import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkPriority, checkResolution, checkStatus, checkTitle, type Task } from "../core/task.js";
+import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkParent, checkPriority, checkResolution, checkStatus, checkTitle, type Task } from "../core/task.js";
 import { parseTaskDocument } from "../core/task-document.js";
 import { checkTransition, describeResolution, resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
 import { findTask, updateTaskRow } from "../db/task-store.js";
-import type { NewTask } from "./create-task.js";
-import { appendTaskEvent, checkDependencies, checkRepo, type TaskDeps } from "./deps.js";
+import { parentField, type NewTask } from "./create-task.js";
+import { appendTaskEvent, checkDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
 
 /** Fields to change; each is checked like a new task's. The id and the times are not for changing. */
 export type TaskChanges = Omit<NewTask, "id" | "createdAt" | "updatedAt">;
@@ -43,7 +43,7 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   const extra = changes.extra === undefined ? current.extra : checkExtra(changes.extra);
   const status = changes.status === undefined ? current.status : checkStatus(changes.status);
   const resolution = resolutionAfter(status, changes.resolution === undefined ? undefined : checkResolution(changes.resolution), current);
-  const { resolution: _, ...unresolved } = current;
+  const { resolution: _, parent: __, ...unresolved } = current;
   const next: Task = {
     ...unresolved,
     title: changes.title === undefined ? current.title : checkTitle(changes.title),
@@ -52,11 +52,12 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
     ...(resolution ? { resolution } : {}),
     repo: changes.repo === undefined ? current.repo : checkRepo(deps.dataDir, changes.repo),
     dependsOn: changes.dependsOn === undefined ? current.dependsOn : checkDependsOn(changes.dependsOn),
+    ...parentField(changes.parent === undefined ? current.parent : checkParent(changes.parent)),
     body: changes.body === undefined ? current.body : checkBody(changes.body),
     extra,
     extraYaml: changes.extraYaml === undefined ? keptExtraYaml(current, extra) : checkExtraYaml(extra, changes.extraYaml),
   };
-  const changed: string[] = (["title", "priority", "repo", "body"] as const).filter((field) => next[field] !== current[field]);
+  const changed: string[] = (["title", "priority", "repo", "parent", "body"] as const).filter((field) => next[field] !== current[field]);
   if (!sameList(next.dependsOn, current.dependsOn)) changed.push("dependsOn");
   if (!sameJson(next.extra, current.extra) || !sameJson(next.extraYaml, current.extraYaml)) changed.push("extra");
   const statusMoved = next.status !== current.status;
@@ -73,6 +74,8 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
 
   if (statusMoved) checkTransition(id, current.status, next.status);
   if (!sameList(next.dependsOn, current.dependsOn)) await checkDependencies(tx, id, next.dependsOn);
+  // A move to another repo is checked too: the parent must come along.
+  if (next.parent !== current.parent || (next.parent !== undefined && next.repo !== current.repo)) await checkParentTask(tx, next);
   next.updatedAt = new Date().toISOString();
   const saved = await updateTaskRow(tx, next);
   if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
@@ -87,7 +90,7 @@ export async function replaceTaskDocument(deps: TaskDeps, id: string, text: stri
   return updateTask(
     deps,
     id,
-    { title: doc.title ?? "", priority: doc.priority, status: doc.status, resolution: doc.resolution, repo: doc.repo, dependsOn: doc.dependsOn ?? [], body: doc.body, extra: doc.extra, extraYaml: doc.extraYaml },
+    { title: doc.title ?? "", priority: doc.priority, status: doc.status, resolution: doc.resolution, repo: doc.repo, dependsOn: doc.dependsOn ?? [], parent: doc.parent ?? null, body: doc.body, extra: doc.extra, extraYaml: doc.extraYaml },
     actor,
   );
 }

@@ -1,3 +1,4 @@
+import { branchTree } from "../../../branches/branch-tree.js";
 import { predictConflicts } from "../../../branches/predict-conflicts.js";
 import { latestSessionsOf } from "../../../agents/read-sessions.js";
 import { listBranches, type BranchListFilter } from "../../../branches/read-branches.js";
@@ -54,11 +55,13 @@ export async function readDashboard(services: Services, actor: Actor, filter: Br
       };
     })
     .sort((a, b) => (a.lastActivity < b.lastActivity ? 1 : a.lastActivity > b.lastActivity ? -1 : 0));
+  // Sub-branches (a sub-task's, made from its parent task's branch) sit under the branch they merge into.
+  const tree = branchTree(branches);
   const query = filterQueryString(filter);
   // Predicted conflicts between the repo's open branches, when the dashboard shows one repo.
   const conflicts = filter.repo && repoExists(services.dataDir, filter.repo) ? await predictConflicts(services, filter.repo) : [];
   return {
-    branches,
+    branches: tree,
     conflicts,
     filter,
     repos: listRepoNames(services.dataDir).filter((name) => [undefined, name].includes(agentRepoOf(actor))),
@@ -67,7 +70,7 @@ export async function readDashboard(services: Services, actor: Actor, filter: Br
     liveUrl,
     diskUrl: measuring ? `/branches/disk-use${query}` : undefined,
     // Ahead/behind not known yet is counted in the background; the list asks again shortly.
-    counting: branches.some((branch) => branch.counting),
+    counting: tree.some((branch) => branch.counting),
     canCreate: may(actor, "change", filter.repo ? { repo: filter.repo } : "factory"),
   };
 }

@@ -29,6 +29,7 @@ function taskInputFrom(form: Form) {
     repo: form.repo,
     priority: form.priority,
     dependsOn: (form.depends_on ?? "").split(/[\s,]+/).filter(Boolean),
+    parent: (form.parent ?? "").trim(),
     body: (form.body ?? "").replace(/\r\n/g, "\n"),
   };
 }
@@ -129,7 +130,7 @@ export function taskWebRoutes(services: Services): Router {
 
   router.get("/:id/edit", changeTask, async (ctx) => {
     const { task } = await getTaskDetail(services, ctx.params.id!);
-    const form = { title: task.title, repo: task.repo, priority: String(task.priority), depends_on: task.dependsOn.join(", "), body: task.body };
+    const form = { title: task.title, repo: task.repo, priority: String(task.priority), depends_on: task.dependsOn.join(", "), parent: task.parent ?? "", body: task.body };
     await ctx.render("tasks/form", { task, form, repos: listRepoNames(services.dataDir), priorities, action: `/tasks/${encodeURIComponent(task.id)}` });
   });
 

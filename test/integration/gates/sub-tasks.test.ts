@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { startCook, type RunningCook } from "../../helpers/cook.js";
+import { gitOk, lsRemote } from "../../helpers/git.js";
+import { commitFiles, eventsOf, runReaching, seedRepo } from "../../helpers/gates.js";
+import { eventually } from "../../helpers/wait.js";
+
+interface BranchJson {
+  id: string;
+  name: string;
+  baseBranch: string;
+  status: string;
+  taskId?: string;
+}
+
+describe("sub-tasks and the parent's branch", () => {
+  let cook: RunningCook;
+  let app: string;
+  const bareApp = () => `${cook.dataDir}/repos/app.git`;
+  const cli = async (...args: string[]) => {
+    const result = await cook.cli(args);
+    assert.equal(result.code, 0, `cook ${args.join(" ")}: ${result.stderr}`);
+    return result.stdout;
+  };
+  const branchesOf = async (task: string) => JSON.parse(await cli("branch", "list", "--repo", "app", "--task", task, "--json")) as BranchJson[];
+  const taskOf = async (id: string) => (JSON.parse(await cli("task", "show", id, "--json")) as { task: { status: string; resolution?: string } }).task;
+  /** Checks the branch out as the server has it, commits files to it and pushes; returns the head. */
+  const work = async (branch: string, files: Record<string, string>) => {
+    await gitOk(["fetch", "--quiet", "origin"], { cwd: app });
+    await gitOk(["checkout", "--quiet", "-B", branch, `origin/${branch}`], { cwd: app });
+    const head = await commitFiles(app, files, `work on ${branch}`);
+    await gitOk(["push", "--quiet", "origin", branch], { cwd: app });
+    return head;
+  };
+
+  before(async () => {
+    cook = await startCook();
+    // ci fails while broken.txt is there.
+    app = await seedRepo(cook, "app", { "cook.toml": '[[gates]]\nname = "ci"\ncommand = "test ! -f broken.txt"\n', "README.md": "# app\n" });
+    await cli("task", "create", "app", "--title=Checkout flow", "--id=checkout");
+    await cli("task", "create", "app", "--title=Cart page", "--id=cart", "--parent=checkout");
+    await cli("task", "create", "app", "--title=Payment page", "--id=payment", "--parent=checkout");
+  });
+
+  after(async () => {
+    await cook?.stop();
+  });
+
+  it("refuses a parent that is unknown, in another repo, the task itself, or closes a loop, each with one line", async () => {
+    assert.equal((await cook.cli(["repo", "add", "other"])).code, 0);
+    await cli("task", "create", "other", "--title=Elsewhere", "--id=elsewhere");
+    const refused = async (args: string[], message: RegExp) => {
+      const result = await cook.cli(args);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    };
+    await refused(["task", "create", "app", "--title=T", "--parent=nope"], /^cook: parent names unknown task 'nope'$/m);
+    await refused(["task", "create", "app", "--title=T", "--parent=elsewhere"], /parent 'elsewhere' belongs to other, not app/);
+    await refused(["task", "create", "app", "--title=T", "--id=me", "--parent=me"], /a task cannot be its own parent/);
+    await refused(["task", "edit", "checkout", "--set", "parent=cart"], /parent would make a cycle: checkout → cart → checkout/);
+    await refused(["task", "create", "app", "--title=T", "--parent=Bad Id"], /is not a valid task id/);
+    // The API says the same with 422, and nothing was written.
+    const response = await fetch(`${cook.url}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ repo: "app", title: "T", id: "orphan", parent: 42 }) });
+    assert.equal(response.status, 422);
+    assert.match(((await response.json()) as { error: { message: string } }).error.message, /parent must be a task id/);
+    assert.equal((await cook.cli(["task", "show", "orphan"])).code, 1);
+    const detail = JSON.parse(await cli("task", "show", "checkout", "--json")) as { children: Array<{ id: string }>; markdown: string };
+    assert.deepEqual(detail.children.map((c) => c.id), ["cart", "payment"]);
+    assert.doesNotMatch(detail.markdown, /^parent:/m);
+    const cart = JSON.parse(await cli("task", "show", "cart", "--json")) as { parent: { id: string }; markdown: string };
+    assert.equal(cart.parent.id, "checkout");
+    assert.match(cart.markdown, /^parent: checkout$/m, "the task file names its parent");
+    assert.match(await cli("task", "show", "cart"), /^part of: checkout/m);
+  });
+
+  it("starts a sub-task's branch from its parent's, made first without an environment", async () => {
+    assert.match(await cli("branch", "create", "app", "--task", "cart", "--env", "none"), /cart/);
+    const [parent] = await branchesOf("checkout");
+    assert.ok(parent, "the parent task got its branch");
+    assert.equal(parent.baseBranch, "main");
+    assert.equal((await taskOf("checkout")).status, "in_progress");
+    const [cart] = await branchesOf("cart");
+    assert.equal(cart!.baseBranch, parent.name, "the sub-task's branch starts from the parent's");
+    // The second sub-task shares the parent's branch.
+    await cli("branch", "create", "app", "--task", "payment", "--env", "none");
+    assert.equal((await branchesOf("checkout")).length, 1);
+    assert.equal((await branchesOf("payment"))[0]!.baseBranch, parent.name);
+    const created = await eventsOf(cook, "cook.branch.app.*.created");
+    assert.equal(created.find((e) => e.data.task === "cart")!.data.parentTask, "checkout");
+  });
+
+  it("merges a sub-task into the parent's branch, gates the parent on its new head, and holds the parent until every sub-task is closed", async () => {
+    const [parent] = await branchesOf("checkout");
+    const head = await work("cart", { "cart.txt": "cart\n" });
+    await runReaching(cook, "app/cart", ["passed"], { head, timeoutMs: 30_000 });
+    const mainBefore = (await lsRemote(`${cook.url}/app.git`))["refs/heads/main"];
+    const merged = await cook.cli(["branch", "merge", "app/cart"]);
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.match(merged.stdout, new RegExp(`into ${parent!.name}`));
+    const refs = await lsRemote(`${cook.url}/app.git`);
+    assert.equal(refs["refs/heads/main"], mainBefore, "main does not move for a sub-task");
+    assert.equal(refs[`refs/heads/${parent!.name}`], head, "the parent's branch took the sub-task's work");
+    assert.deepEqual(await taskOf("cart"), { ...(await taskOf("cart")), status: "closed", resolution: "done" });
+    // The merge moved the parent's branch as a push would: its gates run on the new head.
+    await runReaching(cook, `app/${parent!.name}`, ["passed"], { head, timeoutMs: 30_000 });
+    const early = await cook.cli(["branch", "merge", `app/${parent!.name}`]);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /sub-task 'payment' \(in progress\) of task 'checkout' is not closed yet/);
+    assert.equal((await lsRemote(`${cook.url}/app.git`))["refs/heads/main"], mainBefore);
+  });
+
+  it("sends a parent whose gates fail once its sub-tasks are in to a human, then lands it on main", async () => {
+    const [parent] = await branchesOf("checkout");
+    await cli("branch", "abandon", "app/payment");
+    await cli("task", "close", "payment", "--resolution", "wontfix");
+    // A change pushed to the parent's branch breaks its gate: nobody's agent is there to fix it.
+    const broken = await work(parent!.name, { "broken.txt": "x\n" });
+    await runReaching(cook, `app/${parent!.name}`, ["failed"], { head: broken, timeoutMs: 30_000 });
+    await eventually(async () => ((await taskOf("checkout")).status === "needs_human" ? true : undefined), 10_000, "the parent task waiting on a human");
+    await gitOk(["rm", "--quiet", "broken.txt"], { cwd: app });
+    await gitOk(["commit", "--quiet", "-m", "unbreak"], { cwd: app });
+    await gitOk(["push", "--quiet", "origin", parent!.name], { cwd: app });
+    const fixed = (await gitOk(["rev-parse", "HEAD"], { cwd: app })).trim();
+    await runReaching(cook, `app/${parent!.name}`, ["passed"], { head: fixed, timeoutMs: 30_000 });
+    const landed = await cook.cli(["branch", "merge", `app/${parent!.name}`]);
+    assert.equal(landed.code, 0, landed.stderr);
+    assert.match(landed.stdout, /into main/);
+    assert.equal((await lsRemote(`${cook.url}/app.git`))["refs/heads/main"], fixed);
+    assert.equal((await gitOk(["--git-dir", bareApp(), "show", "main:cart.txt"])).trim(), "cart");
+    assert.deepEqual(await taskOf("checkout"), { ...(await taskOf("checkout")), status: "closed", resolution: "done" });
+  });
+});
