@@ -18,6 +18,8 @@ git add -A && git commit -qm "do $COOK_BRANCH" && git push -q origin HEAD && coo
 `;
 
 interface Status {
+  parents: Array<{ id: string; openSubTasks: number }>;
+  waitingOnParent: Array<{ id: string; parent: string; reason: string }>;
   enabled: boolean;
   source: string;
   slots: { used: number; total: number };
@@ -42,10 +44,10 @@ describe("autopilot", () => {
     assert.equal(result.code, 0, result.stderr);
   };
   /** Tasks arrive together, as a plan's would: one import, one transaction. */
-  const importTasks = async (repo: string, tasks: Array<{ id: string; priority?: number; dependsOn?: string[]; stage?: string }>) => {
+  const importTasks = async (repo: string, tasks: Array<{ id: string; priority?: number; dependsOn?: string[]; stage?: string; parent?: string }>) => {
     const dir = mkdtempSync(join(tmpdir(), "cook-tasks-"));
     for (const t of tasks) {
-      writeFileSync(join(dir, `${t.id}.md`), `---\nid: ${t.id}\ntitle: Task ${t.id}\nrepo: ${repo}\npriority: ${t.priority ?? 2}\n${t.dependsOn?.length ? `depends_on: [${t.dependsOn.join(", ")}]\n` : ""}${t.stage ? `stage: ${t.stage}\n` : ""}---\n`);
+      writeFileSync(join(dir, `${t.id}.md`), `---\nid: ${t.id}\ntitle: Task ${t.id}\nrepo: ${repo}\npriority: ${t.priority ?? 2}\n${t.dependsOn?.length ? `depends_on: [${t.dependsOn.join(", ")}]\n` : ""}${t.stage ? `stage: ${t.stage}\n` : ""}${t.parent ? `parent: ${t.parent}\n` : ""}---\n`);
     }
     const imported = await cook.cli(["task", "import", dir]);
     assert.equal(imported.code, 0, imported.stderr);
@@ -91,6 +93,39 @@ describe("autopilot", () => {
     await gitOk(["--git-dir", bare, "fsck", "--strict", "--no-progress"]);
     const after = await status("app");
     assert.deepEqual([after.enabled, after.source, after.slots.used, after.queue.length], [true, "cook.toml", 0, 0]);
+  });
+
+  it("works sub-tasks on branches of their parent task's branch, and lands the parent when they are in", async () => {
+    await seedRepo(cook, "tree", { "cook.toml": `[autopilot]\nconcurrency = 2\nagent = "worker"\n\n${gate}` });
+    assert.equal((await cook.cli(["autopilot", "off", "tree"])).code, 0);
+    await importTasks("tree", [
+      { id: "epic" },
+      { id: "s1", parent: "epic" },
+      { id: "s2", parent: "epic", dependsOn: ["s1"] },
+      { id: "epic2", dependsOn: ["epic"] },
+      { id: "s3", parent: "epic2" },
+    ]);
+    const before = await status("tree");
+    assert.deepEqual(before.queue.map((t) => t.id), ["s1"], "a parent is no agent's work; s3's parent is not ready");
+    assert.deepEqual(before.parents.map((t) => [t.id, t.openSubTasks]), [["epic", 2]]);
+    assert.deepEqual(before.waitingOnParent.map((t) => t.id), ["s3"]);
+    assert.match(before.waitingOnParent[0]!.reason, /its parent task 'epic2' waits for 'epic'/);
+    assert.match((await cook.cli(["autopilot", "status", "tree"])).stdout, /parent {3}epic: collects 2 open sub-tasks/);
+
+    assert.equal((await cook.cli(["autopilot", "on", "tree"])).code, 0);
+    await eventually(async () => {
+      for (const id of ["epic", "s1", "s2", "epic2", "s3"]) if ((await taskStatus(id)) !== "closed") return undefined;
+      return true;
+    }, 120_000, "every sub-task and both parents to be merged and closed");
+
+    const dispatched = await publishedEvents(cook, "cook.autopilot.tree.dispatched");
+    assert.deepEqual(dispatched.map((e) => [e.data.task, e.data.parents ?? []]), [["s1", ["epic"]], ["s2", []], ["s3", ["epic2"]]], "agents work the sub-tasks; each parent's branch came with its first");
+    const merged = await publishedEvents(cook, "cook.branch.tree.*.merged");
+    assert.deepEqual(merged.map((e) => [e.data.task, e.data.target]), [["s1", "epic"], ["s2", "epic"], ["epic", "main"], ["s3", "epic2"], ["epic2", "main"]]);
+    const bare = join(cook.dataDir, "repos", "tree.git");
+    assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s2.txt"]), /done-s1\.txt/, "s2 started from the parent's branch with s1 in it");
+    assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s3.txt"]), /done-s1\.txt\ndone-s2\.txt/, "epic2's branch started from main after epic landed");
+    await gitOk(["--git-dir", bare, "fsck", "--strict", "--no-progress"]);
   });
 
   it("is switched off and on from the CLI: off starts nothing new, on starts the queue", async () => {

@@ -42,7 +42,7 @@ const task: fc.Arbitrary<Task> = fc.tuple(fc.record({
   updatedAt: date,
   extra: fc.dictionary(key, value, { maxKeys: 6 }),
   extraYaml: fc.constant({}),
-}), statusAndResolution).map(([fields, state]) => ({ ...fields, ...state }));
+}), statusAndResolution, fc.option(id, { nil: undefined })).map(([fields, state, parent]) => ({ ...fields, ...state, ...(parent === undefined ? {} : { parent }) }));
 
 describe("task files round-trip", () => {
   it("reads back every task it writes, field for field, and writes the same file again", () => {

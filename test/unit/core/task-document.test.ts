@@ -204,4 +204,17 @@ describe("task documents keep what the user wrote", () => {
     assert.doesNotMatch(written, /native code/);
     assert.deepEqual(parseTaskDocument(written).extra, { valueOf: {}, toString: "x" });
   });
+
+  it("reads a parent, writes it only when there is one, and reads `parent:` with nothing as none", () => {
+    const withParent = parseTaskDocument("---\nid: cart\ntitle: Cart\nparent: checkout\n---\n");
+    assert.equal(withParent.parent, "checkout");
+    assert.deepEqual(withParent.extra, {}, "parent is a task field, not an extra key");
+    assert.equal(parseTaskDocument("---\ntitle: Cart\nparent:\n---\n").parent, null);
+    assert.equal(parseTaskDocument("---\ntitle: Cart\n---\n").parent, undefined);
+    assert.match(problem("---\ntitle: Cart\nparent: Not An Id\n---\n"), /^line 3: .*not a valid task id/);
+    assert.match(problem("---\ntitle: Cart\nparent: [a, b]\n---\n"), /^line 3: /);
+    const task: Task = { id: "cart", title: "Cart", priority: 2, status: "open", repo: "shop", dependsOn: [], body: "", createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z", extra: {}, extraYaml: {} };
+    assert.doesNotMatch(serializeTask(task), /parent/);
+    assert.match(serializeTask({ ...task, parent: "checkout" }), /^depends_on: \[\]\nparent: checkout\ncreated: /m);
+  });
 });
