@@ -12,6 +12,7 @@ import type { Branch } from "../core/branch.js";
 import { failpoint } from "../gates/failpoints.js";
 import { listTasks, type ListedTask } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, autopilotActor } from "./events.js";
+import { overlapGuard } from "./overlaps.js";
 import { readAutopilotSettings, type AutopilotSettings } from "./settings.js";
 import { readStages, stageAllows, stageOf } from "./stages.js";
 
@@ -111,6 +112,7 @@ function parentHold(ancestors: AncestorRow[]): string | undefined {
  * One pass of autopilot over a repo: when it is enabled and slots are free (`concurrency` minus the
  * dispatches holding one), the next ready tasks each get a branch with an environment and the
  * agent started on them, auto-merge on when `merge = "auto"`. Returns how many were dispatched.
+ * With `serialize_overlaps`, a task overlapping an open branch waits in the queue (overlaps.ts).
  * Each decision is an event, `cook.autopilot.<repo>.dispatched|skipped`, with its reason; an enabled
  * autopilot that cannot work (an invalid cook.toml) says so once with `paused`.
  */
@@ -122,12 +124,15 @@ export async function dispatchReadyTasks(deps: AgentDeps, repo: string): Promise
   let free = settings.config.concurrency - (await dispatchesHoldingSlots(deps.db, repo)).length;
   if (free <= 0) return 0;
   const { tasks } = await dispatchQueue(deps, settings);
+  const overlaps = overlapGuard(deps, settings, tasks);
   let dispatched = 0;
   for (const task of tasks) {
     if (free <= 0) break;
+    if (await overlaps.holdsBack(task)) continue;
     if (await dispatchTask(deps, repo, task.id, settings.config)) {
       dispatched++;
       free--;
+      overlaps.started();
     }
   }
   return dispatched;

@@ -9,6 +9,7 @@ import { childrenOf } from "../db/task-store.js";
 import { requireRepo } from "../forge/repos.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
+import { overlapCheck, type HeldBack } from "./overlaps.js";
 import { readAutopilotSettings } from "./settings.js";
 import { readStages, stageOf, type StageSummary } from "./stages.js";
 
@@ -33,8 +34,8 @@ export interface AutopilotStatus {
   slots: { used: number; total: number };
   /** Branches holding a slot: their task and branch (none yet while `starting`). */
   running: Array<{ task: string; branch: string | undefined; branchId: string | undefined; state: "starting" | "started" }>;
-  /** Ready tasks in the order autopilot starts them. */
-  queue: AutopilotTaskLine[];
+  /** Ready tasks in the order autopilot starts them; `waits`: why one is not started yet (serialize_overlaps). */
+  queue: Array<AutopilotTaskLine & { waits?: HeldBack }>;
   /** Tasks waiting on a human (needs_human): they hold no slot. */
   needsYou: AutopilotTaskLine[];
   /** Ready tasks passed over, with why; each is tried again once it changes, or after a while. */
@@ -49,6 +50,7 @@ export interface AutopilotStatus {
   stages: StageSummary[];
 }
 
+const withWait = (waits: HeldBack | undefined) => (waits ? { waits } : {});
 const line = (task: { id: string; title: string; priority: number }): AutopilotTaskLine => ({ id: task.id, title: task.title, priority: task.priority });
 
 /** Autopilot's state in a repo. Throws invalid for a bad repo name, not_found for an unknown repo. */
@@ -62,6 +64,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     listTasks(deps, { repo, status: "needs_human", limit: 100 }),
     readStages(deps, repo),
   ]);
+  const overlaps = overlapCheck(deps, settings);
   const branches = await findBranchesByIds(deps.db, holding.flatMap((d) => (d.branchId ? [d.branchId] : [])));
   return {
     repo,
@@ -73,7 +76,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     problem: settings.problem,
     slots: { used: holding.length, total: settings.config.concurrency },
     running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
-    queue: tasks.map(line),
+    queue: await Promise.all(tasks.map(async (task) => ({ ...line(task), ...withWait(await overlaps.check(task)) }))),
     needsYou: waiting.map(line),
     skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
     held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),

@@ -1,3 +1,4 @@
+import type { Branch } from "../core/branch.js";
 import type { Db } from "../db/db.js";
 import { selectBranches } from "../db/branch-store.js";
 import { repoDir } from "../forge/paths.js";
@@ -17,6 +18,39 @@ export interface OverlapPrediction {
   conflicts: string[] | undefined;
 }
 
+/** An open branch and the files it changes since it met its base (`head` undefined: its ref is not there yet). */
+export interface OpenBranchChanges {
+  branch: Branch;
+  head: string | undefined;
+  /** Changed, added or deleted paths (no rename detection: both sides count), as git lists them. */
+  files: string[];
+}
+
+/**
+ * The files each open branch of a repo changes (at most maxBranches, most recently active first):
+ * `git diff --name-only` from where the branch meets its base branch's head (its base commit when
+ * they never meet, or when the base is gone). Answers for the same heads are remembered
+ * (git.immutableText), so asking every few seconds costs a query and a few ref reads.
+ */
+export async function readOpenBranchChanges(deps: { db: Db; git: Git; dataDir: string }, repo: string): Promise<OpenBranchChanges[]> {
+  const gitDir = repoDir(deps.dataDir, repo);
+  const reader = deps.git.reader(gitDir);
+  const branches = await selectBranches(deps.db, { repo, status: "open", limit: maxBranches });
+  const changes: OpenBranchChanges[] = [];
+  for (const branch of branches) {
+    const head = (await reader.info(`refs/heads/${branch.name}`))?.sha;
+    if (!head) {
+      changes.push({ branch, head, files: [] });
+      continue;
+    }
+    const base = (await reader.info(`refs/heads/${branch.baseBranch}`))?.sha ?? branch.baseCommit;
+    const meet = (await deps.git.immutableText(gitDir, ["merge-base", base, head], { okCodes: [1] })).trim() || branch.baseCommit;
+    const files = (await deps.git.immutableText(gitDir, ["diff", "--name-only", "-z", "--no-renames", meet, head])).split("\0").filter(Boolean);
+    changes.push({ branch, head, files });
+  }
+  return changes;
+}
+
 /**
  * Predicts conflicts between a repo's open branches before either merges: the files each changes
  * since it met its base (`git diff --name-only` from the merge base), and for each pair changing a
@@ -25,17 +59,7 @@ export interface OverlapPrediction {
  */
 export async function predictConflicts(deps: { db: Db; git: Git; dataDir: string }, repo: string): Promise<OverlapPrediction[]> {
   const gitDir = repoDir(deps.dataDir, repo);
-  const reader = deps.git.reader(gitDir);
-  const branches = await selectBranches(deps.db, { repo, status: "open", limit: maxBranches });
-  const changed: Array<{ id: string; name: string; head: string; files: Set<string> }> = [];
-  for (const branch of branches) {
-    const head = (await reader.info(`refs/heads/${branch.name}`))?.sha;
-    if (!head) continue;
-    const base = (await reader.info(`refs/heads/${branch.baseBranch}`))?.sha ?? branch.baseCommit;
-    const meet = (await deps.git.immutableText(gitDir, ["merge-base", base, head], { okCodes: [1] })).trim() || branch.baseCommit;
-    const files = (await deps.git.immutableText(gitDir, ["diff", "--name-only", "-z", "--no-renames", meet, head])).split("\0").filter(Boolean);
-    if (files.length > 0) changed.push({ id: branch.id, name: branch.name, head, files: new Set(files) });
-  }
+  const changed = (await readOpenBranchChanges(deps, repo)).flatMap(({ branch, head, files }) => (head && files.length > 0 ? [{ id: branch.id, name: branch.name, head, files: new Set(files) }] : []));
   changed.sort((x, y) => (x.name < y.name ? -1 : 1));
   const predictions: OverlapPrediction[] = [];
   let tried = 0;

@@ -10,11 +10,11 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   printLine(`autopilot ${status.enabled ? "on" : "off"} for ${status.repo} (${why})`);
   if (status.problem) printLine(terminalSafe(`cannot dispatch: ${status.problem}`));
   const config = status.config;
-  printLine(`settings: concurrency ${config.concurrency}, agent ${config.agent ?? "(server default)"}, backend ${config.backend ?? "(cook.toml's, else local)"}, merge ${config.merge}${config.labels.length ? `, labels ${config.labels.join(", ")}` : ""}`);
+  printLine(`settings: concurrency ${config.concurrency}, agent ${config.agent ?? "(server default)"}, backend ${config.backend ?? "(cook.toml's, else local)"}, merge ${config.merge}${config.labels.length ? `, labels ${config.labels.join(", ")}` : ""}, serialize_overlaps ${config.serializeOverlaps}`);
   printLine(`slots: ${status.slots.used} of ${status.slots.total} in use`);
   for (const run of status.running) printLine(terminalSafe(`  working  ${run.task} on ${run.branch ?? "(being made)"}`));
   printLine(`queue: ${status.queue.length} ready task(s)`);
-  for (const task of status.queue) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}`));
+  for (const task of status.queue) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}${task.waits ? `  (waits: ${task.waits.reason})` : ""}`));
   if (status.needsYou.length) printLine(`needs you: ${status.needsYou.length}`);
   for (const task of status.needsYou) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}`));
   for (const task of status.skipped) printLine(terminalSafe(`  skipped  ${task.id}: ${task.reason}`));

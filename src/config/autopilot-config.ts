@@ -25,9 +25,14 @@ export interface AutopilotConfig {
   readonly merge: "auto" | "manual";
   /** Only tasks carrying one of these labels (front-matter `labels`); empty: every task. */
   readonly labels: readonly string[];
+  /**
+   * Whether a ready task whose expected files (front-matter `files`) overlap an open branch's
+   * changed or expected files waits until that branch has merged or ended (default false).
+   */
+  readonly serializeOverlaps: boolean;
 }
 
-export const defaultAutopilotConfig: AutopilotConfig = { present: false, enabled: false, concurrency: 2, agent: undefined, backend: undefined, merge: "auto", labels: [] };
+export const defaultAutopilotConfig: AutopilotConfig = { present: false, enabled: false, concurrency: 2, agent: undefined, backend: undefined, merge: "auto", labels: [], serializeOverlaps: false };
 
 const rules = {
   autopilot: {
@@ -37,6 +42,7 @@ const rules = {
     backend: { type: "string", check: (s: string) => (backendNames.includes(s as BackendName) && s !== "none" ? undefined : `one of ${backendNames.filter((b) => b !== "none").join(", ")} (an agent needs an environment)`) },
     merge: { type: "string", check: (s: string) => (s === "auto" || s === "manual" ? undefined : '"auto" or "manual"') },
     labels: { type: "strings" },
+    serialize_overlaps: { type: "boolean" },
   },
 } as const;
 
@@ -50,7 +56,7 @@ export function parseAutopilotConfig(text: string | undefined, source = "cook.to
   if (doc.autopilot === undefined) return defaultAutopilotConfig;
   const problems = checkAgainstRules(source, { autopilot: doc.autopilot }, rules);
   if (problems.length > 0) throw new CookError("invalid", problems.join("; "));
-  const table = sectionOf(doc, "autopilot") as { enabled?: boolean; concurrency?: number; agent?: string; backend?: BackendName; merge?: "auto" | "manual"; labels?: string[] };
+  const table = sectionOf(doc, "autopilot") as { enabled?: boolean; concurrency?: number; agent?: string; backend?: BackendName; merge?: "auto" | "manual"; labels?: string[]; serialize_overlaps?: boolean };
   return Object.freeze({
     present: true,
     enabled: table.enabled ?? true,
@@ -59,5 +65,6 @@ export function parseAutopilotConfig(text: string | undefined, source = "cook.to
     backend: table.backend,
     merge: table.merge ?? "auto",
     labels: Object.freeze([...(table.labels ?? [])]),
+    serializeOverlaps: table.serialize_overlaps ?? false,
   });
 }

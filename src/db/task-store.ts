@@ -229,3 +229,10 @@ const graphLockKey = 7420_0004;
 export async function lockTaskGraph(tx: Queryable): Promise<void> {
   await tx.query("SELECT pg_advisory_xact_lock($1)", [graphLockKey]);
 }
+
+/** The extra front-matter keys of each of these tasks, by id (unknown ids are left out). */
+export async function extrasOfTasks(q: Queryable, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<Pick<TaskRow, "id" | "extra">>("SELECT id, extra FROM tasks WHERE id = ANY($1::text[])", [ids]);
+  return new Map(rows.map((row) => [row.id, row.extra]));
+}

@@ -10,19 +10,26 @@ describe("[autopilot] of cook.toml", () => {
   });
 
   it("reads every setting", () => {
-    const config = parseAutopilotConfig('[autopilot]\nenabled = false\nconcurrency = 4\nagent = "claude"\nbackend = "sandbox"\nmerge = "manual"\nlabels = ["bot", "easy"]\n');
-    assert.deepEqual({ ...config, labels: [...config.labels] }, { present: true, enabled: false, concurrency: 4, agent: "claude", backend: "sandbox", merge: "manual", labels: ["bot", "easy"] });
+    const config = parseAutopilotConfig('[autopilot]\nenabled = false\nconcurrency = 4\nagent = "claude"\nbackend = "sandbox"\nmerge = "manual"\nlabels = ["bot", "easy"]\nserialize_overlaps = true\n');
+    assert.deepEqual({ ...config, labels: [...config.labels] }, { present: true, enabled: false, concurrency: 4, agent: "claude", backend: "sandbox", merge: "manual", labels: ["bot", "easy"], serializeOverlaps: true });
+  });
+
+  it("does not serialize overlapping tasks unless told to", () => {
+    assert.equal(defaultAutopilotConfig.serializeOverlaps, false);
+    assert.equal(parseAutopilotConfig("[autopilot]\n").serializeOverlaps, false);
+    assert.equal(parseAutopilotConfig("[autopilot]\nserialize_overlaps = false\n").serializeOverlaps, false);
   });
 
   it("lists every problem, naming the file, the key and what was expected", () => {
     assert.throws(
-      () => parseAutopilotConfig('[autopilot]\nconcurrency = 0\nbackend = "none"\nmerge = "yes"\nlabels = "bot"\ncolour = "red"\n', "cook.toml on main"),
+      () => parseAutopilotConfig('[autopilot]\nconcurrency = 0\nbackend = "none"\nmerge = "yes"\nlabels = "bot"\nserialize_overlaps = "yes"\ncolour = "red"\n', "cook.toml on main"),
       (err: Error) => {
         for (const expected of [
           /cook\.toml on main: \[autopilot\] concurrency: expected a whole number from 1 to 32, got 0/,
           /backend: expected one of local, sandbox \(an agent needs an environment\), got "none"/,
           /merge: expected "auto" or "manual", got "yes"/,
           /labels: expected an array of strings, got "bot"/,
+          /serialize_overlaps: expected true or false, got "yes"/,
           /colour: unknown key/,
         ]) assert.match(err.message, expected);
         return true;
