@@ -171,12 +171,10 @@ export async function readRunningBranches(deps: AgentDeps, repo: string): Promis
   const open = await readOpenBranchChanges(deps, repo);
   const extras = await extrasOfTasks(deps.db, [...new Set(open.flatMap(({ branch }) => (branch.taskId ? [branch.taskId] : [])))]);
   return open.map(({ branch, files }) => {
-    const extra = branch.taskId ? extras.get(branch.taskId) : undefined;
-    return { branch: branch.name, taskId: branch.taskId, parent: parentOf(extra), changed: files, expected: extra ? expectedFilesOf({ extra }).patterns : [] };
+    const task = branch.taskId ? extras.get(branch.taskId) : undefined;
+    return { branch: branch.name, taskId: branch.taskId, parent: task?.parent, changed: files, expected: task ? expectedFilesOf(task).patterns : [] };
   });
 }
-
-const parentOf = (extra: Record<string, unknown> | undefined) => (typeof extra?.parent === "string" ? extra.parent : undefined);
 
 /**
  * Why `task` must wait under `serialize_overlaps`, or undefined when it may start: invalid `files`
@@ -184,11 +182,11 @@ const parentOf = (extra: Record<string, unknown> | undefined) => (typeof extra?.
  * it overlaps does. Branches of the task itself and of its `parent` chain are not counted: a
  * sub-task's branch starts from its parent's, and the parent waits for it.
  */
-export function heldBackBy(task: Pick<Task, "id" | "extra">, running: readonly RunningBranch[]): HeldBack | undefined {
+export function heldBackBy(task: Pick<Task, "id" | "extra" | "parent">, running: readonly RunningBranch[]): HeldBack | undefined {
   const { patterns, problems } = expectedFilesOf(task);
   if (problems.length > 0) return { reason: `its front-matter files are invalid: ${problems.join("; ")}` };
   const ancestors = new Set<string>([task.id]);
-  for (let parent = parentOf(task.extra); parent && !ancestors.has(parent); parent = running.find((r) => r.taskId === parent)?.parent) ancestors.add(parent);
+  for (let parent = task.parent; parent && !ancestors.has(parent); parent = running.find((r) => r.taskId === parent)?.parent) ancestors.add(parent);
   const overlap = findOverlap(patterns, running.filter((r) => !r.taskId || !ancestors.has(r.taskId)));
   return overlap ? { reason: overlapReason(overlap), overlaps: overlap } : undefined;
 }
@@ -196,7 +194,7 @@ export function heldBackBy(task: Pick<Task, "id" | "extra">, running: readonly R
 /** Which ready tasks wait for an overlap, during one dispatch pass or one status read. */
 export interface OverlapCheck {
   /** Why the task waits, or undefined; always undefined when `serialize_overlaps` is off. */
-  check(task: Pick<Task, "id" | "extra">): Promise<HeldBack | undefined>;
+  check(task: Pick<Task, "id" | "extra" | "parent">): Promise<HeldBack | undefined>;
   /** A task was started: the branches are read again before the next check, so it counts as running. */
   started(): void;
 }

@@ -231,8 +231,8 @@ export async function lockTaskGraph(tx: Queryable): Promise<void> {
 }
 
 /** The extra front-matter keys of each of these tasks, by id (unknown ids are left out). */
-export async function extrasOfTasks(q: Queryable, ids: readonly string[]): Promise<Map<string, Record<string, unknown>>> {
+export async function extrasOfTasks(q: Queryable, ids: readonly string[]): Promise<Map<string, Pick<Task, "extra" | "parent">>> {
   if (ids.length === 0) return new Map();
-  const rows = await q.query<Pick<TaskRow, "id" | "extra">>("SELECT id, extra FROM tasks WHERE id = ANY($1::text[])", [ids]);
-  return new Map(rows.map((row) => [row.id, row.extra]));
+  const rows = await q.query<Pick<TaskRow, "id" | "extra" | "parent">>("SELECT id, extra, parent FROM tasks WHERE id = ANY($1::text[])", [ids]);
+  return new Map(rows.map((row) => [row.id, { extra: row.extra, ...(row.parent ? { parent: row.parent } : {}) }]));
 }

@@ -100,7 +100,7 @@ describe("overlap with running branches", () => {
     const branches = [running("parent", ["src/a.ts"], [], { id: "parent", parent: "grand" }), running("grand", ["src/a.ts"], [], { id: "grand" })];
     assert.match(heldBackBy({ id: "t", extra: { files: "../x" } }, branches)!.reason, /^its front-matter files are invalid: '\.\.\/x' has a '\.\.' segment$/);
     assert.equal(heldBackBy({ id: "t", extra: {} }, branches), undefined);
-    assert.equal(heldBackBy({ id: "child", extra: { files: ["src/"], parent: "parent" } }, branches), undefined);
+    assert.equal(heldBackBy({ id: "child", extra: { files: ["src/"] }, parent: "parent" }, branches), undefined);
     assert.deepEqual(heldBackBy({ id: "sibling", extra: { files: ["src/"] } }, branches)?.overlaps, { branch: "grand", files: ["src/a.ts"] });
     assert.equal(heldBackBy({ id: "own", extra: { files: ["src/"] } }, [running("own", ["src/a.ts"], [], { id: "own" })]), undefined);
   });
