@@ -15,3 +15,10 @@ UPDATE tasks t SET
 WHERE json_typeof(t.extra->'parent') = 'string'
   AND t.extra->>'parent' <> t.id
   AND EXISTS (SELECT 1 FROM tasks p WHERE p.id = t.extra->>'parent' AND p.repo = t.repo);
+
+-- Any other `parent` key (another repo's task, no task, not an id) would now read as the field and
+-- be refused, or be dropped when the task is written: it is kept, renamed, for a person to sort out.
+UPDATE tasks t SET
+  extra = (SELECT json_object_agg(CASE WHEN e.key = 'parent' THEN 'unresolved_parent' ELSE e.key END, e.value ORDER BY e.n) FROM json_each(t.extra) WITH ORDINALITY AS e(key, value, n)),
+  extra_yaml = coalesce((SELECT json_object_agg(e.key, e.value ORDER BY e.n) FROM json_each(t.extra_yaml) WITH ORDINALITY AS e(key, value, n) WHERE e.key <> 'parent'), '{}'::json)
+WHERE t.parent IS NULL AND json_typeof(t.extra->'parent') IS NOT NULL;
