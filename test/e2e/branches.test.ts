@@ -309,4 +309,34 @@ describe("Branches in the browser", () => {
     await assertNoInjectedMarkup("events page");
     assert.deepEqual(dialogs, [], "no script ran");
   });
+
+  it("starts a sub-task from its page on a branch of its parent's, shown under the parent's on the dashboard", async () => {
+    for (const args of [
+      ["repo", "add", "tree", `--clone=${seed}`],
+      ["task", "create", "tree", "--title=Checkout", "--id=checkout"],
+      ["task", "create", "tree", "--title=Cart page", "--id=cart-page", "--parent=checkout"],
+      ["task", "create", "tree", "--title=Unrelated", "--id=unrelated"],
+      ["branch", "create", "tree", "--task", "unrelated", "--env", "none"],
+    ]) {
+      const result = await cook.cli(args);
+      assert.equal(result.code, 0, `${args.join(" ")}: ${result.stderr}`);
+    }
+    await page.goto(`${cook.url}/tasks/checkout`);
+    assert.deepEqual(await page.locator(".sub-tasks a").allTextContents(), ["Cart page"]);
+    await page.goto(`${cook.url}/tasks/cart-page`);
+    assert.equal(await page.locator(".parent-task a").textContent(), "Checkout");
+    await page.click("button[name=start]");
+    await page.waitForURL(`${cook.url}/branches/tree/cart-page`);
+    await page.goto(`${cook.url}/branches?repo=tree`);
+    const names = await rowNames();
+    assert.equal(names.length, 3);
+    assert.equal(names[names.indexOf("checkout") + 1], "cart-page", "the sub-branch sits right under its parent's");
+    const sub = page.locator("#branch-list tr.branch", { has: page.locator("td.name a:text-is('cart-page')") });
+    assert.equal(await sub.getAttribute("data-into"), "checkout");
+    assert.equal(await sub.locator(".merges-into").textContent(), "into checkout");
+    const indent = (name: string) => page.locator("#branch-list tr.branch td.name", { has: page.locator(`a:text-is('${name}')`) }).evaluate((cell) => parseFloat((globalThis as unknown as { getComputedStyle(e: unknown): { paddingLeft: string } }).getComputedStyle(cell).paddingLeft));
+    assert.ok((await indent("cart-page")) > (await indent("checkout")), "the sub-branch is indented");
+    await page.goto(`${cook.url}/tasks/checkout`);
+    assert.equal(await page.locator(".facts .pill").first().textContent(), "in progress", "the parent's branch came with its sub-task");
+  });
 });

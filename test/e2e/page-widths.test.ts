@@ -27,6 +27,7 @@ const subject = `Subject${"S".repeat(300)}`;
 const taskId = `task-${"i".repeat(59)}`; // 64, the limit of a task id
 const blockedId = `blocked-${"j".repeat(56)}`;
 const wontfixId = `wontfix-${"k".repeat(56)}`;
+const subTaskId = `sub-${"s".repeat(60)}`;
 const title = `Title${"T".repeat(195)}`; // 200, the limit of a title
 const eventName = `deployed-${"x".repeat(55)}`; // 64, the limit of a custom event name
 const word = (n: number) => `Unbroken${"w".repeat(n)}`;
@@ -97,6 +98,14 @@ describe("page widths", () => {
     assert.equal(created.code, 0, created.stderr);
     const taskBranch = JSON.parse(created.stdout) as { branch: { id: string }; environment: { path: string } };
     writeFileSync(join(taskBranch.environment.path, `${"u".repeat(200)}.txt`), `${word(500)}\n`);
+    // A sub-task of the long task: its branch sits under the task's on the dashboard, "into" its long name.
+    for (const args of [
+      ["task", "create", repo, `--title=${title}`, `--id=${subTaskId}`, `--parent=${taskId}`],
+      ["branch", "create", repo, "--task", subTaskId, "--env=none"],
+    ]) {
+      const result = await cook.cli(args);
+      assert.equal(result.code, 0, `cook ${args[0]} ${args[1]}: ${result.stderr}`);
+    }
 
     // An agent session on the task's branch whose every kind of event holds an unbroken run of
     // text: written into the store with the server stopped (the embedded store is one process's).
@@ -141,6 +150,8 @@ describe("page widths", () => {
       `/tasks/${taskId}`,
       `/tasks/${blockedId}`,
       `/tasks/${wontfixId}`,
+      `/tasks/${subTaskId}`,
+      `/tasks/${subTaskId}/edit`,
       `/tasks/${taskId}/edit`,
       "/repos",
       r,
@@ -167,6 +178,7 @@ describe("page widths", () => {
       `${b}/${taskId}`,
       `${b}/${taskId}?tab=work`,
       `${b}/${taskId}?tab=setup`,
+      `${b}/${subTaskId}`,
       "/repos/new",
       ...missing,
     ];
