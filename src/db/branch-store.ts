@@ -130,6 +130,15 @@ export async function oldestOpenBranchOfTask(q: Queryable, taskId: string): Prom
   return rows[0] ? toBranch(rows[0]) : undefined;
 }
 
+/** The open branches of the sub-tasks of `taskId` that start from (and merge into) the branch named `base`. */
+export async function openSubTaskBranches(q: Queryable, repo: string, base: string, taskId: string): Promise<Branch[]> {
+  const rows = await q.query<BranchRow>(
+    `SELECT ${columns} FROM branches WHERE repo = $1 AND base_branch = $2 AND status = 'open' AND task_id IN (SELECT id FROM tasks WHERE parent = $3) ORDER BY name`,
+    [repo, base, taskId],
+  );
+  return rows.map(toBranch);
+}
+
 /** How many open branches a task has, not counting `exceptId`. */
 export async function countOpenBranchesOfTask(q: Queryable, taskId: string, exceptId?: string): Promise<number> {
   const rows = await q.query<{ n: number }>("SELECT count(*)::int AS n FROM branches WHERE task_id = $1 AND status = 'open' AND id <> $2", [taskId, exceptId ?? ""]);

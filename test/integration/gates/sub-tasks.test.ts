@@ -108,6 +108,11 @@ describe("sub-tasks and the parent's branch", () => {
     assert.equal(early.code, 1);
     assert.match(early.stderr, /sub-task 'payment' \(in progress\) of task 'checkout' is not closed yet/);
     assert.equal((await lsRemote(`${cook.url}/app.git`))["refs/heads/main"], mainBefore);
+    // Given up while a sub-task's branch merges into it, that branch would land on main instead.
+    const abandon = await cook.cli(["branch", "abandon", `app/${parent!.name}`]);
+    assert.equal(abandon.code, 1);
+    assert.match(abandon.stderr, /^cook: the branches of sub-tasks of 'checkout' merge into 'checkout': payment; merge or abandon them first$/m);
+    assert.equal((await branchesOf("checkout"))[0]!.status, "open");
   });
 
   it("sends a parent whose gates fail once its sub-tasks are in to a human, then lands it on main", async () => {
