@@ -5,11 +5,11 @@ import { newId } from "../core/ids.js";
 import type { Task } from "../core/task.js";
 import type { AutopilotConfig } from "../config/autopilot-config.js";
 import { claimDispatch, dispatchesHoldingSlots, finishDispatch, latestDispatchesOf, type Dispatch } from "../db/autopilot-store.js";
-import { countOpenBranchesOfTask, setAutoMerge } from "../db/branch-store.js";
+import { countOpenBranchesOfTask, oldestOpenBranchOfTask, setAutoMerge } from "../db/branch-store.js";
 import { ancestorsOf, findTask, withOpenChildren, type AncestorRow } from "../db/task-store.js";
 import { maxParentDepth } from "../tasks/deps.js";
 import type { Branch } from "../core/branch.js";
-import { failpoint } from "../gates/failpoints.js";
+import { failpoint } from "../core/failpoints.js";
 import { listTasks, type ListedTask } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, autopilotActor } from "./events.js";
 import { overlapGuard } from "./overlaps.js";
@@ -169,7 +169,8 @@ export async function dispatchTask(deps: AgentDeps, repo: string, taskId: string
     const agent = config.agent ?? deps.defaultAgent;
     const created = await createBranchWithAgent(deps, { repo, task: taskId, env: config.backend, agent }, autopilotActor);
     failpoint("autopilot:branch-created");
-    await recordStarted(deps, id, repo, taskId, created.branch.id, created.branch.name, config, { agent, session: created.session?.id ?? null, ...(created.madeParents.length ? { parents: created.madeParents.map((b) => b.name) } : {}) }, created.madeParents);
+    const parents = await autopilotParentBranches(deps, taskId);
+    await recordStarted(deps, id, repo, taskId, created.branch.id, created.branch.name, config, { agent, session: created.session?.id ?? null, ...(created.madeParents.length ? { parents: created.madeParents.map((b) => b.name) } : {}) }, parents);
     return true;
   } catch (err) {
     const reason = isCookError(err) ? err.message : `unexpected error: ${(err as Error).message}`;
@@ -182,11 +183,25 @@ export async function dispatchTask(deps: AgentDeps, repo: string, taskId: string
   }
 }
 
-/** The branch exists: auto-merge as configured (on the parent branches made for it too), the dispatch `started`, and its `dispatched` event, together. */
-export async function recordStarted(deps: AgentDeps, id: string, repo: string, taskId: string, branchId: string, branchName: string, config: AutopilotConfig, extra: object, madeParents: readonly Branch[] = []): Promise<void> {
+/**
+ * The open branches (the oldest of each) of the tasks above `taskId` that autopilot made: they
+ * land like the rest with `merge = "auto"`, whether made in this dispatch or in one a crash cut
+ * short. A parent branch a person made stays theirs to merge.
+ */
+export async function autopilotParentBranches(deps: AgentDeps, taskId: string): Promise<Branch[]> {
+  const branches: Branch[] = [];
+  for (const ancestor of await ancestorsOf(deps.db, taskId, maxParentDepth + 1)) {
+    const branch = await oldestOpenBranchOfTask(deps.db, ancestor.id);
+    if (branch?.createdBy === autopilotActor.name) branches.push(branch);
+  }
+  return branches;
+}
+
+/** The branch exists: auto-merge as configured (on autopilot's parent branches above it too), the dispatch `started`, and its `dispatched` event, together. */
+export async function recordStarted(deps: AgentDeps, id: string, repo: string, taskId: string, branchId: string, branchName: string, config: AutopilotConfig, extra: object, parentBranches: readonly Branch[] = []): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    // Parent branches made for a sub-task land like the rest once their sub-tasks are in.
-    if (config.merge === "auto") for (const branch of [...madeParents, { id: branchId }]) await setAutoMerge(tx, branch.id, true);
+    // Parent branches autopilot made for a sub-task land like the rest once their sub-tasks are in.
+    if (config.merge === "auto") for (const branch of [...parentBranches, { id: branchId }]) await setAutoMerge(tx, branch.id, true);
     await finishDispatch(tx, id, { state: "started", branchId });
     await appendAutopilotEvent(deps, tx, repo, "dispatched", { task: taskId, branch: branchName, branchId, merge: config.merge, ...extra });
   });

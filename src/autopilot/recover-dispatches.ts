@@ -6,7 +6,7 @@ import { finishDispatch, startingDispatches, isAutopilotBranch } from "../db/aut
 import { findBranchById, selectBranches } from "../db/branch-store.js";
 import { findTask } from "../db/task-store.js";
 import { markTaskStoppedIn } from "../tasks/update-task.js";
-import { appendAutopilotEvent, autopilotActor, recordStarted } from "./dispatch.js";
+import { appendAutopilotEvent, autopilotActor, autopilotParentBranches, recordStarted } from "./dispatch.js";
 import { readAutopilotSettings } from "./settings.js";
 
 /**
@@ -32,7 +32,7 @@ export async function recoverDispatches(deps: AgentDeps): Promise<void> {
           return undefined;
         });
       }
-      await recordStarted(deps, dispatch.id, dispatch.repo, dispatch.taskId, branch.id, branch.name, settings.config, { agent: session?.agent ?? null, session: session?.id ?? null, recovered: true });
+      await recordStarted(deps, dispatch.id, dispatch.repo, dispatch.taskId, branch.id, branch.name, settings.config, { agent: session?.agent ?? null, session: session?.id ?? null, recovered: true }, await autopilotParentBranches(deps, dispatch.taskId));
       continue;
     }
     const reason = "the server stopped before the task's branch was made";

@@ -1,6 +1,7 @@
 import type { Actor } from "../core/actor.js";
 import { branchNameForTask, branchStemForPrompt, checkBranchName, type Branch, type Environment } from "../core/branch.js";
 import { CookError } from "../core/errors.js";
+import { failpoint } from "../core/failpoints.js";
 import { newId } from "../core/ids.js";
 import { checkRepoName } from "../core/names.js";
 import { serializeTask } from "../core/task-document.js";
@@ -57,6 +58,7 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
     const made = await createBranch(deps, { repo, task: parentId, env: "none" }, actor);
     return { branch: made.branch, madeParents: made.madeParents };
   }) : undefined;
+  if (parent?.made.length) failpoint("branch:parent-made");
   const baseBranch = explicitBase ?? parent?.branch.name ?? (await defaultBranchOf(deps.git, gitDir, repo));
   const baseCommit = await branchHead(deps.git, gitDir, baseBranch);
   if (!baseCommit) throw new CookError("not_found", `no branch '${baseBranch}' in ${repo} to start from${input.base === undefined ? " (the repo is empty: push a first commit)" : ""}`);

@@ -8,7 +8,7 @@ import { backendFor } from "../environments/backends.js";
 import { runCommand } from "../environments/run-command.js";
 import { repoDir } from "../forge/paths.js";
 import type { GateDeps } from "./deps.js";
-import { failpoint } from "./failpoints.js";
+import { failpoint } from "../core/failpoints.js";
 import { appendGateEvent } from "./gate-events.js";
 import { gateCheckoutsDir, gateEnvironment, makeGateCheckout, removeGateCheckout } from "./gate-checkout.js";
 import { createAttemptLog } from "./gate-log.js";

@@ -17,7 +17,7 @@ import { repoDir } from "../forge/paths.js";
 import { updateTaskIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
 import { buildCandidate, compareAndSwapRef, headOf, treeOf } from "./merge-git.js";
-import { failpoint } from "./failpoints.js";
+import { failpoint } from "../core/failpoints.js";
 import { startGateRun } from "./start-run.js";
 import { readTargetGates } from "./target-gates.js";
 

@@ -41,4 +41,33 @@ describe("a server killed mid-dispatch", () => {
       }
     });
   }
+
+  it("branch:parent-made: on restart the parent keeps its one branch, the sub-task gets one from it, and both land", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
+    const config = commandAgentsConfig({ worker });
+    let cook: RunningCook = await startCook({ config, env: { COOK_DATA_DIR: dataDir, COOK_FAILPOINT: "branch:parent-made" } });
+    await seedRepo(cook, "app", { "cook.toml": '[autopilot]\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "true"\n' });
+    // Paused while both are written, so the sub-task is not dispatched between the two.
+    assert.equal((await cook.cli(["autopilot", "off", "app"])).code, 0);
+    assert.equal((await cook.cli(["task", "create", "app", "--title=Epic", "--id=epic"])).code, 0);
+    assert.equal((await cook.cli(["task", "create", "app", "--title=Part", "--id=part", "--parent=epic"])).code, 0);
+    await cook.cli(["autopilot", "on", "app"]).catch(() => undefined);
+    await eventually(() => cook.child.exitCode !== null || cook.child.signalCode !== null || undefined, 20_000, "the server to die at the failpoint");
+    await cook.stop();
+    assert.equal(cook.child.signalCode, "SIGKILL");
+
+    cook = await startCook({ config, env: { COOK_DATA_DIR: dataDir } });
+    try {
+      const status = async (id: string) => (JSON.parse((await cook.cli(["task", "show", id, "--json"])).stdout) as { task: { status: string } }).task.status;
+      await eventually(async () => ((await status("part")) === "closed" && (await status("epic")) === "closed") || undefined, 60_000, "the sub-task and its parent to be merged");
+      const branches = async (task: string) => (JSON.parse((await cook.cli(["branch", "list", `--task=${task}`, "--json"])).stdout) as Array<{ name: string; status: string; baseBranch: string }>);
+      const [epic] = await branches("epic");
+      assert.deepEqual((await branches("epic")).map((b) => b.status), ["merged"], "the parent's branch made before the crash, kept and landed");
+      assert.deepEqual((await branches("part")).map((b) => [b.status, b.baseBranch]), [["merged", epic!.name]]);
+      const merged = await publishedEvents(cook, "cook.branch.app.*.merged");
+      assert.deepEqual(merged.map((e) => [e.data.task, e.data.target]), [["part", epic!.name], ["epic", "main"]]);
+    } finally {
+      await cook.stop();
+    }
+  });
 });

@@ -5,7 +5,7 @@
  * of these, the server kills itself with SIGKILL when it gets there, as a power cut would. Unset
  * (always, outside those tests), a failpoint is one comparison.
  */
-export type Failpoint = "gate:attempt-started" | "merge:intent-recorded" | "merge:ref-moved" | "autopilot:claimed" | "autopilot:branch-created";
+export type Failpoint = "gate:attempt-started" | "merge:intent-recorded" | "merge:ref-moved" | "autopilot:claimed" | "autopilot:branch-created" | "branch:parent-made";
 
 export function failpoint(name: Failpoint): void {
   if (process.env.COOK_FAILPOINT === name) process.kill(process.pid, "SIGKILL");
