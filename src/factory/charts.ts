@@ -5,8 +5,11 @@
 import { scaleBand, scaleLinear } from "d3-scale";
 import { formatDuration } from "../core/format.js";
 
-/** A viewBox width that keeps 11-unit text readable (about 9 px) on a 375 px wide phone. */
-export const chartWidth = 480;
+/**
+ * The viewBox width: 12-unit text is about 9 px on a 375 px phone (the chart's box is some 300 px
+ * there) and 16 px in a desktop's half-page column; 480 made it 6.5 px on the phone.
+ */
+export const chartWidth = 400;
 
 export interface Box {
   x: number;
@@ -43,7 +46,7 @@ export interface DayChart {
   marks: Array<{ x1: number; x2: number; y: number; title: string }>;
 }
 
-const margin = { top: 12, right: 22, bottom: 34, left: 46 };
+const margin = { top: 12, right: 22, bottom: 36, left: 46 };
 const dayChartHeight = 220;
 
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -56,11 +59,18 @@ function dayTicks(days: readonly string[], x: (day: string) => number, count = 6
   return days.flatMap((day, i) => ((days.length - 1 - i) % step === 0 ? [{ at: x(day), label: shortDay(day) }] : []));
 }
 
-/** Ticks of a value axis from 0 to at least `top`: round numbers (d3's nice ticks), whole ones when `whole`. */
-function valueAxis(top: number, range: [number, number], whole: boolean, format: (n: number) => string = String) {
+/**
+ * Ticks of a value axis from 0 to at least `top`: round numbers (d3's nice ticks), whole ones when
+ * `whole`, labelled by d3-format: "2.5", and from 10,000 on with an SI prefix ("20k", "1.5M") so
+ * that a label stays narrower than the margin it stands in.
+ */
+function valueAxis(top: number, range: [number, number], whole: boolean) {
   const domainTop = Number.isFinite(top) && top > 0 ? top : 1;
-  const scale = scaleLinear().domain([0, domainTop]).nice(whole ? Math.min(5, Math.ceil(domainTop)) : 5).range(range);
-  const ticks = scale.ticks(whole ? Math.min(5, Math.ceil(scale.domain()[1]!)) : 5).filter((t) => !whole || Number.isInteger(t));
+  const count = whole ? Math.min(5, Math.ceil(domainTop)) : 5;
+  const scale = scaleLinear().domain([0, domainTop]).nice(count).range(range);
+  const niceTop = scale.domain()[1]!;
+  const ticks = scale.ticks(whole ? Math.min(5, Math.ceil(niceTop)) : 5).filter((t) => !whole || Number.isInteger(t));
+  const format = scale.tickFormat(count, niceTop >= 10_000 ? "~s" : "~g");
   return { scale, ticks: ticks.map((t) => ({ at: scale(t), label: format(t) })) };
 }
 
@@ -128,7 +138,7 @@ export function dayDurations(days: readonly string[], points: readonly DayPoint[
   const { plot, band, center } = dayFrame(days);
   const inWindow = points.filter((p) => band(p.day) !== undefined && Number.isFinite(p.ms));
   const unit = durationUnit(Math.max(0, ...inWindow.map((p) => p.ms), ...medians.filter((m): m is number => m !== undefined)));
-  const { scale: y, ticks } = valueAxis(Math.max(0, ...inWindow.map((p) => p.ms / unit.ms), ...medians.map((m) => (m ?? 0) / unit.ms)), [plot.y + plot.height, plot.y], false, (n) => String(Number(n.toPrecision(6))));
+  const { scale: y, ticks } = valueAxis(Math.max(0, ...inWindow.map((p) => p.ms / unit.ms), ...medians.map((m) => (m ?? 0) / unit.ms)), [plot.y + plot.height, plot.y], false);
   const perDay = new Map<string, DayPoint[]>();
   for (const p of inWindow) perDay.set(p.day, [...(perDay.get(p.day) ?? []), p]);
   const dots = [...perDay.entries()].flatMap(([day, list]) =>
@@ -160,7 +170,7 @@ export interface RowChart {
 
 const rowHeight = 34;
 /** Characters of a label kept beside its value text; the rest is in the bar's title and the table. */
-export const maxRowLabel = 44;
+export const maxRowLabel = 40;
 
 /** Cuts text to `max` characters with an ellipsis. */
 export function cut(text: string, max: number): string {
@@ -175,7 +185,7 @@ export function cut(text: string, max: number): string {
 export function rowBars(rows: ReadonlyArray<{ label: string; value: number; valueText: string; title: string; href?: string }>, xLabel: string): RowChart {
   const left = 8;
   const plot: Box = { x: left, y: 8, width: chartWidth - left - margin.right, height: rows.length * rowHeight };
-  const { scale: x, ticks } = valueAxis(Math.max(0, ...rows.map((r) => r.value)), [plot.x, plot.x + plot.width], false, (n) => String(Number(n.toPrecision(6))));
+  const { scale: x, ticks } = valueAxis(Math.max(0, ...rows.map((r) => r.value)), [plot.x, plot.x + plot.width], false);
   const bars = rows.map((row, i): RowBar => {
     const top = plot.y + i * rowHeight;
     const room = Math.max(8, maxRowLabel - [...row.valueText].length);
