@@ -97,9 +97,9 @@ async function measureRun(kind, env, dir) {
   const server = await startCook({ dataDir: join(dir, "data"), env: { ...env, COOK_CONFIG: config } });
   try {
     // The generated repo: a little code, and the cook.toml that turns autopilot on.
-    await cook(server.url, ["repo", "add", "factory"]);
+    await cook(server.url, ["repo", "add", "generated"]);
     const work = join(dir, "work");
-    await git(["clone", "--quiet", `${server.url}/factory.git`, work]);
+    await git(["clone", "--quiet", `${server.url}/generated.git`, work]);
     mkdirSync(join(work, "src"), { recursive: true });
     for (let i = 0; i < 50; i++) writeFileSync(join(work, "src", `module${i}.js`), `export const value${i} = ${i};\n`.repeat(20));
     writeFileSync(
@@ -114,19 +114,19 @@ async function measureRun(kind, env, dir) {
     const taskDir = join(dir, "tasks");
     mkdirSync(taskDir);
     for (const task of dag) {
-      writeFileSync(join(taskDir, `${task.id}.md`), `---\nid: ${task.id}\ntitle: Task ${task.id}\nrepo: factory\npriority: ${task.priority}\n${task.dependsOn.length ? `depends_on: [${task.dependsOn.join(", ")}]\n` : ""}---\nWrite tasks/${task.id}.txt saying ok.\n`);
+      writeFileSync(join(taskDir, `${task.id}.md`), `---\nid: ${task.id}\ntitle: Task ${task.id}\nrepo: generated\npriority: ${task.priority}\n${task.dependsOn.length ? `depends_on: [${task.dependsOn.join(", ")}]\n` : ""}---\nWrite tasks/${task.id}.txt saying ok.\n`);
     }
     await cook(server.url, ["task", "import", taskDir]);
 
     const api = async (path) => (await fetch(`${server.url}${path}`)).json();
     const started = performance.now();
-    await cook(server.url, ["autopilot", "on", "factory"]);
+    await cook(server.url, ["autopilot", "on", "generated"]);
     let closed = 0;
     let most = 0;
     while (performance.now() - started < limitMs + 60_000) {
       const list = await api(`/api/tasks?repo=factory&status=closed&limit=1000`);
       closed = list.tasks.length;
-      const status = (await api("/api/repos/factory/autopilot")).autopilot;
+      const status = (await api("/api/repos/generated/autopilot")).autopilot;
       most = Math.max(most, status.slots.used);
       if (closed === dag.length) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -166,7 +166,7 @@ async function measureRun(kind, env, dir) {
     const failedGates = [...byTask.values()].reduce((sum, e) => sum + (e.failed ?? 0), 0);
 
     // The default branch passes its gate at every commit it moved to; fsck is clean.
-    const bare = join(dir, "data", "repos", "factory.git");
+    const bare = join(dir, "data", "repos", "generated.git");
     const mainCommits = (await git(["--git-dir", bare, "rev-list", "--first-parent", `${start}..main`])).stdout.trim().split("\n").filter(Boolean);
     let red = 0;
     for (const commit of mainCommits) {

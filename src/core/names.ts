@@ -21,7 +21,7 @@ export function checkRepoName(name: unknown): string {
  * these names, and a request under one of them is never git's. Compared case-insensitively, as
  * the router matches paths.
  */
-export const serverRouteNames: readonly string[] = ["api", "branches", "events", "healthz", "internal", "plans", "public", "repos", "tasks"];
+export const serverRouteNames: readonly string[] = ["api", "branches", "events", "factory", "healthz", "internal", "plans", "public", "repos", "tasks"];
 
 export function isServerRouteName(name: string): boolean {
   return serverRouteNames.includes(name.toLowerCase());

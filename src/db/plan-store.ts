@@ -70,7 +70,12 @@ export async function findPlan(q: Queryable, id: string, options: { forUpdate?: 
 }
 
 export async function plansOfRepo(q: Queryable, repo: string, limit = 20): Promise<Plan[]> {
-  const rows = await q.query<PlanRow>(`SELECT ${columns} FROM plans WHERE repo = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [repo, limit]);
+  return recentPlans(q, repo, limit);
+}
+
+/** The newest `limit` plans of a repo, or of every repo, newest first. */
+export async function recentPlans(q: Queryable, repo: string | undefined, limit: number): Promise<Plan[]> {
+  const rows = await q.query<PlanRow>(`SELECT ${columns} FROM plans WHERE $1::text IS NULL OR repo = $1 ORDER BY created_at DESC, id DESC LIMIT $2`, [repo ?? null, limit]);
   return rows.map(toPlan);
 }
 

@@ -79,6 +79,8 @@ export const subjects = {
   custom: (repo: string, name: string) => `${subjectRoot}.custom.${enc(repo)}.${action(name)}`,
   /** Every event of one plan. */
   ofPlan: (repo: string, planId: string) => `${subjectRoot}.plan.${enc(repo)}.${enc(planId)}.>`,
+  /** Every event of one repo's tasks. */
+  ofTasks: (repo: string) => `${subjectRoot}.task.${enc(repo)}.>`,
   /** Every event of one repo, any kind. */
   ofRepo: (repo: string) => `${subjectRoot}.*.${enc(repo)}.>`,
   /** Every event of one branch, any kind (branch, environment, agent, gate; a tag or task named alike matches too). */

@@ -17,6 +17,8 @@ import { securityHeadersMiddleware } from "./middleware/security-headers.js";
 import { agentApiRoutes } from "./routes/api/agents.js";
 import { autopilotApiRoutes } from "./routes/api/autopilot.js";
 import { planApiRoutes } from "./routes/api/plans.js";
+import { factoryApiRoutes } from "./routes/api/factory.js";
+import { factoryWebRoutes } from "./routes/web/factory.js";
 import { repoAutopilotRoutes } from "./routes/web/repo-autopilot.js";
 import { planWebRoutes } from "./routes/web/plans.js";
 import { branchApiRoutes } from "./routes/api/branches.js";
@@ -87,7 +89,7 @@ export function createApp(services: Services, live: LiveStreams, terminals: Term
  * (`permit` or `publicRoute`); a route without one stops the server from starting.
  */
 export function createRouters(services: Services, live: LiveStreams, views: nunjucks.Environment, terminals: Terminals): Router[] {
-  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), gateApiRoutes(services), autopilotApiRoutes(services), planApiRoutes(services), branchApiRoutes(services, terminals), agentApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoFormRoutes(services), repoAutopilotRoutes(services), repoWebRoutes(services), taskWebRoutes(services), planWebRoutes(services), branchWebRoutes(services, live, views), pageRoutes(services)];
+  const routers = [healthRoutes(services), hookRoutes(services), repoApiRoutes(services), eventApiRoutes(services, live), taskApiRoutes(services), gateApiRoutes(services), autopilotApiRoutes(services), planApiRoutes(services), factoryApiRoutes(services), branchApiRoutes(services, terminals), agentApiRoutes(services), tokenApiRoutes(services), eventWebRoutes(services, live, views), repoFormRoutes(services), repoAutopilotRoutes(services), repoWebRoutes(services), taskWebRoutes(services), planWebRoutes(services), factoryWebRoutes(services, live), branchWebRoutes(services, live, views), pageRoutes(services)];
   const unguarded = unguardedRoutes(routers);
   if (unguarded.length > 0) throw new Error(`routes without an authorization decision: ${unguarded.join("; ")}`);
   checkRouteNames(routers);

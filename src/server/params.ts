@@ -5,6 +5,7 @@ import { checkPriority, checkStatus } from "../core/task.js";
 import type { TaskFilter } from "../tasks/read-tasks.js";
 import type { BranchListFilter } from "../branches/read-branches.js";
 import { branchStatuses, type BranchStatus } from "../core/branch.js";
+import { checkWindowDays, type WindowDays } from "../factory/stats.js";
 
 type QueryValue = string | string[] | undefined;
 
@@ -55,4 +56,9 @@ export function branchFilterFromQuery(query: Record<string, QueryValue>): Branch
     throw new CookError("invalid", `'status' must be one of ${branchStatuses.join(", ")}, got ${showInput(status)}`);
   }
   return { repo: single("repo", query.repo), status: status as BranchStatus | undefined, taskId: single("task", query.task)?.trim() || undefined };
+}
+
+/** The factory page's query: `repo` (empty: every repo) and `days` (7, 30 or 90; default 30). */
+export function factoryQueryFrom(query: Record<string, QueryValue>): { repo: string | undefined; days: WindowDays } {
+  return { repo: single("repo", query.repo), days: checkWindowDays(single("days", query.days)) };
 }

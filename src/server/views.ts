@@ -18,6 +18,7 @@ const navigation = [
   { href: "/repos", label: "Repos" },
   { href: "/tasks", label: "Tasks" },
   { href: "/branches", label: "Branches" },
+  { href: "/factory", label: "Factory" },
   { href: "/events", label: "Events" },
 ];
 

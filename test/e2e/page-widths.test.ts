@@ -12,6 +12,7 @@ import type { AgentEvent } from "../../src/core/agent-event.js";
 import { newId } from "../../src/core/ids.js";
 import { insertAgentEvents } from "../../src/db/agent-event-store.js";
 import { insertSession, updateSession } from "../../src/db/agent-session-store.js";
+import { insertPlan, updatePlan } from "../../src/db/plan-store.js";
 import { openPglite } from "../../src/db/pglite.js";
 import { eventually } from "../helpers/wait.js";
 
@@ -57,6 +58,7 @@ describe("page widths", () => {
   let pages: string[];
   let missing: string[]; // error pages
   let codePages: string[]; // a long and a short line of code, in a file and in a diff
+  const planId = newId("pln");
 
   before(async () => {
     const source = await makeWorkRepo([{ "README.md": readme, [file]: `export const value = "${word(600)}";\nexport const other = 1;\n` }]);
@@ -132,6 +134,14 @@ describe("page widths", () => {
       ];
       await insertAgentEvents(db, session, 1, 1, long);
       await updateSession(db, session, { status: "waiting", reason: `asked for help: ${word(300)}`, outcome: "help", runEnded: true });
+      // A drafted plan whose goal is one long word, with a layer of five long-named drafts waiting on
+      // the long task: its graph is wider than a phone and scrolls in its own box.
+      await insertPlan(db, { id: planId, repo, goal: word(400), agent: word(30), createdBy: "local" });
+      const draftIds = ["a", "b", "c", "d", "e"].map((c) => `draft-${c.repeat(58)}`);
+      await updatePlan(db, planId, {
+        state: "drafted",
+        drafts: draftIds.map((id, i) => ({ id, title, body: word(300), priority: 2, dependsOn: i === 4 ? [taskId, draftIds[0]!] : [taskId], stage: word(20) })),
+      });
     } finally {
       await db.close();
     }
@@ -180,6 +190,10 @@ describe("page widths", () => {
       `${b}/${taskId}?tab=setup`,
       `${b}/${subTaskId}`,
       "/repos/new",
+      "/factory",
+      `/factory?repo=${repo}&days=90`,
+      `/factory?repo=${emptyRepo}&days=7`,
+      `/plans/${planId}`,
       ...missing,
     ];
   });

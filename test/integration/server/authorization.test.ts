@@ -58,6 +58,10 @@ const cases: Case[] = [
   { route: "GET /events", method: "GET", path: "/events", agent: "ok", user: "ok" },
   { route: "GET /events/live", method: "GET", path: "/events/live?after=0", agent: "ok", user: "ok" },
   { route: "GET /repos", method: "GET", path: "/repos", agent: 403, user: "ok" },
+  // The factory page spans every repo unless it names one.
+  { route: "GET /factory", method: "GET", path: "/factory", agent: 403, user: "ok" },
+  { route: "GET /factory/live", method: "GET", path: "/factory/live?after=0", agent: 403, user: "ok" },
+  { route: "GET /api/factory", method: "GET", path: "/api/factory", agent: 403, user: "ok" },
   ...["own", "other"].flatMap((repo): Case[] => {
     const agent: Outcome = repo === "own" ? "ok" : 404;
     const change: Outcome = repo === "own" ? 403 : 404;
@@ -75,6 +79,9 @@ const cases: Case[] = [
       { route: "POST /repos/:repo/stages/:stage/continue", method: "POST", path: `/repos/${repo}/stages/1/continue`, form: () => ({}), agent: change, user: 404, admin: 404 },
       { route: "GET /api/repos/:name", method: "GET", path: `/api/repos/${repo}`, agent, user: "ok" },
       { route: "GET /tasks", method: "GET", path: `/tasks?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /factory", method: "GET", path: `/factory?repo=${repo}`, agent, user: "ok" },
+      { route: "GET /factory/live", method: "GET", path: `/factory/live?repo=${repo}&after=0`, agent, user: "ok" },
+      { route: "GET /api/factory", method: "GET", path: `/api/factory?repo=${repo}`, agent, user: "ok" },
       { route: "GET /api/tasks", method: "GET", path: `/api/tasks?repo=${repo}`, agent, user: "ok" },
       { route: "GET /tasks/:id", method: "GET", path: `/tasks/${repo}-task`, agent, user: "ok" },
       { route: "GET /api/tasks/:id", method: "GET", path: `/api/tasks/${repo}-task`, agent, user: "ok" },

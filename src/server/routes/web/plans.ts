@@ -4,6 +4,8 @@ import { may } from "../../../core/authorization.js";
 import { CookError } from "../../../core/errors.js";
 import type { Plan } from "../../../db/plan-store.js";
 import { subjects } from "../../../events/subjects.js";
+import { nodeStateLabels } from "../../../factory/plan-graph.js";
+import { readPlanGraph } from "../../../factory/plan-states.js";
 import { acceptPlan, startPlan } from "../../../planning/plans.js";
 import { listRepoNames } from "../../../forge/repos.js";
 import { actorOf, permit } from "../../middleware/auth.js";
@@ -12,14 +14,29 @@ import type { Services } from "../../services.js";
 import { planResource } from "../api/plans.js";
 import { formFields, formRefusal, liveUrlFor, redirectAfterPost } from "./forms.js";
 
-/** The review page of a plan: state, drafts with a checkbox each, the raw answer of a failed one; live while planning. */
+/** What the page follows live: the planner while it plans, then the tasks its drafts became (their states colour the graph). */
+function liveSubject(plan: Plan): string | undefined {
+  if (plan.state === "planning") return subjects.ofPlan(plan.repo, plan.id);
+  if (plan.state === "accepted") return subjects.ofTasks(plan.repo);
+  return undefined;
+}
+
+/**
+ * The review page of a plan: state, the dependency graph of its drafts (with their tasks' states
+ * once accepted), drafts with a checkbox each, the raw answer of a failed one; live while planning
+ * and, once accepted, while its tasks change.
+ */
 async function renderPlan(ctx: Context, services: Services, plan: Plan, refused?: { status: number; message: string }, checked?: string[]): Promise<void> {
   if (refused) ctx.status = refused.status;
+  const subject = liveSubject(plan);
+  const graph = await readPlanGraph(services, plan);
   await ctx.render("plans/show", {
+    graph,
+    stateLabels: graph ? Object.fromEntries(Object.entries(nodeStateLabels).filter(([state]) => graph.nodes.some((n) => n.state === state))) : {},
     plan,
     canAccept: plan.state === "drafted" && may(actorOf(ctx), "change", { repo: plan.repo }),
     checked: new Set(checked ?? plan.drafts.map((d) => d.id)),
-    liveUrl: plan.state === "planning" ? await liveUrlFor(services, "/events/live", { subject: subjects.ofPlan(plan.repo, plan.id) }) : undefined,
+    liveUrl: subject ? await liveUrlFor(services, "/events/live", { subject }) : undefined,
     error: refused?.message,
   });
 }
