@@ -230,8 +230,22 @@ export async function recordLanded(deps: GateDeps, branch: Branch, merge: Merge,
   return landed;
 }
 
-/** Tears down a merged branch's environment and moves its ref under refs/archive/ (kept, hidden). */
+/** How long a merged branch's agent is given to end its run (it has usually just run `cook done`) before its environment goes, and the run with it. */
+const agentEndGraceMs = 10_000;
+
+/** The branch's agent run, if one is live, has ended or had agentEndGraceMs to: a run cut off by the teardown would read as failed. */
+async function agentRunEnded(deps: GateDeps, branch: Branch): Promise<void> {
+  const session = await latestSessionOfBranch(deps.db, branch.id);
+  const live = session ? deps.liveRuns.get(session.id) : undefined;
+  if (!live) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([live.finished.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, agentEndGraceMs)))]);
+  clearTimeout(timer);
+}
+
+/** Tears down a merged branch's environment (after its agent's run ended, or had 10 s to) and moves its ref under refs/archive/ (kept, hidden). */
 export async function archiveMerged(deps: GateDeps, branch: Branch): Promise<void> {
+  await agentRunEnded(deps, branch);
   await teardownEnvironment(deps, branch).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merged branch's environment not torn down"));
   const gitDir = repoDir(deps.dataDir, branch.repo);
   const head = await headOf(deps.git, gitDir, branch.name);

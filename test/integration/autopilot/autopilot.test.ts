@@ -85,6 +85,11 @@ describe("autopilot", () => {
       most = Math.max(most, working);
     }
     assert.equal(most, 2, "at most 2 branches at once, and 2 when there was work for 2");
+    // Each agent ran `cook done` and exited; a merge that followed at once did not cut its run off.
+    for (const event of dispatched) {
+      const { session } = (await (await fetch(`${cook.url}/api/sessions/${String(event.data.session)}`)).json()) as { session: { status: string; reason?: string } };
+      assert.equal(session.status, "completed", `${String(event.data.task)}: ${session.status} ${session.reason ?? ""}`);
+    }
 
     const bare = join(cook.dataDir, "repos", "app.git");
     const files = await gitOk(["--git-dir", bare, "ls-tree", "--name-only", "main"]);
