@@ -6,6 +6,8 @@ import { newId } from "../core/ids.js";
 import { showInput } from "../core/show-input.js";
 import { approvalsOf, insertApproval } from "../db/approval-store.js";
 import { runsOfBranch } from "../db/gate-run-store.js";
+import { latestSessionOfBranch } from "../db/agent-session-store.js";
+import { markTaskResumedIn } from "../tasks/update-task.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
 import type { GateDeps } from "./deps.js";
@@ -39,7 +41,7 @@ export async function decideApproval(deps: GateDeps, branch: Branch, run: GateRu
 /**
  * `cook branch approve|reject <branch> [--comment] [--gate]`: records the verdict on the branch's
  * current head, for its human_approval gate (the only one, or the one named), and puts a run
- * waiting on it back in line. Throws forbidden for someone the gate does not list (and for agent
+ * waiting on it back in line; an approval moves a task that waited on it back to in_progress. Throws forbidden for someone the gate does not list (and for agent
  * tokens), conflict when no gate asks for approval or the branch has ended, invalid for a bad
  * comment or an unknown gate.
  */
@@ -59,7 +61,13 @@ export async function giveVerdict(deps: GateDeps, branch: Branch, request: { ver
   }
   const head = await branchHead(deps.git, repoDir(deps.dataDir, branch.repo), branch.name);
   if (!head) throw new CookError("conflict", `branch '${branch.name}' has no commit to approve`);
-  const approval = await insertApproval(deps.db, { id: newId("apr"), branchId: branch.id, head, gate: gate.name, reviewer: actor.name, verdict: request.verdict, comment });
+  const approval = await deps.db.transaction(async (tx) => {
+    const given = await insertApproval(tx, { id: newId("apr"), branchId: branch.id, head, gate: gate.name, reviewer: actor.name, verdict: request.verdict, comment });
+    // What the task waited on is given; an agent's own call for help still waits for its answer.
+    const session = await latestSessionOfBranch(tx, branch.id);
+    if (request.verdict === "approve" && branch.taskId && session?.status !== "waiting") await markTaskResumedIn(deps, tx, branch.taskId, actor);
+    return given;
+  });
   const waiting = (await runsOfBranch(deps.db, branch.id, 5)).find((run) => run.head === head && run.state === "waiting");
   if (waiting) enqueueRun(deps, waiting.id);
   return approval;

@@ -8,6 +8,7 @@ import { runCommandGate } from "./command-gate.js";
 import type { GateDeps } from "./deps.js";
 import { appendGateEvent } from "./gate-events.js";
 import { handBackFailure } from "./hand-back.js";
+import { markTaskWaitingIn } from "../tasks/update-task.js";
 import { readTargetGates } from "./target-gates.js";
 
 /** What one gate concluded. */
@@ -68,6 +69,8 @@ export async function executeRun(deps: GateDeps, runId: string, signal: AbortSig
         if (!(await updateGateResult(tx, runId, gate.name, { state: "waiting", summary: outcome.summary }))) return;
         await updateGateRun(tx, runId, { state: "waiting" });
         await appendGateEvent(deps, tx, scope, "waiting", { head: run.head, summary: outcome.summary, reviewers: gate.reviewers });
+        // The work waits on a person: it shows under "needs you", and frees autopilot's slot.
+        if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, { name: "cook-gates", scope: "admin" });
       });
       return;
     }

@@ -8,7 +8,7 @@ import { handBacksOfBranch, markHandedBack } from "../db/gate-run-store.js";
 import { childrenOf, findTask } from "../db/task-store.js";
 import { appendAgentEvent } from "../agents/session-events.js";
 import { promptSession } from "../agents/sessions.js";
-import { updateTaskIn } from "../tasks/update-task.js";
+import { markTaskWaitingIn } from "../tasks/update-task.js";
 import type { GateDeps } from "./deps.js";
 import type { GateOutcome } from "./execute-run.js";
 import { tailLines } from "./gate-log.js";
@@ -73,20 +73,19 @@ async function sendParentToHuman(deps: GateDeps, branch: Branch, gate: GateDefin
 }
 
 /**
- * The agent has had its fixes: its session waits on a human with `reason` (shown where an agent's
+ * The branch's work waits on a person (the agent has had its fixes, a merge conflict nobody else
+ * resolves, a parent branch failing): its session waits on a human with `reason` (shown where an agent's
  * own ask-for-help is: the task's "waiting" badge, home's waiting list, the Agent tab), the task
  * goes to needs_human, and `cook.agent.<repo>.<branch>.help` says why.
  */
-async function sendToHuman(deps: GateDeps, branch: Branch, reason: string): Promise<void> {
-  deps.log.info({ repo: branch.repo, branch: branch.name, reason }, "gate failure goes to a human");
+export async function sendToHuman(deps: GateDeps, branch: Branch, reason: string): Promise<void> {
+  deps.log.info({ repo: branch.repo, branch: branch.name, reason }, "branch goes to a human");
   await deps.db.transaction(async (tx) => {
     const latest = await latestSessionOfBranch(tx, branch.id, { forUpdate: true });
     if (latest) {
       const moved = await updateSession(tx, latest.id, latest.status === "running" ? { outcome: "help", reason } : { status: "waiting", outcome: "help", reason, resumeAt: null });
       await appendAgentEvent(deps, tx, branch, moved, "help", { message: reason, task: branch.taskId ?? null, by: gatesActor.name });
     }
-    if (!branch.taskId) return;
-    const task = await findTask(tx, branch.taskId, { forUpdate: true });
-    if (task?.status === "in_progress") await updateTaskIn(deps, tx, task.id, { status: "needs_human" }, gatesActor);
+    if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, gatesActor);
   });
 }

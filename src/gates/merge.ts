@@ -6,7 +6,7 @@ import { newId } from "../core/ids.js";
 import { showInput } from "../core/show-input.js";
 import { autoMergeOf, autoMergeStrategyOf, endBranch, findBranchById, setArchiveRef, setAutoMerge, setMergedCommit } from "../db/branch-store.js";
 import { findGateRun, latestRunsOfBranches } from "../db/gate-run-store.js";
-import { findMerge, insertMerge, updateMerge, type MergeUpdate } from "../db/merge-store.js";
+import { findMerge, insertMerge, mergesOfBranch, updateMerge, type MergeUpdate } from "../db/merge-store.js";
 import { childrenOf, findTask } from "../db/task-store.js";
 import { latestSessionOfBranch } from "../db/agent-session-store.js";
 import { promptSession } from "../agents/sessions.js";
@@ -20,6 +20,7 @@ import { buildCandidate, compareAndSwapRef, headOf, treeOf } from "./merge-git.j
 import { failpoint } from "../core/failpoints.js";
 import { startGateRun } from "./start-run.js";
 import { readTargetGates } from "./target-gates.js";
+import { sendToHuman } from "./hand-back.js";
 
 /** Whether a branch may land now, and if not, why (naming the gate and its state). */
 export type Readiness = { ok: true; head: string; run: GateRun | undefined } | { ok: false; head: string | undefined; reason: string };
@@ -99,15 +100,26 @@ export async function mergeBranch(deps: GateDeps, branch: Branch, request: Merge
   return { merge, autoMerge: request.auto === true, waiting: undefined };
 }
 
-/** With `[merge] on_conflict = "agent"` and an agent session on the branch, the agent is asked to rebase and resolve. */
+/**
+ * A merge that conflicted goes back to the branch's agent to rebase and resolve, with `[merge]
+ * on_conflict = "agent"` and an agent session on the branch, at most `max_fixes` times; otherwise
+ * (or after that) to a person: the task goes to needs_human with the conflicting paths as the reason.
+ */
 async function handConflictBack(deps: GateDeps, branch: Branch, merge: Merge): Promise<void> {
   const { policy } = await readTargetGates(deps, branch);
-  if (policy.onConflict !== "agent" || !(await latestSessionOfBranch(deps.db, branch.id))) return;
-  const prompt = [
-    `Merging this branch into ${merge.target} conflicts in: ${merge.conflicts.join(", ")}.`,
-    `Fetch ${merge.target}, rebase the branch onto origin/${merge.target}, resolve the conflicts, run the tests, push (force-with-lease), then run \`cook done\`.`,
-  ].join("\n");
-  await promptSession(deps, branch, { prompt }, { name: "cook-merge", scope: "admin" }).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merge conflict not handed to the agent"));
+  const session = await latestSessionOfBranch(deps.db, branch.id);
+  const conflicted = (await mergesOfBranch(deps.db, branch.id, 100)).filter((m) => m.state === "conflicted").length;
+  const paths = merge.conflicts.join(", ");
+  if (policy.onConflict === "agent" && session && conflicted <= policy.maxFixes) {
+    const prompt = [
+      `Merging this branch into ${merge.target} conflicts in: ${paths}.`,
+      `Fetch ${merge.target}, rebase the branch onto origin/${merge.target}, resolve the conflicts, run the tests, push (force-with-lease), then run \`cook done\`.`,
+    ].join("\n");
+    await promptSession(deps, branch, { prompt }, { name: "cook-merge", scope: "admin" }).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merge conflict not handed to the agent"));
+    return;
+  }
+  const tried = policy.onConflict === "agent" && session ? ` (the agent's ${policy.maxFixes} tries did not resolve it)` : "";
+  await sendToHuman(deps, branch, `merging into ${merge.target} conflicts in ${paths}${tried}: rebase the branch onto ${merge.target}, resolve them and push`);
 }
 
 async function strategyOf(deps: GateDeps, branch: Branch, value: unknown): Promise<MergeStrategy> {

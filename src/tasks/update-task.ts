@@ -115,3 +115,15 @@ export async function markTaskStoppedIn(deps: TaskDeps, tx: Tx, id: string, acto
   const task = await findTask(tx, id, { forUpdate: true });
   if (task?.status === "in_progress" || task?.status === "needs_human") await updateTaskIn(deps, tx, id, { status: "open" }, actor);
 }
+
+/** Work on the task waits on a person (an approval, a conflict, a failed gate no agent fixes), inside the caller's transaction: in_progress moves to needs_human. */
+export async function markTaskWaitingIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor): Promise<void> {
+  const task = await findTask(tx, id, { forUpdate: true });
+  if (task?.status === "in_progress") await updateTaskIn(deps, tx, id, { status: "needs_human" }, actor);
+}
+
+/** What the task waited on a person for is given (an approval): needs_human moves back to in_progress. */
+export async function markTaskResumedIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor): Promise<void> {
+  const task = await findTask(tx, id, { forUpdate: true });
+  if (task?.status === "needs_human") await updateTaskIn(deps, tx, id, { status: "in_progress" }, actor);
+}

@@ -50,6 +50,19 @@ describe("human approval gates", () => {
     assert.equal(again.results[1]!.state, "waiting");
   });
 
+  it("puts a task whose branch waits for approval under needs you, and back to work once approved", async () => {
+    const taskStatus = async () => (JSON.parse((await cook.cli(["task", "show", "needs-approval", "--json"])).stdout) as { task: { status: string } }).task.status;
+    assert.equal((await cook.cli(["task", "create", "app", "--title=Needs approval", "--id=needs-approval"])).code, 0);
+    assert.equal((await cook.cli(["branch", "create", "app", "approved-work", "--task", "needs-approval", "--env", "none"])).code, 0);
+    assert.equal(await taskStatus(), "in_progress");
+    const head = await pushBranch(work, "approved-work", { "w.txt": "w\n" });
+    await runReaching(cook, "approved-work", ["waiting"], { head });
+    assert.equal(await taskStatus(), "needs_human", "the work waits on a person");
+    assert.equal((await as("alice", ["branch", "approve", "app/approved-work"])).code, 0);
+    assert.equal(await taskStatus(), "in_progress");
+    await runReaching(cook, "approved-work", ["passed"], { head });
+  });
+
   it("fails the gate on a rejection, with the comment, and later gates are not run", async () => {
     const head = (await branchGates(cook, "app/feature")).runs[0]!.head;
     const rejected = await as("alice", ["branch", "reject", "app/feature", "--comment", "needs a test"]);

@@ -107,6 +107,22 @@ describe("merging through gates", () => {
     assert.equal(shown.status, "open");
   });
 
+  it("sends the task of a branch whose merge conflicts to a person when no agent resolves it", async () => {
+    const taskStatus = async () => (JSON.parse((await cook.cli(["task", "show", "clash", "--json"])).stdout) as { task: { status: string } }).task.status;
+    assert.equal((await cook.cli(["task", "create", "app", "--title=Clash", "--id=clash"])).code, 0);
+    assert.equal((await cook.cli(["branch", "create", "app", "conflict-3", "--task", "clash", "--env", "none"])).code, 0);
+    const head = await pushBranch(app, "conflict-3", { "c.txt": "three\n" });
+    await passed("conflict-3", head);
+    // Main moves on, changing the same line.
+    const other = await pushBranch(app, "conflict-4", { "c.txt": "four\n" });
+    await passed("conflict-4", other);
+    assert.equal((await merge("app/conflict-4")).code, 0);
+    const result = await merge("app/conflict-3", "--auto");
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stderr, /conflicts in c\.txt/);
+    assert.equal(await taskStatus(), "needs_human", "nobody else will resolve it");
+  });
+
   it("refuses ff-only when main moved, and squashes into one commit", async () => {
     const head = await pushBranch(app, "squashed", { "s1.txt": "1\n" });
     await pushBranch(app, "squashed", { "s2.txt": "2\n" });
