@@ -15,6 +15,8 @@ export interface TaskDraft {
   /** Ids of other drafts of the plan, or of tasks that exist already. */
   dependsOn: string[];
   stage: string | undefined;
+  /** The draft (or existing task) this one is a sub-task of; undefined for none. */
+  parent?: string | undefined;
 }
 
 /** The fence the planner's answer must put its drafts in: ```cook-plan … ``` holding JSON. */
@@ -22,9 +24,9 @@ export const planFence = "cook-plan";
 
 /**
  * Reads a planner's answer: the last ```cook-plan fenced block, JSON `{"tasks": [{id, title, body,
- * priority?, depends_on?, stage?}]}`. Returns the drafts, or every problem found: no block, not
- * JSON, a task without a valid id or title, a repeated id, a dependency on neither a draft nor an
- * `existing` task, a cycle (named), more than maxDrafts.
+ * priority?, depends_on?, stage?, parent?}]}`. Returns the drafts, or every problem found: no block,
+ * not JSON, a task without a valid id or title, a repeated id, a dependency or parent naming neither
+ * a draft nor an `existing` task, a cycle of dependencies or of parents (named), more than maxDrafts.
  */
 export function parsePlanAnswer(answer: string, existing: ReadonlySet<string>): { drafts: TaskDraft[] } | { problems: string[] } {
   const blocks = [...answer.matchAll(/```cook-plan[^\n]*\n([\s\S]*?)\n?```/g)];
@@ -63,13 +65,25 @@ export function parsePlanAnswer(answer: string, existing: ReadonlySet<string>): 
     const rawDeps = item.depends_on ?? [];
     const dependsOn = Array.isArray(rawDeps) && rawDeps.every((d) => typeof d === "string") ? [...new Set(rawDeps as string[])] : (problems.push(`${where}: depends_on must be a list of task ids`), []);
     const stage = item.stage === undefined || item.stage === null ? undefined : typeof item.stage === "string" || Number.isInteger(item.stage) ? String(item.stage) : (problems.push(`${where}: stage must be a name or a whole number`), undefined);
-    if (id && title !== undefined && body !== undefined && priority !== undefined) drafts.push({ id, title, body, priority, dependsOn, stage });
+    const parent = item.parent === undefined || item.parent === null ? undefined : check(() => checkTaskId(item.parent));
+    if (id && title !== undefined && body !== undefined && priority !== undefined) drafts.push({ id, title, body, priority, dependsOn, stage, ...(parent ? { parent } : {}) });
   });
   const ids = new Set(drafts.map((d) => d.id));
   const graph = new Map(drafts.map((d) => [d.id, d.dependsOn]));
   for (const draft of drafts) {
     const unknown = draft.dependsOn.filter((dep) => !ids.has(dep) && !existing.has(dep));
     if (unknown.length) problems.push(`task '${draft.id}' depends on ${unknown.map((u) => `'${u}'`).join(", ")}, which is neither in the plan nor an existing task`);
+  }
+  const parents = new Map(drafts.flatMap((d) => (d.parent ? [[d.id, [d.parent]] as [string, string[]]] : [])));
+  for (const draft of drafts) {
+    if (draft.parent && !ids.has(draft.parent) && !existing.has(draft.parent)) problems.push(`task '${draft.id}' names parent '${draft.parent}', which is neither in the plan nor an existing task`);
+  }
+  for (const draft of drafts) {
+    const cycle = draft.parent ? findCycle(draft.id, [draft.parent], parents) : undefined;
+    if (cycle) {
+      problems.push(`the parents make a cycle: ${describeCycle(cycle)}`);
+      break;
+    }
   }
   for (const draft of drafts) {
     const cycle = findCycle(draft.id, draft.dependsOn, graph);
@@ -83,7 +97,7 @@ export function parsePlanAnswer(answer: string, existing: ReadonlySet<string>): 
 
 /**
  * The drafts a person accepted: `selected` ids (undefined: all). Throws invalid for an id not in
- * the plan, or a selected draft depending on a draft left out (naming both).
+ * the plan, or a selected draft depending on, or a sub-task of, a draft left out (naming both).
  */
 export function acceptedDrafts(drafts: readonly TaskDraft[], selected: readonly string[] | undefined): TaskDraft[] {
   if (selected === undefined) return [...drafts];
@@ -94,6 +108,8 @@ export function acceptedDrafts(drafts: readonly TaskDraft[], selected: readonly 
   for (const id of chosen) {
     const missing = byId.get(id)!.dependsOn.filter((dep) => byId.has(dep) && !chosen.has(dep));
     if (missing.length) throw new CookError("invalid", `'${id}' depends on ${missing.map((m) => `'${m}'`).join(", ")} of the plan: accept ${missing.length > 1 ? "them" : "it"} too, or leave '${id}' out`);
+    const parent = byId.get(id)!.parent;
+    if (parent && byId.has(parent) && !chosen.has(parent)) throw new CookError("invalid", `'${id}' is a sub-task of '${parent}' of the plan: accept it too, or leave '${id}' out`);
   }
   return drafts.filter((d) => chosen.has(d.id));
 }

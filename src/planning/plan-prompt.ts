@@ -32,7 +32,7 @@ export function planPrompt(input: { goal: string; repo: string; openTasks: reado
     "]}",
     "```",
     "",
-    `Rules: ids are 1-64 lowercase letters, digits and '-', unique; titles are one line; priority is 0 (critical) to 4 (someday), default 2; depends_on names ids of this plan or of the open tasks above; no cycles; at most ${maxDrafts} tasks. An optional "stage" (a name or number) groups tasks that should land before the next stage starts.`,
+    `Rules: ids are 1-64 lowercase letters, digits and '-', unique; titles are one line; priority is 0 (critical) to 4 (someday), default 2; depends_on names ids of this plan or of the open tasks above; no cycles; at most ${maxDrafts} tasks. An optional "stage" (a name or number) groups tasks that should land before the next stage starts. An optional "parent" (an id of this plan) makes a task a sub-task: its branch starts from the parent's branch and merges into it, and the parent lands once all its sub-tasks are in; use it to keep a large change off the default branch until it is whole.`,
   );
   if (input.previous) {
     lines.push("", "Your previous answer could not be used:", ...input.previous.problems.map((p) => `- ${p}`), "", "Your previous answer was:", input.previous.answer.slice(0, 20_000), "", `Answer again, fixing these, with the whole plan in one \`\`\`${planFence} block.`);

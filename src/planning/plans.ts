@@ -20,7 +20,7 @@ import { repoDir } from "../forge/paths.js";
 import { requireRepo } from "../forge/repos.js";
 import { gateCheckoutsDir, gateEnvironment, makeGateCheckout, removeGateCheckout } from "../gates/gate-checkout.js";
 import { finalReply } from "../gates/review-verdict.js";
-import { checkDependencies } from "../tasks/deps.js";
+import { checkDependencies, checkParentTask } from "../tasks/deps.js";
 import { prepareTask, recordNewTask } from "../tasks/create-task.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { acceptedDrafts, parsePlanAnswer, type TaskDraft } from "./plan-format.js";
@@ -158,7 +158,7 @@ export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown
     const prepared: Task[] = [];
     for (const draft of chosen) {
       try {
-        prepared.push(await prepareTask(deps, tx, { id: draft.id, title: draft.title, body: draft.body, priority: draft.priority, repo: locked.repo, dependsOn: draft.dependsOn, extra: { plan: locked.id, ...(draft.stage ? { stage: draft.stage } : {}) } }));
+        prepared.push(await prepareTask(deps, tx, { id: draft.id, title: draft.title, body: draft.body, priority: draft.priority, repo: locked.repo, dependsOn: draft.dependsOn, parent: draft.parent, extra: { plan: locked.id, ...(draft.stage ? { stage: draft.stage } : {}) } }));
       } catch (err) {
         if (isCookError(err) && err.code === "conflict") throw new CookError("conflict", `draft '${draft.id}': ${err.message} (since the plan was made); edit the plan's task file and import it instead`);
         throw err;
@@ -166,6 +166,8 @@ export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown
     }
     const pending = new Map(prepared.map((task) => [task.id, task.dependsOn]));
     for (const task of prepared) await checkDependencies(tx, task.id, task.dependsOn, pending);
+    const parents = new Map(prepared.map((task) => [task.id, { repo: task.repo, parent: task.parent }]));
+    for (const task of prepared) await checkParentTask(tx, task, parents);
     const tasks: Task[] = [];
     for (const task of prepared) tasks.push(await recordNewTask(deps, tx, task, actor));
     const saved = await updatePlan(tx, locked.id, { state: "accepted", accepted: tasks.map((t) => t.id) });

@@ -41,6 +41,11 @@ export async function serve(config: ServerConfig, log: Logger = createLogger(con
   // Everything the server and its children (git, PGlite) create is for this user alone: the data
   // dir holds the database, the hook secret and the repos.
   process.umask(0o077);
+  // A taken port is said at once, not after the store and bus have been opened for nothing.
+  if (config.server.port !== 0) await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    listen(probe, config.server.port, config.server.host).then(() => probe.close(() => resolve()), reject);
+  });
   const unlock = lockDataDir(config.server.dataDir);
   let services;
   try {

@@ -17,6 +17,16 @@ const learned = plan([
   { id: "learn-a", title: "Learn A" },
   { id: "learn-b", title: "Learn B", depends_on: ["learn-a"] },
 ]);
+const nested = plan([
+  { id: "checkout", title: "Checkout" },
+  { id: "cart", title: "Cart page", parent: "checkout" },
+  { id: "pay", title: "Pay page", parent: "checkout", depends_on: ["cart"] },
+]);
+const parentLoop = plan([
+  { id: "p1", title: "P1", parent: "p2" },
+  { id: "p2", title: "P2", parent: "p1" },
+  { id: "p3", title: "P3", parent: "nowhere" },
+]);
 const cyclic = plan([
   { id: "a1", title: "A", depends_on: ["b1"] },
   { id: "b1", title: "B", depends_on: ["a1"] },
@@ -44,7 +54,7 @@ describe("planning", () => {
   let agentsDir: string;
 
   before(async () => {
-    const config = commandAgentsConfig({ steady: script(good, good), learner: script(cyclic, learned), stubborn: script(cyclic, cyclic) });
+    const config = commandAgentsConfig({ steady: script(good, good), learner: script(cyclic, learned), stubborn: script(cyclic, cyclic), nester: script(nested, nested), looper: script(parentLoop, parentLoop) });
     agentsDir = /command = "(.*)\/steady\.sh"/.exec(config)![1]!;
     cook = await startCook({ config });
     await seedRepo(cook, "app", { "README.md": "# app\n" });
@@ -85,6 +95,21 @@ describe("planning", () => {
     assert.deepEqual([shown.state, shown.accepted, shown.drafts.length], ["accepted", ["add-form"], 2]);
     const events = await publishedEvents(cook, `cook.plan.app.${id.replace(/_/g, "_5F")}.>`);
     assert.deepEqual(events.map((e) => e.type), ["plan.started", "plan.drafted", "plan.accepted"]);
+  });
+
+  it("drafts sub-tasks under a parent of the plan, accepted with their parent only", async () => {
+    const { result } = await startAndWait("nester", "Checkout");
+    assert.equal(result.code, 0, result.stderr);
+    const id = /plan (pln_\w+) for app: drafted/.exec(result.stdout)![1]!;
+    const orphan = await cook.cli(["plan", "accept", id, "cart", "pay"]);
+    assert.equal(orphan.code, 1);
+    assert.equal(orphan.stderr, "cook: 'cart' is a sub-task of 'checkout' of the plan: accept it too, or leave 'cart' out\n");
+    assert.equal((await cook.cli(["plan", "accept", id])).code, 0);
+    const detail = JSON.parse((await cook.cli(["task", "show", "checkout", "--json"])).stdout) as { children: Array<{ id: string }> };
+    assert.deepEqual(detail.children.map((c) => c.id), ["cart", "pay"]);
+    const { result: looped } = await startAndWait("looper", "Loops");
+    assert.equal(looped.code, 1);
+    assert.match(looped.stderr, /task 'p3' names parent 'nowhere', which is neither in the plan nor an existing task; the parents make a cycle: p1 → p2 → p1/);
   });
 
   it("sends an answer that fails validation back once with the problems, and uses the second", async () => {
