@@ -2,7 +2,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CookClient } from "../client/http-client.js";
-import { serializeTask } from "../core/task-document.js";
 import type { Plan } from "../db/plan-store.js";
 import { clientFor } from "./context.js";
 import { printJson, printLine, terminalSafe } from "./output.js";
@@ -16,12 +15,14 @@ function printDrafts(plan: Plan): void {
 }
 
 /** Writes each draft as a task file (what `cook task import` reads) into `dir`; returns the folder. */
-function writeDrafts(plan: Plan, dir: string): string {
+async function writeDrafts(plan: Plan, dir: string): Promise<string> {
+  // Loaded here: the YAML library is a large part of every other command's start-up otherwise.
+  const { serializeTask } = await import("../core/task-document.js");
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true });
   for (const draft of plan.drafts) {
     const extra: Record<string, unknown> = { plan: plan.id, ...(draft.stage ? { stage: draft.stage } : {}) };
-    const text = serializeTask({ id: draft.id, title: draft.title, priority: draft.priority, status: "open", repo: plan.repo, dependsOn: draft.dependsOn, body: draft.body, createdAt: plan.updatedAt, updatedAt: plan.updatedAt, extra, extraYaml: {} });
+    const text = serializeTask({ id: draft.id, title: draft.title, priority: draft.priority, status: "open", repo: plan.repo, dependsOn: draft.dependsOn, ...(draft.parent ? { parent: draft.parent } : {}), body: draft.body, createdAt: plan.updatedAt, updatedAt: plan.updatedAt, extra, extraYaml: {} });
     writeFileSync(join(folder, `${draft.id}.md`), text);
   }
   return folder;
@@ -37,7 +38,7 @@ async function waitForPlan(client: CookClient, id: string): Promise<Plan> {
 }
 
 /** A plan as `cook plan` and `cook plan show` print it; exit code 1 for a failed one. */
-function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean }): void {
+async function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean }): Promise<void> {
   printLine(terminalSafe(`plan ${plan.id} for ${plan.repo}: ${plan.state}${plan.attempts > 1 ? ` (after ${plan.attempts} answers)` : ""}`));
   printLine(terminalSafe(`goal: ${plan.goal}`));
   if (plan.state === "failed") {
@@ -47,9 +48,12 @@ function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean }):
     process.exitCode = 1;
     return;
   }
-  if (plan.state === "planning") return printLine("the planner is still working; look again with cook plan show " + plan.id);
+  if (plan.state === "planning") {
+    printLine("the planner is still working; look again with cook plan show " + plan.id);
+    return;
+  }
   printDrafts(plan);
-  if (options.out) printLine(`drafts written to ${writeDrafts(plan, options.out)}/ (edit them and cook task import the folder, or accept them as they are)`);
+  if (options.out) printLine(`drafts written to ${await writeDrafts(plan, options.out)}/ (edit them and cook task import the folder, or accept them as they are)`);
   if (plan.state === "drafted") printLine(`accept all with: cook plan accept ${plan.id}   or some: cook plan accept ${plan.id} ID…`);
   if (options.showAnswer && plan.answer) printLine(terminalSafe(plan.answer, { multiline: true }));
 }
@@ -78,7 +82,7 @@ export function registerPlan(program: Command): void {
         if (done.state === "failed") process.exitCode = 1;
         return printJson(done);
       }
-      printPlan(done, { out: done.state === "drafted" ? (options.out ?? `plan-${done.id}`) : undefined });
+      await printPlan(done, { out: done.state === "drafted" ? (options.out ?? `plan-${done.id}`) : undefined });
     });
 
   plan
@@ -91,7 +95,7 @@ export function registerPlan(program: Command): void {
       const found = await clientFor(command).getPlan(id);
       // `plan` has a --json of its own, which commander gives the word to first.
       if (command.optsWithGlobals().json) return printJson(found);
-      printPlan(found, { out: options.out, showAnswer: options.answer });
+      await printPlan(found, { out: options.out, showAnswer: options.answer });
     });
 
   plan

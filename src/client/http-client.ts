@@ -13,7 +13,7 @@ import type { AgentSession } from "../core/agent-session.js";
 import type { BranchDetail, BranchSummary } from "../branches/read-branches.js";
 import { sendRequest, type HttpResponse } from "./http-request.js";
 import { readSse } from "./sse-reader.js";
-import { openTerminal, type TerminalConnection, type TerminalOptions } from "./terminal-client.js";
+import type { TerminalConnection, TerminalOptions } from "./terminal-client.js";
 
 /** The server did not answer at all (CLI exit code 3), as opposed to answering with an error. */
 export class UnreachableError extends CookError {
@@ -326,7 +326,9 @@ export class CookClient {
   }
 
   /** Opens an interactive shell in a branch's environment (client/terminal-client.ts); refusals throw CookError. */
-  attachTerminal(ref: string, options: TerminalOptions = {}): Promise<TerminalConnection> {
+  async attachTerminal(ref: string, options: TerminalOptions = {}): Promise<TerminalConnection> {
+    // Loaded here: the WebSocket library is otherwise part of every command's start-up.
+    const { openTerminal } = await import("./terminal-client.js");
     return openTerminal(this.config, ref, options, (cause) => new UnreachableError(this.config.serverUrl, { cause }));
   }
 
