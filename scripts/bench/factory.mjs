@@ -124,7 +124,7 @@ async function measureRun(kind, env, dir) {
     let closed = 0;
     let most = 0;
     while (performance.now() - started < limitMs + 60_000) {
-      const list = await api(`/api/tasks?repo=factory&status=closed&limit=1000`);
+      const list = await api(`/api/tasks?repo=generated&status=closed&limit=1000`);
       closed = list.tasks.length;
       const status = (await api("/api/repos/generated/autopilot")).autopilot;
       most = Math.max(most, status.slots.used);
