@@ -5,6 +5,7 @@ import { errorSignature } from "../core/error-signature.js";
 import { findSession, updateSession } from "../db/agent-session-store.js";
 import type { Tx } from "../db/db.js";
 import { countAgentFailures } from "../db/agent-failure-store.js";
+import { isAutopilotBranch } from "../db/autopilot-store.js";
 import { findTask } from "../db/task-store.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
@@ -70,7 +71,7 @@ export async function finishRun(deps: AgentDeps, branch: Branch, environment: En
       await appendAgentEvent(deps, tx, branch, moved, "started", { run: moved.runs, kind: moved.kind, resumed: true, nudge: verdict.reason, by: "cook" });
       return moved;
     }
-    const needsHuman = verdict.needsHuman ?? (verdict.errorSignature ? await attemptsExhausted(deps, tx, branch, verdict) : undefined);
+    const needsHuman = verdict.needsHuman ?? (verdict.errorSignature ? await attemptsExhausted(deps, tx, branch, verdict) : undefined) ?? (await unattendedFailure(tx, branch, verdict));
     if (needsHuman) await sendTaskToHuman(deps, tx, branch);
     // Asking for help was announced when the agent asked; the run's end only updates the session.
     const announced = moved.status === "waiting" && session.outcome === "help";
@@ -161,6 +162,12 @@ async function attemptsExhausted(deps: AgentDeps, tx: Tx, branch: Branch, verdic
   const before = await countAgentFailures(tx, branch.taskId, verdict.errorSignature);
   const limit = deps.agentSettings.budgets.sameErrorAttempts;
   return before + 1 >= limit ? `the same error ${before + 1} times: ${verdict.reason}` : undefined;
+}
+
+/** A failed run on a branch autopilot made has nobody watching it: its task goes to a person (and frees its slot) rather than sit in progress. */
+async function unattendedFailure(tx: Tx, branch: Branch, verdict: Verdict): Promise<string | undefined> {
+  if (verdict.status !== "failed" || verdict.fallback || !(await isAutopilotBranch(tx, branch.id))) return undefined;
+  return `the agent's run failed: ${verdict.reason ?? "no reason given"}`;
 }
 
 async function sendTaskToHuman(deps: AgentDeps, tx: Tx, branch: Branch): Promise<void> {

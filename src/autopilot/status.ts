@@ -5,7 +5,7 @@ import { checkRepoName } from "../core/names.js";
 import type { AutopilotConfig } from "../config/autopilot-config.js";
 import { dispatchesHoldingSlots, setAutopilotSwitch } from "../db/autopilot-store.js";
 import { findBranchesByIds } from "../db/branch-store.js";
-import { childrenOf } from "../db/task-store.js";
+import { parentsWithOpenChildren } from "../db/task-store.js";
 import { requireRepo } from "../forge/repos.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
@@ -42,7 +42,7 @@ export interface AutopilotStatus {
   skipped: Array<AutopilotTaskLine & { reason: string; at: string }>;
   /** Ready tasks whose stage waits for an earlier one to end and be continued past. */
   held: Array<AutopilotTaskLine & { stage: string }>;
-  /** Ready tasks with sub-tasks not closed: no agent works them; their branch collects the sub-tasks'. */
+  /** Tasks not closed with sub-tasks not closed: no agent works them; their branch collects the sub-tasks'. */
   parents: Array<AutopilotTaskLine & { openSubTasks: number }>;
   /** Ready sub-tasks whose parent cannot take them yet (closed, or waiting for its own dependencies), with why. */
   waitingOnParent: Array<AutopilotTaskLine & { parent: string; reason: string }>;
@@ -58,7 +58,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
   const repo = checkRepoName(repoName);
   requireRepo(deps.dataDir, repo);
   const settings = await readAutopilotSettings(deps, repo);
-  const [holding, { tasks, skipped, held, parents, waitingOnParent }, waiting, stages] = await Promise.all([
+  const [holding, { tasks, skipped, held, waitingOnParent }, waiting, stages] = await Promise.all([
     dispatchesHoldingSlots(deps.db, repo),
     dispatchQueue(deps, settings),
     listTasks(deps, { repo, status: "needs_human", limit: 100 }),
@@ -80,7 +80,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     needsYou: waiting.map(line),
     skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
     held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),
-    parents: await Promise.all(parents.map(async (task) => ({ ...line(task), openSubTasks: (await childrenOf(deps.db, task.id)).filter((child) => child.status !== "closed").length }))),
+    parents: (await parentsWithOpenChildren(deps.db, repo)).map((task) => ({ ...line(task), openSubTasks: task.openSubTasks })),
     waitingOnParent: waitingOnParent.map(({ task, reason }) => ({ ...line(task), parent: task.parent!, reason })),
     stages,
   };

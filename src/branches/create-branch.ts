@@ -7,7 +7,8 @@ import { checkRepoName } from "../core/names.js";
 import { serializeTask } from "../core/task-document.js";
 import type { Task } from "../core/task.js";
 import { parseRepoConfig } from "../config/repo-config.js";
-import { insertBranch, openNamesWithPrefix } from "../db/branch-store.js";
+import { insertBranch, oldestOpenBranchOfTask, openNamesWithPrefix } from "../db/branch-store.js";
+import { childrenOf } from "../db/task-store.js";
 import { createEnvironment } from "../environments/create-environment.js";
 import { requireRepo } from "../forge/repos.js";
 import { listRefs } from "../git/refs.js";
@@ -43,7 +44,7 @@ export interface CreatedBranch {
  * its one `cook.branch.<repo>.<name>.created` event (and the task moved to in_progress, in the same
  * transaction), then the environment. Throws invalid (a bad name, no name and no task, a task of
  * another repo, an unknown backend), not_found (repo, base, task), conflict (the branch exists, the
- * task is closed), forbidden (`local:<path>` for a non-admin).
+ * task is closed, the task has sub-tasks and a branch already), forbidden (`local:<path>` for a non-admin).
  */
 export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Actor): Promise<CreatedBranch> {
   const repo = checkRepoName(input.repo);
@@ -52,6 +53,7 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   const requestedEnv = input.env === undefined ? undefined : parseEnvironmentChoice(input.env);
   const gitDir = requireRepo(deps.dataDir, repo);
   const task = input.task === undefined || input.task === "" ? undefined : await usableTask(deps, input.task, repo);
+  if (task) await refuseSecondParentBranch(deps, task);
   const explicitBase = input.base === undefined || input.base === "" ? undefined : checkBranchName(input.base, "base branch");
   // A sub-task's branch starts from its parent's, made first (with no environment) if need be.
   const parent = explicitBase === undefined && task ? await parentBase(deps, task, async (parentId) => {
@@ -89,6 +91,13 @@ export async function createBranch(deps: BranchDeps, input: NewBranch, actor: Ac
   if (choice.backend === "none") return { branch, environment: undefined, madeParents };
   const environment = await createEnvironment(deps, branch, { backend: choice.backend, path: choice.path, config, taskMarkdown: task ? serializeTask(task) : undefined });
   return { branch, environment, madeParents };
+}
+
+/** A task with sub-tasks collects them on one branch: a second would get none of their work. */
+async function refuseSecondParentBranch(deps: BranchDeps, task: Task): Promise<void> {
+  if ((await childrenOf(deps.db, task.id)).length === 0) return;
+  const open = await oldestOpenBranchOfTask(deps.db, task.id);
+  if (open) throw new CookError("conflict", `task '${task.id}' has sub-tasks, and their branches merge into its branch '${open.name}': work on that one`);
 }
 
 async function usableTask(deps: BranchDeps, id: unknown, repo: string): Promise<Task> {

@@ -177,7 +177,12 @@ export const taskFieldKeys: readonly string[] = ["id", "title", "priority", "sta
 export function checkParent(value: unknown): string | undefined {
   if (value === null || value === "" || value === undefined) return undefined;
   if (typeof value !== "string") throw new CookError("invalid", "parent must be a task id");
-  return checkTaskId(value);
+  try {
+    return checkTaskId(value);
+  } catch (err) {
+    if (err instanceof CookError) throw new CookError(err.code, `parent: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Every text in a JSON value, keys included, is storable; nesting is bounded so walking it cannot overflow. */

@@ -193,6 +193,16 @@ export async function withOpenChildren(q: Queryable, ids: readonly string[]): Pr
   return new Set(rows.map((row) => row.parent));
 }
 
+/** The repo's tasks not closed that have sub-tasks not closed, with how many, by priority then age. */
+export async function parentsWithOpenChildren(q: Queryable, repo: string, limit = 100): Promise<Array<Pick<Task, "id" | "title" | "priority" | "status"> & { openSubTasks: number }>> {
+  const rows = await q.query<{ id: string; title: string; priority: number; status: TaskStatus; open: number }>(
+    `SELECT p.id, p.title, p.priority, p.status, count(*)::int AS open FROM tasks p JOIN tasks c ON c.parent = p.id AND c.status <> 'closed'
+     WHERE p.repo = $1 AND p.status <> 'closed' GROUP BY p.id ORDER BY p.priority, p.created_at, p.id LIMIT $2`,
+    [repo, limit],
+  );
+  return rows.map((row) => ({ id: row.id, title: row.title, priority: row.priority, status: row.status, openSubTasks: row.open }));
+}
+
 /** A task on the way up a parent chain: what deciding whether its sub-tasks may start needs. */
 export type AncestorRow = Pick<Task, "id" | "repo" | "status" | "resolution" | "dependsOn" | "parent"> & { blockedBy: string[] };
 

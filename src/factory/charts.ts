@@ -70,7 +70,7 @@ function valueAxis(top: number, range: [number, number], whole: boolean) {
   const scale = scaleLinear().domain([0, domainTop]).nice(count).range(range);
   const niceTop = scale.domain()[1]!;
   const ticks = scale.ticks(whole ? Math.min(5, Math.ceil(niceTop)) : 5).filter((t) => !whole || Number.isInteger(t));
-  const format = scale.tickFormat(count, niceTop >= 10_000 ? "~s" : "~g");
+  const format = scale.tickFormat(count, niceTop >= 10_000 ? "~s" : "~r");
   return { scale, ticks: ticks.map((t) => ({ at: scale(t), label: format(t) })) };
 }
 

@@ -95,32 +95,39 @@ export async function mergeBranch(deps: GateDeps, branch: Branch, request: Merge
     throw new CookError("conflict", `cannot merge '${branch.name}': ${ready.reason}`);
   }
   const merge = await inRepoQueue(deps, branch.repo, () => landBranch(deps, branch, strategy, actor));
-  if (merge.state === "conflicted") await handConflictBack(deps, branch, merge);
+  if (failedForTheBranch(merge)) await handMergeBack(deps, branch, merge);
   if (merge.state !== "merged") throw new CookError("conflict", `cannot merge '${branch.name}': ${merge.message ?? merge.state}`);
   return { merge, autoMerge: request.auto === true, waiting: undefined };
 }
 
 /**
- * A merge that conflicted goes back to the branch's agent to rebase and resolve, with `[merge]
- * on_conflict = "agent"` and an agent session on the branch, at most `max_fixes` times; otherwise
- * (or after that) to a person: the task goes to needs_human with the conflicting paths as the reason.
+ * A merge that could not land for what the branch holds — a conflict, or a merge candidate failing
+ * its gates — goes back to the branch's agent to rebase and fix, with `[merge] on_conflict =
+ * "agent"` and an agent session on the branch, at most `max_fixes` times; otherwise (or after that)
+ * to a person: the task goes to needs_human with the reason. Without this a branch waiting to
+ * auto-merge, and a parent task's branch (no agent), would wait in progress with nobody told.
  */
-async function handConflictBack(deps: GateDeps, branch: Branch, merge: Merge): Promise<void> {
+async function handMergeBack(deps: GateDeps, branch: Branch, merge: Merge): Promise<void> {
   const { policy } = await readTargetGates(deps, branch);
   const session = await latestSessionOfBranch(deps.db, branch.id);
-  const conflicted = (await mergesOfBranch(deps.db, branch.id, 100)).filter((m) => m.state === "conflicted").length;
-  const paths = merge.conflicts.join(", ");
-  if (policy.onConflict === "agent" && session && conflicted <= policy.maxFixes) {
+  const tries = (await mergesOfBranch(deps.db, branch.id, 100)).filter(failedForTheBranch).length;
+  const what = merge.state === "conflicted" ? `conflicts in ${merge.conflicts.join(", ")}` : `fails: ${merge.message ?? "the merge candidate did not pass its gates"}`;
+  if (policy.onConflict === "agent" && session && tries <= policy.maxFixes) {
     const prompt = [
-      `Merging this branch into ${merge.target} conflicts in: ${paths}.`,
-      `Fetch ${merge.target}, rebase the branch onto origin/${merge.target}, resolve the conflicts, run the tests, push (force-with-lease), then run \`cook done\`.`,
+      `Merging this branch into ${merge.target} ${merge.state === "conflicted" ? `conflicts in: ${merge.conflicts.join(", ")}` : what}.`,
+      merge.state === "conflicted"
+        ? `Fetch ${merge.target}, rebase the branch onto origin/${merge.target}, resolve the conflicts, run the tests, push (force-with-lease), then run \`cook done\`.`
+        : `Fetch ${merge.target}, rebase the branch onto origin/${merge.target}, make the gates pass on the result, push (force-with-lease), then run \`cook done\`.`,
     ].join("\n");
-    await promptSession(deps, branch, { prompt }, { name: "cook-merge", scope: "admin" }).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merge conflict not handed to the agent"));
+    await promptSession(deps, branch, { prompt }, { name: "cook-merge", scope: "admin" }).catch((err: Error) => deps.log.warn({ branch: branch.id, err: err.message }, "merge problem not handed to the agent"));
     return;
   }
-  const tried = policy.onConflict === "agent" && session ? ` (the agent's ${policy.maxFixes} tries did not resolve it)` : "";
-  await sendToHuman(deps, branch, `merging into ${merge.target} conflicts in ${paths}${tried}: rebase the branch onto ${merge.target}, resolve them and push`);
+  const tried = policy.onConflict === "agent" && session ? ` (the agent's ${policy.maxFixes} tries did not fix it)` : "";
+  await sendToHuman(deps, branch, `merging into ${merge.target} ${what}${tried}: rebase the branch onto ${merge.target}, fix it and push`);
 }
+
+/** A merge that ended for what the branch holds: a conflict, or a candidate that failed its gates. */
+const failedForTheBranch = (merge: Merge) => merge.state === "conflicted" || (merge.state === "failed" && merge.gateRunId !== undefined);
 
 async function strategyOf(deps: GateDeps, branch: Branch, value: unknown): Promise<MergeStrategy> {
   if (value === undefined || value === "") return (await readTargetGates(deps, branch)).policy.strategy;
@@ -245,13 +252,13 @@ export async function recordLanded(deps: GateDeps, branch: Branch, merge: Merge,
 /** How long a merged branch's agent is given to end its run (it has usually just run `cook done`) before its environment goes, and the run with it. */
 const agentEndGraceMs = 10_000;
 
-/** The branch's agent run, if one is live, has ended or had agentEndGraceMs to: a run cut off by the teardown would read as failed. */
-async function agentRunEnded(deps: GateDeps, branch: Branch): Promise<void> {
+/** The branch's agent run, if one is live, has ended or had `graceMs` to: a run cut off by the teardown would read as failed. */
+async function agentRunEnded(deps: GateDeps, branch: Pick<Branch, "id">, graceMs = agentEndGraceMs): Promise<void> {
   const session = await latestSessionOfBranch(deps.db, branch.id);
   const live = session ? deps.liveRuns.get(session.id) : undefined;
   if (!live) return;
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([live.finished.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, agentEndGraceMs)))]);
+  await Promise.race([live.finished.catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
   clearTimeout(timer);
 }
 
@@ -266,12 +273,18 @@ export async function archiveMerged(deps: GateDeps, branch: Branch): Promise<voi
   await setArchiveRef(deps.db, branch.id, archiveRef);
 }
 
-/** Auto-merge: a run that passed on the head of a branch waiting to merge lands it. */
+/** How long auto-merge waits for the branch's agent run to end before landing anyway. */
+const autoMergeAgentWaitMs = 60_000;
+
+/** Auto-merge: a run that passed on the head of a branch waiting to merge lands it, once the branch's agent run has ended (or had a minute to). */
 export function autoMergeOnPass(deps: GateDeps): (run: GateRun) => void {
   return (run) => {
     if (run.state !== "passed" || run.reason === "merge") return;
     void (async () => {
       if (!(await autoMergeOf(deps.db, run.branchId))) return;
+      // The agent pushed and is about to say `cook done` (which pushes again): landing under it would
+      // delete the ref its push then makes anew. Its run gets a minute to end first.
+      await agentRunEnded(deps, { id: run.branchId }, autoMergeAgentWaitMs);
       const branch = (await findBranchById(deps.db, run.branchId))!;
       const strategy = await autoMergeStrategyOf(deps.db, branch.id);
       await mergeBranch(deps, branch, { strategy }, { name: "cook-auto-merge", scope: "admin" });

@@ -32,7 +32,7 @@ describe("autopilot", () => {
   const gate = '[[gates]]\nname = "ci"\ncommand = "ls done-*.txt"\n';
 
   before(async () => {
-    cook = await startCook({ config: commandAgentsConfig({ worker }) });
+    cook = await startCook({ config: commandAgentsConfig({ worker, crasher: "#!/bin/sh\necho 'cannot work here' >&2\nexit 3\n" }) });
   });
   after(async () => {
     await cook?.stop();
@@ -112,7 +112,7 @@ describe("autopilot", () => {
     ]);
     const before = await status("tree");
     assert.deepEqual(before.queue.map((t) => t.id), ["s1"], "a parent is no agent's work; s3's parent is not ready");
-    assert.deepEqual(before.parents.map((t) => [t.id, t.openSubTasks]), [["epic", 2]]);
+    assert.deepEqual(before.parents.map((t) => [t.id, t.openSubTasks]), [["epic", 2], ["epic2", 1]]);
     assert.deepEqual(before.waitingOnParent.map((t) => t.id), ["s3"]);
     assert.match(before.waitingOnParent[0]!.reason, /its parent task 'epic2' waits for 'epic'/);
     assert.match((await cook.cli(["autopilot", "status", "tree"])).stdout, /parent {3}epic: collects 2 open sub-tasks/);
@@ -131,6 +131,15 @@ describe("autopilot", () => {
     assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s2.txt"]), /done-s1\.txt/, "s2 started from the parent's branch with s1 in it");
     assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s3.txt"]), /done-s1\.txt\ndone-s2\.txt/, "epic2's branch started from main after epic landed");
     await gitOk(["--git-dir", bare, "fsck", "--strict", "--no-progress"]);
+  });
+
+  it("sends a task whose agent's run failed to a person, freeing its slot", async () => {
+    await seedRepo(cook, "crashy", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "crasher"\n\n${gate}` });
+    await task("crashy", "doomed", 1);
+    await eventually(async () => ((await taskStatus("doomed")) === "needs_human" ? true : undefined), 30_000, "the task waiting on a person");
+    const after = await status("crashy");
+    assert.deepEqual([after.slots.used, after.queue.length], [0, 0], "its slot is free, nothing else waits");
+    assert.deepEqual((after as unknown as { needsYou: Array<{ id: string }> }).needsYou.map((t) => t.id), ["doomed"]);
   });
 
   it("is switched off and on from the CLI: off starts nothing new, on starts the queue", async () => {

@@ -59,7 +59,8 @@ describe("sub-tasks and the parent's branch", () => {
     await refused(["task", "create", "app", "--title=T", "--parent=elsewhere"], /parent 'elsewhere' belongs to other, not app/);
     await refused(["task", "create", "app", "--title=T", "--id=me", "--parent=me"], /a task cannot be its own parent/);
     await refused(["task", "edit", "checkout", "--set", "parent=cart"], /parent would make a cycle: checkout → cart → checkout/);
-    await refused(["task", "create", "app", "--title=T", "--parent=Bad Id"], /is not a valid task id/);
+    await refused(["task", "create", "app", "--title=T", "--parent=Bad Id"], /^cook: parent: 'Bad Id' is not a valid task id/m);
+    await refused(["task", "create", "app", "--title=T", `--parent=${"p".repeat(65)}`], /^cook: parent: a task id is 65 characters; the limit is 64$/m);
     // The API says the same with 422, and nothing was written.
     const response = await fetch(`${cook.url}/api/tasks`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ repo: "app", title: "T", id: "orphan", parent: 42 }) });
     assert.equal(response.status, 422);
@@ -86,6 +87,10 @@ describe("sub-tasks and the parent's branch", () => {
     await cli("branch", "create", "app", "--task", "payment", "--env", "none");
     assert.equal((await branchesOf("checkout")).length, 1);
     assert.equal((await branchesOf("payment"))[0]!.baseBranch, parent.name);
+    // The parent collects its sub-tasks on that one branch: a second is refused.
+    const second = await cook.cli(["branch", "create", "app", "--task", "checkout", "--env", "none"]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, new RegExp(`^cook: task 'checkout' has sub-tasks, and their branches merge into its branch '${parent.name}': work on that one$`, "m"));
     const created = await eventsOf(cook, "cook.branch.app.*.created");
     assert.equal(created.find((e) => e.data.task === "cart")!.data.parentTask, "checkout");
   });
@@ -134,5 +139,29 @@ describe("sub-tasks and the parent's branch", () => {
     assert.equal((await lsRemote(`${cook.url}/app.git`))["refs/heads/main"], fixed);
     assert.equal((await gitOk(["--git-dir", bareApp(), "show", "main:cart.txt"])).trim(), "cart");
     assert.deepEqual(await taskOf("checkout"), { ...(await taskOf("checkout")), status: "closed", resolution: "done" });
+  });
+
+  it("sends a task whose merge candidate fails its gates to a person, instead of leaving it in progress", async () => {
+    // ci fails only with a.txt and b.txt together: each sub-task passes alone, not both in the parent.
+    const combo = await seedRepo(cook, "combo", { "cook.toml": '[[gates]]\nname = "ci"\ncommand = "! { [ -f a.txt ] && [ -f b.txt ]; }"\n' });
+    await cli("task", "create", "combo", "--title=Whole", "--id=whole");
+    await cli("task", "create", "combo", "--title=Part A", "--id=part-a", "--parent=whole");
+    await cli("task", "create", "combo", "--title=Part B", "--id=part-b", "--parent=whole");
+    await cli("branch", "create", "combo", "--task", "part-a", "--env", "none");
+    await cli("branch", "create", "combo", "--task", "part-b", "--env", "none");
+    const push = async (branch: string, file: string) => {
+      await gitOk(["fetch", "--quiet", "origin"], { cwd: combo });
+      await gitOk(["checkout", "--quiet", "-B", branch, `origin/${branch}`], { cwd: combo });
+      const head = await commitFiles(combo, { [file]: "x\n" }, `work on ${branch}`);
+      await gitOk(["push", "--quiet", "origin", branch], { cwd: combo });
+      await runReaching(cook, `combo/${branch}`, ["passed"], { head, timeoutMs: 30_000 });
+    };
+    await push("part-a", "a.txt");
+    await push("part-b", "b.txt");
+    assert.equal((await cook.cli(["branch", "merge", "combo/part-a"])).code, 0);
+    const failed = await cook.cli(["branch", "merge", "combo/part-b"]);
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /the merge candidate [0-9a-f]{12} did not pass: gate 'ci'/);
+    assert.equal((await taskOf("part-b")).status, "needs_human", "nobody else will fix it");
   });
 });

@@ -47,6 +47,9 @@ describe("chart geometry", () => {
     assert.ok(high!.height > low!.height);
     assert.ok(chart.yTicks.every((t) => Number.isInteger(Number(t.label))));
     assert.equal(chart.yTicks.at(-1)!.label, "7");
+    // Ten and up read as numbers, never as 1e+1.
+    const tens = dayColumns(["2026-12-01", "2026-12-02"], [{ series: "bar-merged", name: "merged", values: [10, 40] }], { x: "day", y: "tasks" });
+    assert.ok(tens.yTicks.every((t) => /^\d+$/.test(t.label)), tens.yTicks.map((t) => t.label).join(" "));
     assert.ok(Math.abs(chart.yTicks.at(-1)!.at - high!.y) < 1e-9, "the top tick at the top of the column");
   });
 
