@@ -22,6 +22,12 @@ export const renderLimits = {
   /** Time one render may run in its worker before it is stopped and the page falls back to plain text. */
   budgetMs: 1500,
   /**
+   * A diff's budget. Its input is bounded already (the patch read is capped, rows too), so it cannot
+   * run away as a regex in a highlighter can; the largest (2 MiB, 20,000 rows) overran 1.5 s of
+   * wall time on two cores busy with the whole test suite.
+   */
+  diffBudgetMs: 4000,
+  /**
    * Inputs up to this size (every ordinary page: a README, a source file of a few thousand lines)
    * render in their own lane of workers, which large inputs never occupy.
    */

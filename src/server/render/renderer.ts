@@ -183,7 +183,8 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
       const owned: DiffSource = "patch" in source ? { ...source, patch: copy(source.patch) } : { ...source, added: source.added.map((file) => ("content" in file ? { ...file, content: copy(file.content) } : file)) };
       const buffers = ("patch" in owned ? [owned.patch.buffer] : owned.added.flatMap((file) => ("content" in file ? [file.content.buffer] : []))) as ArrayBuffer[];
       const size = buffers.reduce((sum, buffer) => sum + buffer.byteLength, 0);
-      const rendered = await run<RenderedDiff>(laneFor(size), "diff", { source: owned }, buffers);
+      const lane = laneFor(size);
+      const rendered = await run<RenderedDiff>({ ...lane, budgetMs: options.budgetMs ?? Math.max(lane.budgetMs, renderLimits.diffBudgetMs) }, "diff", { source: owned }, buffers);
       return rendered ?? { files: [], truncated: true, note: "The diff could not be prepared in time; too large to show here." };
     },
 
