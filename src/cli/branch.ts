@@ -101,7 +101,10 @@ function printDetail(branch: BranchDetailInfo): void {
   for (const [key, value] of lines) printLine(`${key.padEnd(12)} ${value}`);
   printLine("");
   printLine(`${branch.diff.files.length} file(s) changed, +${branch.diff.added} -${branch.diff.deleted} against ${branch.baseBranch}`);
-  for (const file of branch.diff.files) printLine(`  ${file.added === undefined ? "bin" : `+${file.added} -${file.deleted}`}\t${file.path}`);
+  // Padded, not tab-separated: printLine shows a tab as \t, the escape it gives any control character.
+  const stats = branch.diff.files.map((file) => (file.added === undefined ? "bin" : `+${file.added} -${file.deleted}`));
+  const width = Math.max(0, ...stats.map((stat) => stat.length));
+  branch.diff.files.forEach((file, i) => printLine(`  ${stats[i]!.padEnd(width)}  ${file.path}`));
 }
 
 /**

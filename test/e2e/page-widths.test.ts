@@ -207,6 +207,10 @@ describe("page widths", () => {
       const context = await browser.newContext({ viewport: { width: viewport.width, height: viewport.height }, isMobile: viewport.isMobile, hasTouch: viewport.isMobile });
       const page = await context.newPage();
       const failures: string[] = [];
+      // What a page loads besides itself (style sheets, scripts, the icon) is there: no 404 in a console.
+      page.on("response", (response) => {
+        if (response.request().resourceType() !== "document" && response.status() >= 400) failures.push(`${abbreviate(response.url())} answered ${response.status()} on ${abbreviate(page.url())}`);
+      });
       try {
         for (const path of pages) {
           const response = await page.goto(`${cook.url}${path}`);

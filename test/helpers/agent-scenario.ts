@@ -115,7 +115,19 @@ export function describeRealAgent(cli: AgentCli): void {
     const events = async (id: string) => (await api<{ events: Array<{ seq: number; run: number; kind: string; nativeId?: string; name?: string }> }>("GET", `/api/sessions/${id}/events`)).events;
     const forgeHead = async (branch: string) => (await lsRemote(`${cook.url}/app.git`))[`refs/heads/${branch}`];
 
-    it("does the whole scenario", async () => {
+    it("does the whole scenario", async (t) => {
+      // Where the time went, printed with the result: a slow CLI on a busy machine shows which step.
+      const started = Date.now();
+      const steps: string[] = [];
+      const step = (what: string) => steps.push(`${what} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      try {
+        await wholeScenario(step);
+      } finally {
+        t.diagnostic(`${cli} steps: ${steps.join(", ")}`);
+      }
+    });
+
+    const wholeScenario = async (step: (what: string) => void) => {
       const task = (await api<{ task: { id: string } }>("POST", "/api/tasks", { repo: "app", title: `Say hello with ${cli}` })).task;
       const created = await api<{ branch: { id: string; name: string; baseCommit: string }; session: SessionJson }>("POST", "/api/branches", {
         repo: "app",
@@ -128,6 +140,7 @@ export function describeRealAgent(cli: AgentCli): void {
 
       // The agent wrote, committed and ran cook done, which pushed through the forge.
       const first = await endedAs(id, "completed");
+      step("first run");
       assert.ok(first.nativeId, "the CLI named its session");
       const head = await forgeHead(branch);
       assert.notEqual(head, created.branch.baseCommit);
@@ -145,6 +158,7 @@ export function describeRealAgent(cli: AgentCli): void {
       // A follow-up resumes the same native session.
       await api("POST", `/api/branches/${created.branch.id}/prompt`, { prompt: "[script:commit-second-file] Add a second file." });
       const second = await endedAs(id, "completed");
+      step("follow-up");
       assert.equal(second.runs, 2);
       assert.equal(second.nativeId, first.nativeId);
       assert.notEqual(await forgeHead(branch), head, "the second commit was pushed when the run ended");
@@ -156,18 +170,21 @@ export function describeRealAgent(cli: AgentCli): void {
       const interrupted = (await api<{ session: SessionJson }>("POST", `/api/branches/${created.branch.id}/interrupt`, {})).session;
       assert.equal(interrupted.status, "interrupted");
       await eventually(() => processesOfSession(id).length === 0 || undefined, 10_000, "no process of the session left");
+      step("interrupt");
 
       // Help: the task waits on a human; the answer resumes the same session and the task goes on.
       await api("POST", `/api/branches/${created.branch.id}/prompt`, { prompt: "[script:cook-ask] Pick a colour." });
       await endedAs(id, "waiting");
+      step("help");
       assert.equal((await api<{ task: { status: string } }>("GET", `/api/tasks/${task.id}`)).task.status, "needs_human");
       await api("POST", `/api/branches/${created.branch.id}/prompt`, { prompt: "[script:cook-answer] Blue." });
       assert.equal((await api<{ task: { status: string } }>("GET", `/api/tasks/${task.id}`)).task.status, "in_progress");
       const answered = await endedAs(id, "completed");
+      step("answer");
       assert.equal(answered.nativeId, first.nativeId);
       assert.equal(answered.runs, 5);
 
       assert.deepEqual(server.outbound, [], "nothing tried to leave loopback");
-    });
+    };
   });
 }

@@ -43,6 +43,8 @@ describe("cook branch list, show, adopt, abandon, gc; branches from pushes", () 
     const shown = await json<BranchJson>(["branch", "show", "app/feature/list-me"]);
     assert.deepEqual(shown.diff, { files: [{ path: "new.txt", added: 2, deleted: 0 }], added: 2, deleted: 0 });
     assert.equal((await json<BranchJson>(["branch", "show", shown.id])).name, "feature/list-me");
+    const text = await cook.cli(["branch", "show", "app/feature/list-me"]);
+    assert.match(text.stdout, /^1 file\(s\) changed, \+2 -0 against main\n {2}\+2 -0 {2}new\.txt$/m);
     const table = await cook.cli(["branch", "list", "--repo=app"]);
     assert.match(table.stdout, /^NAME\s+REPO\s+TASK\s+ENVIRONMENT\s+STATUS\s+HEAD\s+AHEAD\/BEHIND\s+ACTIVITY\n/);
     assert.match(table.stdout, new RegExp(`feature/list-me\\s+app\\s+-\\s+local ready\\s+open\\s+${head.slice(0, 8)}\\s+\\+1 -0`));
