@@ -44,8 +44,6 @@ export interface DispatchQueue {
   skipped: Array<{ task: ListedTask; dispatch: Dispatch }>;
   /** Ready tasks whose stage waits for an earlier one. */
   held: ListedTask[];
-  /** Ready tasks with sub-tasks not closed: no agent of their own; their branch comes with their first sub-task. */
-  parents: ListedTask[];
   /** Ready sub-tasks whose parent cannot take them yet, with why. */
   waitingOnParent: Array<{ task: ListedTask; reason: string }>;
 }
@@ -55,7 +53,7 @@ export interface DispatchQueue {
  * dependency met, carrying one of `config.labels` (any task when there are none), by priority then
  * age (listTasks' order), without a skip it should not retry yet, and not held by its stage
  * (`held`: ready, but an earlier stage has not been continued past). A task with sub-tasks not
- * closed is no agent's work (`parents`); a sub-task starts only once each task above it is open
+ * closed is no agent's work (its branch comes with its first sub-task); a sub-task starts only once each task above it is open
  * with its own dependencies met (`waitingOnParent`).
  */
 export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<DispatchQueue> {
@@ -63,7 +61,7 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
   const labelled = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
     (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
   );
-  const { work: ready, parents, waitingOnParent } = await sortOutSubTasks(deps, labelled);
+  const { work: ready, waitingOnParent } = await sortOutSubTasks(deps, labelled);
   // A task of a stage waits until every stage before it has ended and a person continued past it.
   const stages = await readStages(deps, settings.repo);
   const held = ready.filter((task) => !stageAllows(stages, stageOf(task)));
@@ -78,25 +76,21 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
     if (!retry) skipped.push({ task, dispatch: last });
     return retry;
   });
-  return { tasks, skipped, held, parents, waitingOnParent };
+  return { tasks, skipped, held, waitingOnParent };
 }
 
-/** Splits ready tasks into an agent's work, parents of open sub-tasks, and sub-tasks whose parents cannot take them yet. */
-async function sortOutSubTasks(deps: AgentDeps, ready: ListedTask[]): Promise<Pick<DispatchQueue, "parents" | "waitingOnParent"> & { work: ListedTask[] }> {
+/** Splits ready tasks into an agent's work and sub-tasks whose parents cannot take them yet; parents of open sub-tasks are neither. */
+async function sortOutSubTasks(deps: AgentDeps, ready: ListedTask[]): Promise<Pick<DispatchQueue, "waitingOnParent"> & { work: ListedTask[] }> {
   const withChildren = await withOpenChildren(deps.db, ready.map((task) => task.id));
   const work: ListedTask[] = [];
-  const parents: ListedTask[] = [];
   const waitingOnParent: DispatchQueue["waitingOnParent"] = [];
   for (const task of ready) {
-    if (withChildren.has(task.id)) {
-      parents.push(task);
-      continue;
-    }
+    if (withChildren.has(task.id)) continue;
     const reason = task.parent ? parentHold(await ancestorsOf(deps.db, task.id, maxParentDepth + 1)) : undefined;
     if (reason) waitingOnParent.push({ task, reason });
     else work.push(task);
   }
-  return { work, parents, waitingOnParent };
+  return { work, waitingOnParent };
 }
 
 /** Why a sub-task cannot start under these parents (nearest first), or undefined when it can. */

@@ -174,6 +174,8 @@ export function registerBranch(program: Command): void {
       const created = await client.createBranch({ repo, name, task: options.task, base: options.base, env: options.env, agent: options.agent, prompt: options.prompt });
       let environment = created.environment;
       if (!options.json) {
+        // A sub-task's branch starts from its parent task's, made first (up the chain) when missing.
+        for (const parent of [...(created.madeParents ?? [])].reverse()) printLine(`created branch ${parent.name} (${parent.id}) for parent task ${parent.taskId ?? "-"}, from ${parent.baseBranch} at ${short(parent.baseCommit)}, without an environment`);
         printLine(`created branch ${created.branch.name} (${created.branch.id}) in ${repo} from ${created.branch.baseBranch} at ${short(created.branch.baseCommit)}`);
         if (environment) printLine(`environment ${environment.id}: ${environment.backend} at ${environment.path}, PORT ${environment.portBase}`);
       }
@@ -181,7 +183,7 @@ export function registerBranch(program: Command): void {
         const state = await followSetup(client, repo, created.branch.name, environment.id);
         environment = { ...environment, state };
       }
-      if (options.json) return printJson({ branch: created.branch, environment, session: created.session });
+      if (options.json) return printJson({ branch: created.branch, environment, session: created.session, madeParents: created.madeParents ?? [] });
       if (environment) printLine(`environment ${environment.state}`);
       if (environment?.state === "failed") process.exitCode = 1;
       if (created.session) printLine(`agent ${created.session.agent} started: session ${created.session.id} (follow it with cook branch log ${created.branch.name} --follow)`);

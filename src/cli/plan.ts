@@ -10,7 +10,7 @@ import { printJson, printLine, terminalSafe } from "./output.js";
 function printDrafts(plan: Plan): void {
   for (const draft of plan.drafts) {
     const accepted = plan.accepted.includes(draft.id) ? "  (accepted)" : "";
-    printLine(terminalSafe(`  P${draft.priority}  ${draft.id}  ${draft.title}${draft.dependsOn.length ? `  (after ${draft.dependsOn.join(", ")})` : ""}${draft.stage ? `  [stage ${draft.stage}]` : ""}${accepted}`));
+    printLine(terminalSafe(`  P${draft.priority}  ${draft.id}  ${draft.title}${draft.parent ? `  (part of ${draft.parent})` : ""}${draft.dependsOn.length ? `  (after ${draft.dependsOn.join(", ")})` : ""}${draft.stage ? `  [stage ${draft.stage}]` : ""}${accepted}`));
   }
 }
 

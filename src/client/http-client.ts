@@ -173,7 +173,8 @@ export class CookClient {
     return (await this.request<{ branches: BranchInfo[] }>("GET", "/api/branches", { query: filter })).branches;
   }
 
-  createBranch(input: { repo: string; name?: string; task?: string; base?: string; env?: string; agent?: string; prompt?: string }): Promise<{ branch: Branch; environment: Environment | undefined; session?: AgentSession }> {
+  /** Creates a branch; `madeParents`: the branches made first for the task's parent tasks, nearest first (a server older than sub-tasks omits it). */
+  createBranch(input: { repo: string; name?: string; task?: string; base?: string; env?: string; agent?: string; prompt?: string }): Promise<{ branch: Branch; environment: Environment | undefined; session?: AgentSession; madeParents?: Branch[] }> {
     return this.request("POST", "/api/branches", { body: input });
   }
 

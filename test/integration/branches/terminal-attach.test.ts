@@ -87,21 +87,29 @@ describe("cook branch attach", () => {
     ws.send(Buffer.from("yes\r"), { binary: true });
     await eventually(() => received > 1_000_000 || undefined, 20_000, "a stream of y");
     const rss = () => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${cook.child.pid}/status`, "utf8"))![1]) * 1024;
+    const rssBefore = rss();
     ws.pause(); // this client reads no more: only the kernel's socket buffers lie between it and the server
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     const yes = environmentProcesses(env["attach-me"]!.id).find((pid) => readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "yes")!;
     // utime + stime (proc(5), fields 14 and 15), in clock ticks.
     const cpu = () => {
       const stat = readFileSync(`/proc/${yes}/stat`, "latin1");
       return stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 13).reduce((sum, ticks) => sum + Number(ticks), 0);
     };
-    const [rssBefore, cpuBefore] = [rss(), cpu()];
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // yes stops once the buffers between it and this client are full; a busy machine fills them
+    // slower (a fixed second was too short once), so wait for it to stop, then check it stays stopped.
+    await eventually(async () => {
+      const before = cpu();
+      await sleep(500);
+      return cpu() - before <= 2 || undefined;
+    }, 20_000, "yes to block once the buffers are full");
+    const cpuBefore = cpu();
+    await sleep(3000);
     const grown = rss() - rssBefore;
     // Running free, yes takes most of a core (about 300 ticks in 3 s); once paused it may still fill what the
     // kernel's pty and socket buffers drain, a few ticks' worth (5 seen on a busy CI run).
     assert.ok(cpu() - cpuBefore <= 30, `yes ran on (${cpu() - cpuBefore} ticks in 3 s): nothing stopped it`);
-    // yes writes hundreds of MB a second: held in the server, 3 s of it would be far past this.
+    // yes writes hundreds of MB a second: held in the server, the seconds since the pause would be far past this.
     assert.ok(grown < 32 * 1024 * 1024, `the server grew by ${Math.round(grown / 1024 / 1024)} MiB while the client did not read`);
     ws.resume();
     ws.send(Buffer.from("\u0003exit 3\r"), { binary: true });

@@ -87,6 +87,15 @@ describe("merging through gates", () => {
     assert.equal(await mainOf(), before);
     const gates = await branchGates(cook, "app/add-y");
     assert.equal(gates.merges[0]!.state, "failed");
+    // The page shows the head's run, the one its "ready to merge" reads, not the candidate's failed run beside it.
+    const { id } = JSON.parse((await cook.cli(["branch", "show", "app/add-y", "--json"])).stdout) as { id: string };
+    const page = await (await fetch(`${cook.url}/branches/${id}`)).text();
+    const facts = /<p class="run-facts meta">([\s\S]*?)<\/p>/.exec(page)?.[1] ?? "";
+    assert.match(facts, new RegExp(`<code>${y.slice(0, 12)}</code>`), "the run in focus is on the head");
+    assert.doesNotMatch(facts, /An earlier run/);
+    assert.match(page, /<span class="ok">Ready to merge:<\/span>/);
+    const candidate = gates.runs.find((r) => r.reason === "merge")!;
+    assert.match(page, new RegExp(`<a href="/branches/${id}\\?run=${candidate.id}"><code>${candidate.id}</code></a>[^<]*<code>[0-9a-f]{12}</code>[^\n]*merge`), "the candidate's run is among the others");
   });
 
   it("aborts a conflicting merge cleanly, naming the paths", async () => {

@@ -76,9 +76,13 @@ describe("sub-tasks and the parent's branch", () => {
   });
 
   it("starts a sub-task's branch from its parent's, made first without an environment", async () => {
-    assert.match(await cli("branch", "create", "app", "--task", "cart", "--env", "none"), /cart/);
+    const said = await cli("branch", "create", "app", "--task", "cart", "--env", "none");
     const [parent] = await branchesOf("checkout");
     assert.ok(parent, "the parent task got its branch");
+    const [madeLine, cartLine] = said.trim().split("\n");
+    assert.equal(madeLine, `created branch ${parent.name} (${parent.id}) for parent task checkout, from main at ${parent.baseCommit.slice(0, 8)}, without an environment`, "the CLI says it made the parent's branch too");
+    const [made] = await branchesOf("cart");
+    assert.equal(cartLine, `created branch ${made!.name} (${made!.id}) in app from ${parent.name} at ${made!.baseCommit.slice(0, 8)}`);
     assert.equal(parent.baseBranch, "main");
     assert.equal((await taskOf("checkout")).status, "in_progress");
     const [cart] = await branchesOf("cart");
@@ -163,5 +167,31 @@ describe("sub-tasks and the parent's branch", () => {
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /the merge candidate [0-9a-f]{12} did not pass: gate 'ci'/);
     assert.equal((await taskOf("part-b")).status, "needs_human", "nobody else will fix it");
+  });
+
+  it("bases a branch pushed for a sub-task on its parent's branch, made first as cook branch create would", async () => {
+    const pushed = await seedRepo(cook, "pushed", { "README.md": "# pushed\n" });
+    await cli("task", "create", "pushed", "--title=Release", "--id=release");
+    await cli("task", "create", "pushed", "--title=Notes", "--id=notes", "--parent=release");
+    await gitOk(["checkout", "--quiet", "-b", "write-notes"], { cwd: pushed });
+    await commitFiles(pushed, { "NOTES.md": "notes\n" }, "notes");
+    await gitOk(["push", "--quiet", "-o", "task=notes", "origin", "write-notes"], { cwd: pushed });
+    const listed = async (task: string) => JSON.parse(await cli("branch", "list", "--repo", "pushed", "--task", task, "--json")) as BranchJson[];
+    const notes = await eventually(async () => (await listed("notes"))[0], 10_000, "the pushed branch's record");
+    const [release] = await listed("release");
+    assert.ok(release, "the parent task got its branch");
+    assert.equal(release.baseBranch, "main");
+    assert.equal(notes.baseBranch, release.name, "the pushed sub-task branch merges into the parent's");
+    const created = await eventsOf(cook, "cook.branch.pushed.*.created");
+    assert.equal(created.find((e) => e.data.task === "notes")!.data.parentTask, "release");
+    // A parent closed since leaves the push based on the default branch, with its task.
+    await cli("task", "create", "pushed", "--title=Old", "--id=old");
+    await cli("task", "create", "pushed", "--title=Late", "--id=late", "--parent=old");
+    await cli("task", "close", "old", "--resolution=wontfix");
+    await gitOk(["checkout", "--quiet", "-b", "late-work", "main"], { cwd: pushed });
+    await commitFiles(pushed, { "LATE.md": "late\n" }, "late");
+    await gitOk(["push", "--quiet", "-o", "task=late", "origin", "late-work"], { cwd: pushed });
+    const late = await eventually(async () => (await listed("late"))[0], 10_000, "the late branch's record");
+    assert.equal(late.baseBranch, "main");
   });
 });

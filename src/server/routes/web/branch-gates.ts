@@ -1,7 +1,7 @@
 import type { Actor } from "../../../core/actor.js";
 import type { Branch } from "../../../core/branch.js";
 import { isCookError } from "../../../core/errors.js";
-import type { GateRun } from "../../../core/gate.js";
+import { unfinishedRunStates, type GateRun } from "../../../core/gate.js";
 import { attemptLogTails, attemptsOfRun, findGateRun, runsOfBranch } from "../../../db/gate-run-store.js";
 import { mergesOfBranch } from "../../../db/merge-store.js";
 import { mayReview } from "../../../gates/approvals.js";
@@ -20,8 +20,9 @@ export interface GatePanel {
   /** Why it cannot merge now: the gate and its state, or the branch's. */
   reason: string | undefined;
   autoMerge: boolean;
-  /** The run shown in full: the one asked for, else the newest. */
+  /** The run shown in full: the one asked for, else the newest (the head's, after a merge candidate's failed). */
   run: RunView | undefined;
+  /** The run shown is the one shown by default, not one asked for. */
   newest: boolean;
   /** The other runs, newest first, by their badges. */
   others: Array<RunBadge & { head: string; reason: GateRun["reason"]; createdAt: string; href: string }>;
@@ -47,7 +48,13 @@ export async function readGatePanel(services: Services, branch: Branch, viewer: 
   const [state, approval] = await Promise.all([readGateState(services, branch), approvalGates(services, branch, viewer.actor)]);
   const base = `/branches/${branch.id}`;
   const runHref = (id: string) => `${base}?run=${id}`;
-  let focus = state.runs.find((run) => run.id === viewer.runId) ?? state.runs[0];
+  // The newest run, unless it is a merge candidate's that ended without landing: the section then
+  // shows the run on the head, which the merge readiness beside it reads; the candidate's run is
+  // among the others and its merge, with why it failed, under Merges.
+  const newest = state.runs[0];
+  const candidateFailed = branch.status === "open" && newest?.reason === "merge" && !unfinishedRunStates.includes(newest.state);
+  const standing = candidateFailed ? (state.runs.find((run) => run.reason !== "merge") ?? newest) : newest;
+  let focus = state.runs.find((run) => run.id === viewer.runId) ?? standing;
   // A run older than the newest ten is still shown when asked for by id.
   if (viewer.runId && focus?.id !== viewer.runId) {
     const asked = await findGateRun(services.db, viewer.runId);
@@ -57,14 +64,14 @@ export async function readGatePanel(services: Services, branch: Branch, viewer: 
   const open = branch.status === "open";
   const merges = state.merges.map((merge) => presentMerge(merge));
   return {
-    url: focus && focus.id !== state.runs[0]?.id ? runHref(focus.id) : base,
+    url: focus && focus.id !== standing?.id ? runHref(focus.id) : base,
     open,
     canChange: viewer.canChange,
     mergeable: state.mergeable,
     reason: state.reason,
     autoMerge: state.autoMerge,
     run,
-    newest: focus !== undefined && focus.id === state.runs[0]?.id,
+    newest: focus !== undefined && focus.id === standing?.id,
     others: state.runs.filter((r) => r.id !== focus?.id).map((r) => ({ ...presentRunBadge(r), head: r.head, reason: r.reason, createdAt: r.createdAt, href: runHref(r.id) })),
     merges,
     mergeUnderWay: merges.some((merge) => merge.live),
