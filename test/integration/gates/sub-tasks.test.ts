@@ -9,6 +9,7 @@ interface BranchJson {
   id: string;
   name: string;
   baseBranch: string;
+  baseCommit: string;
   status: string;
   taskId?: string;
 }
