@@ -5,10 +5,12 @@ import { maxTitleLength } from "../core/task.js";
 import { dueSlot, parseAutomations, type AutomationDefinition } from "../config/automation-config.js";
 import type { Db, Tx } from "../db/db.js";
 import { advanceSlot, lastSlotOf, recordFiring, setFiringTask } from "../db/automation-store.js";
+import { findOpenBranch } from "../db/branch-store.js";
+import { findTask } from "../db/task-store.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import type { Event } from "../events/event.js";
 import type { EventLog } from "../events/event-log.js";
-import { subjectMatches } from "../events/subjects.js";
+import { encodeToken, subjectMatches } from "../events/subjects.js";
 import { readDefaultCookToml } from "../forge/default-cook-toml.js";
 import { listRepoNames, repoExists } from "../forge/repos.js";
 import type { Git } from "../git/git.js";
@@ -46,6 +48,13 @@ function automationReader(deps: AutomationDeps) {
     let automations: AutomationDefinition[] = [];
     try {
       automations = parseAutomations(file.text, `cook.toml on ${file.target}`);
+      // Subjects are cook.<kind>.<repo>.…: a pattern naming another repo never sees its events here.
+      for (const automation of automations) {
+        const repoToken = automation.on?.split(".")[2];
+        if (repoToken !== undefined && repoToken !== "*" && repoToken !== ">" && repoToken !== encodeToken(repo)) {
+          deps.log.warn({ repo, automation: automation.name, on: automation.on }, "this automation's pattern names another repo: an automation sees only its own repo's events, so it never fires");
+        }
+      }
     } catch (err) {
       if (!isCookError(err)) throw err;
       deps.log.warn({ repo, problem: err.message }, "automations of this repo are off: its cook.toml is invalid");
@@ -55,9 +64,21 @@ function automationReader(deps: AutomationDeps) {
   };
 }
 
-/** Renders a task template: Mustache tags look values up in `view`; nothing is escaped (a task is text, shown escaped). */
+/**
+ * Renders a task template: Mustache tags look values up in `view`; nothing is escaped (a task is
+ * text, shown escaped). A table (`{{event.data}}`) renders as its JSON, not "[object Object]".
+ */
 function render(template: string, view: object): string {
-  return Mustache.render(template, view, {}, { escape: (text: string) => text });
+  return Mustache.render(template, printableTables(view), {}, { escape: (text: string) => text });
+}
+
+/** A copy of `value` whose plain objects print as JSON; their keys stay readable by Mustache's lookups and sections. */
+function printableTables(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(printableTables);
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype) return value;
+  const copy = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, printableTables(item)]));
+  Object.defineProperty(copy, "toString", { value: () => JSON.stringify(value), enumerable: false });
+  return copy;
 }
 
 /** The task an automation makes, from its templates and what fired it; undefined (logged) when the result is not a valid task. */
@@ -80,10 +101,19 @@ async function makeTask(deps: AutomationDeps, repo: string, automation: Automati
   }
 }
 
+/** The automation that made the task an event is about (`data.task`, else the open branch's task), if one did. */
+async function automationOfEventTask(deps: AutomationDeps, event: Event): Promise<string | undefined> {
+  const named = (event.data as { task?: unknown } | undefined)?.task;
+  const taskId = typeof named === "string" ? named : event.branch ? (await findOpenBranch(deps.db, event.repo, event.branch))?.taskId : undefined;
+  if (!taskId) return undefined;
+  const made = (await findTask(deps.db, taskId))?.extra.automation;
+  return typeof made === "string" ? made : undefined;
+}
+
 /**
  * Starts the automations of every repo: `on` automations fire from a durable subscriber of every
  * event (`automations`), once per event and automation (automation_firings), never for an event
- * an automation itself caused; `cron` automations are looked at every scheduleTickMs and fire once
+ * an automation itself caused nor, for an automation, for an event about a task it made; `cron` automations are looked at every scheduleTickMs and fire once
  * for the newest slot since the last they fired for (dueSlot: slots missed while the server was
  * down fire once, at start-up). A schedule first seen starts counting from then. Each firing makes
  * a task from the automation's templates (title, body, labels, priority; `extra.automation` names
@@ -95,8 +125,11 @@ export async function startAutomations(deps: AutomationDeps, bus: Bus): Promise<
 
   const onEvent = async (event: Event) => {
     if ((event.data as { by?: unknown } | undefined)?.by === automationActor.name) return;
+    let madeBy: Promise<string | undefined> | undefined;
     for (const automation of await automationsOf(event.repo)) {
       if (!automation.on || !subjectMatches(automation.on, event.subject)) continue;
+      // Nor for what befell a task it made (merged by autopilot, its gates failed): that would loop.
+      if ((await (madeBy ??= automationOfEventTask(deps, event))) === automation.name) continue;
       const view = { repo: event.repo, automation: automation.name, event: { id: event.id, subject: event.subject, type: event.type, repo: event.repo, branch: event.branch, timestamp: event.timestamp, data: event.data ?? {} } };
       await makeTask(deps, event.repo, automation, view, (tx) => recordFiring(tx, event.repo, automation.name, event.id), (tx, taskId) => setFiringTask(tx, event.repo, automation.name, event.id, taskId));
     }
@@ -104,20 +137,30 @@ export async function startAutomations(deps: AutomationDeps, bus: Bus): Promise<
   const subscription: Subscription = await bus.subscribe("cook.>", onEvent, { durable: "automations" });
 
   let ticking = Promise.resolve();
+  // One automation that fails is logged once per reason, not every tick, and holds up no other.
+  const reported = new Set<string>();
   const tick = async () => {
     const now = new Date();
     for (const repo of listRepoNames(deps.dataDir)) {
       for (const automation of await automationsOf(repo)) {
         if (!automation.cron || stopped) continue;
-        const last = await lastSlotOf(deps.db, repo, automation.name);
-        if (!last) {
-          await advanceSlot(deps.db, repo, automation.name, undefined, now);
-          continue;
+        try {
+          const last = await lastSlotOf(deps.db, repo, automation.name);
+          if (!last) {
+            await advanceSlot(deps.db, repo, automation.name, undefined, now);
+            continue;
+          }
+          const slot = dueSlot(automation, last, now);
+          if (!slot) continue;
+          const view = { repo, automation: automation.name, slot: slot.toISOString() };
+          await makeTask(deps, repo, automation, view, (tx) => advanceSlot(tx, repo, automation.name, last, slot));
+        } catch (err) {
+          if (isCookError(err) && err.code === "unavailable") throw err;
+          const key = `${repo}\0${automation.name}\0${(err as Error).message}`;
+          if (reported.has(key)) continue;
+          reported.add(key);
+          deps.log.warn({ repo, automation: automation.name, reason: (err as Error).message }, "an automation's schedule could not be followed");
         }
-        const slot = dueSlot(automation, last, now);
-        if (!slot) continue;
-        const view = { repo, automation: automation.name, slot: slot.toISOString() };
-        await makeTask(deps, repo, automation, view, (tx) => advanceSlot(tx, repo, automation.name, last, slot));
       }
     }
   };

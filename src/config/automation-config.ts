@@ -76,13 +76,14 @@ export function parseAutomations(text: string | undefined, source = "cook.toml")
       if (typeof cron !== "string") problems.push(`${label}: cron must be a string like "0 3 * * *" (got ${describe(cron)})`);
       else {
         try {
-          new Cron(cron, { paused: true, timezone: typeof timezone === "string" ? timezone : undefined });
+          new Cron(cron, { paused: true });
         } catch (err) {
           problems.push(`${label}: cron ${JSON.stringify(cron)} is not a schedule: ${(err as Error).message}`);
         }
       }
     }
     if (timezone !== undefined && (typeof timezone !== "string" || cron === undefined)) problems.push(`${label}: timezone is a zone name like "Europe/Berlin", for a cron automation`);
+    else if (typeof timezone === "string" && !knownTimeZone(timezone)) problems.push(`${label}: timezone ${JSON.stringify(timezone)} is not a time zone this server knows (an IANA name like "Europe/Berlin" or "UTC")`);
     if (on !== undefined && (typeof on !== "string" || !subjectPattern.test(on))) problems.push(`${label}: on must be an event subject pattern like "cook.gate.app.main.*.failed" (got ${describe(on)})`);
     const task = entry.task;
     if (!isTable(task)) return void problems.push(`${label}: needs a [automations.task] table with at least a title`);
@@ -106,6 +107,16 @@ export function parseAutomations(text: string | undefined, source = "cook.toml")
   });
   if (problems.length > 0) throw new CookError("invalid", problems.join("; "));
   return automations;
+}
+
+/** Whether the runtime's time-zone data has `zone` (croner takes any name and fails only when it first computes a run). */
+function knownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -88,6 +88,47 @@ title = "Triage: {{event.data.title}}"
     }
   });
 
+  it("does not fire an automation for what befalls a task it made, and writes a table in a template as JSON", async () => {
+    const cook = await startCook();
+    try {
+      await seedRepo(cook, "notes", {
+        "cook.toml": `[[automations]]
+name = "noter"
+on = "cook.custom.notes.note"
+[automations.task]
+title = "Note {{event.data.n}}"
+body = "data: {{event.data}}; who: {{#event.data.meta}}{{name}}{{/event.data.meta}}"
+`,
+      });
+      const publish = async (data: object) => assert.equal((await cook.cli(["events", "publish", "notes", "note", "-d", JSON.stringify(data)])).code, 0);
+      await publish({ n: 1, meta: { name: "ci" } });
+      const first = await eventually(async () => (await tasksOf(cook, "notes")).find((t) => t.title === "Note 1"), 10_000, "the first note's task");
+      assert.equal(first.body, 'data: {"n":1,"by":"local","meta":{"name":"ci"}}; who: ci');
+      assert.equal((await cook.cli(["task", "create", "notes", "--title=By hand", "--id=by-hand"])).code, 0);
+      await publish({ n: 2, task: first.id }); // about the automation's own task: no task, or it would loop
+      await publish({ n: 3, task: "by-hand" });
+      await eventually(async () => (await tasksOf(cook, "notes")).find((t) => t.title === "Note 3"), 10_000, "the third note's task");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.deepEqual((await tasksOf(cook, "notes")).map((t) => t.title).sort(), ["By hand", "Note 1", "Note 3"]);
+    } finally {
+      await cook.stop();
+    }
+  });
+
+  it("refuses a time zone it does not know, and one repo's broken schedule stops no other's", async () => {
+    const cook = await startCook();
+    try {
+      await seedRepo(cook, "mars", { "cook.toml": '[[automations]]\nname = "tz"\ncron = "* * * * * *"\ntimezone = "Mars/Olympus"\n[automations.task]\ntitle = "never"\n' });
+      await seedRepo(cook, "zz", { "cook.toml": '[[automations]]\nname = "tick"\ncron = "*/2 * * * * *"\n[automations.task]\ntitle = "Tick {{slot}}"\n' });
+      await eventually(async () => ((await tasksOf(cook, "zz")).length > 0 ? true : undefined), 15_000, "the other repo's schedule to fire");
+      assert.match(cook.output(), /timezone \\"Mars\/Olympus\\" is not a time zone this server knows/);
+      assert.deepEqual(await tasksOf(cook, "mars"), []);
+      assert.doesNotMatch(cook.output(), /automation schedules could not be looked at/);
+    } finally {
+      await cook.stop();
+    }
+  });
+
   it("leaves a repo whose automations are invalid alone, and tells why in the log", async () => {
     const cook = await startCook();
     try {

@@ -47,6 +47,13 @@ colour = "red"
 [[automations]]
 name = "both"
 on = "cook.>"
+
+[[automations]]
+name = "mars"
+cron = "* * * * *"
+timezone = "Mars/Olympus"
+[automations.task]
+title = "x"
 `;
     assert.throws(() => parseAutomations(text, "cook.toml on main"), (err: Error) => {
       for (const expected of [
@@ -57,6 +64,7 @@ on = "cook.>"
         /automation "both": task\.title is not a template: Unclosed section "open"/,
         /unknown key task\.colour/,
         /automations\[2\]: a second automation named "both"/,
+        /automation "mars": timezone "Mars\/Olympus" is not a time zone this server knows/,
       ]) assert.match(err.message, expected);
       return true;
     });
