@@ -16,6 +16,15 @@ import { registerStatus } from "./status.js";
 import { registerTask } from "./task.js";
 import { registerToken } from "./token.js";
 
+// A reader that has had enough (`cook events | head -1`) closes the pipe: stop quietly, as cat does,
+// instead of failing on the next write with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 // Exit codes: 0 ok, 1 user error, 2 usage error, 3 server unreachable, 70 internal error.
 const program = new Command("cook")
   .description("Cook — a self-hosted software factory for agent-driven development")

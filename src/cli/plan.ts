@@ -37,15 +37,25 @@ async function waitForPlan(client: CookClient, id: string): Promise<Plan> {
   }
 }
 
-/** A plan as `cook plan` and `cook plan show` print it; exit code 1 for a failed one. */
-async function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean }): Promise<void> {
+/** The planner's answer as it was written: lines kept, control characters shown as escapes. */
+function printAnswer(answer: string): void {
+  process.stdout.write(`${terminalSafe(answer, { multiline: true })}${answer.endsWith("\n") ? "" : "\n"}`);
+}
+
+/**
+ * A plan as `cook plan` and `cook plan show` print it. A failed plan: `cook plan` (`failedIsError`)
+ * says why on stderr as `cook: …` and exits 1; `cook plan show` shows it, which worked, so exits 0.
+ */
+async function printPlan(plan: Plan, options: { out?: string; showAnswer?: boolean; failedIsError?: boolean }): Promise<void> {
   printLine(terminalSafe(`plan ${plan.id} for ${plan.repo}: ${plan.state}${plan.attempts > 1 ? ` (after ${plan.attempts} answers)` : ""}`));
   printLine(terminalSafe(`goal: ${plan.goal}`));
   if (plan.state === "failed") {
-    printLine(terminalSafe(`failed: ${plan.error ?? "unknown"}`), process.stderr);
-    if (options.showAnswer && plan.answer) printLine(terminalSafe(plan.answer, { multiline: true }));
+    if (options.showAnswer && plan.answer) printAnswer(plan.answer);
     else printLine(`the planner's answer is kept: cook plan show ${plan.id} --answer`);
-    process.exitCode = 1;
+    if (options.failedIsError) {
+      printLine(`cook: plan ${plan.id} failed: ${plan.error ?? "unknown"}`, process.stderr);
+      process.exitCode = 1;
+    } else printLine(`failed: ${plan.error ?? "unknown"}`);
     return;
   }
   if (plan.state === "planning") {
@@ -55,7 +65,7 @@ async function printPlan(plan: Plan, options: { out?: string; showAnswer?: boole
   printDrafts(plan);
   if (options.out) printLine(`drafts written to ${await writeDrafts(plan, options.out)}/ (edit them and cook task import the folder, or accept them as they are)`);
   if (plan.state === "drafted") printLine(`accept all with: cook plan accept ${plan.id}   or some: cook plan accept ${plan.id} ID…`);
-  if (options.showAnswer && plan.answer) printLine(terminalSafe(plan.answer, { multiline: true }));
+  if (options.showAnswer && plan.answer) printAnswer(plan.answer);
 }
 
 export function registerPlan(program: Command): void {
@@ -82,7 +92,7 @@ export function registerPlan(program: Command): void {
         if (done.state === "failed") process.exitCode = 1;
         return printJson(done);
       }
-      await printPlan(done, { out: done.state === "drafted" ? (options.out ?? `plan-${done.id}`) : undefined });
+      await printPlan(done, { out: done.state === "drafted" ? (options.out ?? `plan-${done.id}`) : undefined, failedIsError: true });
     });
 
   plan
@@ -100,7 +110,7 @@ export function registerPlan(program: Command): void {
 
   plan
     .command("accept <id> [tasks...]")
-    .description("the drafts become tasks: all of them, or the ids named (with what they depend on in the plan)")
+    .description("the drafts become tasks: all of them (not yet accepted), or the ids named, each with the drafts it depends on or is part of named too or accepted before; more may be accepted later")
     .option("--json", "print JSON")
     .action(async (id: string, tasks: string[], _options: { json?: boolean }, command: Command) => {
       const accepted = await clientFor(command).acceptPlan(id, tasks);

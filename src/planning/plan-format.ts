@@ -99,17 +99,21 @@ export function parsePlanAnswer(answer: string, existing: ReadonlySet<string>): 
  * The drafts a person accepted: `selected` ids (undefined: all). Throws invalid for an id not in
  * the plan, or a selected draft depending on, or a sub-task of, a draft left out (naming both).
  */
-export function acceptedDrafts(drafts: readonly TaskDraft[], selected: readonly string[] | undefined): TaskDraft[] {
-  if (selected === undefined) return [...drafts];
+export function acceptedDrafts(drafts: readonly TaskDraft[], selected: readonly string[] | undefined, accepted: readonly string[] = []): TaskDraft[] {
+  const already = new Set(accepted);
+  if (selected === undefined) return drafts.filter((d) => !already.has(d.id));
   const byId = new Map(drafts.map((d) => [d.id, d]));
   const unknown = selected.filter((id) => !byId.has(id));
   if (unknown.length) throw new CookError("invalid", `the plan has no task ${unknown.map((u) => `'${u}'`).join(", ")}; its tasks: ${drafts.map((d) => d.id).join(", ")}`);
-  const chosen = new Set(selected);
-  for (const id of chosen) {
+  const again = selected.filter((id) => already.has(id));
+  if (again.length) throw new CookError("conflict", `${again.map((a) => `'${a}'`).join(", ")} ${again.length > 1 ? "are tasks" : "is a task"} already: accepted before`);
+  // A draft accepted before is a task now: what depends on it may be accepted alone.
+  const chosen = new Set([...selected, ...already]);
+  for (const id of selected) {
     const missing = byId.get(id)!.dependsOn.filter((dep) => byId.has(dep) && !chosen.has(dep));
     if (missing.length) throw new CookError("invalid", `'${id}' depends on ${missing.map((m) => `'${m}'`).join(", ")} of the plan: accept ${missing.length > 1 ? "them" : "it"} too, or leave '${id}' out`);
     const parent = byId.get(id)!.parent;
     if (parent && byId.has(parent) && !chosen.has(parent)) throw new CookError("invalid", `'${id}' is a sub-task of '${parent}' of the plan: accept it too, or leave '${id}' out`);
   }
-  return drafts.filter((d) => chosen.has(d.id));
+  return drafts.filter((d) => chosen.has(d.id) && !already.has(d.id));
 }

@@ -142,19 +142,21 @@ export async function getPlan(deps: Pick<AgentDeps, "db">, id: unknown): Promise
 }
 
 /**
- * `cook plan accept <id> [task ids…]`: the drafts a person chose (all when none are named) become
- * tasks, in one transaction, each with `plan: <id>` (and its `stage`) in its front matter; the plan
- * is `accepted` with their ids. Throws not_found (plan), conflict (the plan is not drafted, or a
- * draft's id was taken since), invalid (an id not in the plan, a chosen draft depending on one
- * left out).
+ * `cook plan accept <id> [task ids…]`: the drafts a person chose (all not accepted yet when none
+ * are named) become tasks, in one transaction, each with `plan: <id>` (and its `stage`) in its
+ * front matter; the plan is `accepted`, its ids added to those accepted before (a plan may be
+ * accepted in parts). Throws not_found (plan), conflict (the plan is planning or failed, a draft
+ * accepted before, none left, a draft's id taken since), invalid (an id not in the plan, a chosen
+ * draft depending on, or part of, one neither chosen nor accepted before).
  */
 export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown, actor: Actor): Promise<{ plan: Plan; tasks: Task[] }> {
   if (selected !== undefined && !(Array.isArray(selected) && selected.every((s) => typeof s === "string"))) throw new CookError("invalid", "tasks must be a list of draft ids");
   return deps.db.transaction(async (tx) => {
     const locked = typeof id === "string" && isId("pln", id) ? await findPlan(tx, id, { forUpdate: true }) : undefined;
     if (!locked) throw new CookError("not_found", `no plan '${String(id)}'`);
-    if (locked.state !== "drafted") throw new CookError("conflict", `plan ${locked.id} is ${locked.state}${locked.state === "accepted" ? " already" : ""}; only a drafted plan is accepted`);
-    const chosen = acceptedDrafts(locked.drafts, (selected as string[] | undefined)?.length ? (selected as string[]) : undefined);
+    if (locked.state !== "drafted" && locked.state !== "accepted") throw new CookError("conflict", `plan ${locked.id} is ${locked.state}; only a drafted plan is accepted`);
+    const chosen = acceptedDrafts(locked.drafts, (selected as string[] | undefined)?.length ? (selected as string[]) : undefined, locked.accepted);
+    if (chosen.length === 0) throw new CookError("conflict", `every draft of plan ${locked.id} is a task already`);
     const prepared: Task[] = [];
     for (const draft of chosen) {
       try {
@@ -170,7 +172,7 @@ export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown
     for (const task of prepared) await checkParentTask(tx, task, parents);
     const tasks: Task[] = [];
     for (const task of prepared) tasks.push(await recordNewTask(deps, tx, task, actor));
-    const saved = await updatePlan(tx, locked.id, { state: "accepted", accepted: tasks.map((t) => t.id) });
+    const saved = await updatePlan(tx, locked.id, { state: "accepted", accepted: [...locked.accepted, ...tasks.map((t) => t.id)] });
     await appendPlanEvent(deps, tx, saved, "accepted", { tasks: tasks.map((t) => t.id) }, actor);
     return { plan: saved, tasks };
   });

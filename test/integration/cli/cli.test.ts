@@ -94,6 +94,17 @@ describe("cook CLI against a server", () => {
     assert.deepEqual([event.subject, event.branch], ["cook.custom.cli-shop.deployed", "fix/typo"]);
   });
 
+  it("stops quietly when the reader closes the pipe (cook events | head -1)", async () => {
+    for (let i = 0; i < 40; i++) assert.equal((await cook.cli(["events", "publish", "cli-pipe", "tick", "--data", JSON.stringify({ i, pad: "x".repeat(2000) })])).code, 0);
+    const child = spawn(process.execPath, [cookBin, "events", "-n", "500", "--subject", "cook.custom.cli-pipe.>"], { env: cleanEnv({ COOK_SERVER: cook.url }), stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdout.once("data", () => child.stdout.destroy()); // head -1: one read, then the pipe is gone
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(stderr, "", "no stack trace");
+    assert.equal(code, 0);
+  });
+
   it("refuses bad input with one line on stderr and exit 1, recording nothing", async () => {
     for (const args of [["events", "publish", "cli-bad", "Bad Name"], ["events", "publish", "cli-bad", "ok", "--data", "{nope"], ["events", "--subject", "cook..x"]]) {
       const result = await cook.cli(args);

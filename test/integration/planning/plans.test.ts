@@ -89,12 +89,17 @@ describe("planning", () => {
     assert.deepEqual([task.task.priority, task.task.extra.plan], [1, id]);
     assert.match(task.task.body, /Acceptance criteria/);
     assert.equal((await cook.cli(["task", "show", "wire-api"])).code, 1, "the draft left out is not a task");
+    const twice = await cook.cli(["plan", "accept", id, "add-form"]);
+    assert.equal(twice.stderr, "cook: 'add-form' is a task already: accepted before\n");
+    // The rest later: the dependency accepted before counts.
+    const rest = await cook.cli(["plan", "accept", id, "wire-api"]);
+    assert.equal(rest.code, 0, rest.stderr);
     const again = await cook.cli(["plan", "accept", id]);
-    assert.match(again.stderr, /plan pln_\w+ is accepted already; only a drafted plan is accepted/);
+    assert.equal(again.stderr, `cook: every draft of plan ${id} is a task already\n`);
     const shown = JSON.parse((await cook.cli(["plan", "show", id, "--json"])).stdout) as { state: string; accepted: string[]; drafts: unknown[] };
-    assert.deepEqual([shown.state, shown.accepted, shown.drafts.length], ["accepted", ["add-form"], 2]);
+    assert.deepEqual([shown.state, shown.accepted, shown.drafts.length], ["accepted", ["add-form", "wire-api"], 2]);
     const events = await publishedEvents(cook, `cook.plan.app.${id.replace(/_/g, "_5F")}.>`);
-    assert.deepEqual(events.map((e) => e.type), ["plan.started", "plan.drafted", "plan.accepted"]);
+    assert.deepEqual(events.map((e) => e.type), ["plan.started", "plan.drafted", "plan.accepted", "plan.accepted"]);
   });
 
   it("drafts sub-tasks under a parent of the plan, accepted with their parent only", async () => {
@@ -127,11 +132,14 @@ describe("planning", () => {
   it("fails a plan whose answers stay invalid, with the reason, keeps the raw answer, and creates nothing", async () => {
     const { result, out } = await startAndWait("stubborn", "Never valid");
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^failed: the planner's answer could not be used: the dependencies make a cycle: a1 → b1 → a1\n$/);
+    assert.match(result.stderr, /^cook: plan pln_\w+ failed: the planner's answer could not be used: the dependencies make a cycle: a1 → b1 → a1\n$/);
     assert.equal(existsSync(out) && readdirSync(out).length > 0, false);
     const id = /plan (pln_\w+) for app: failed/.exec(result.stdout)![1]!;
     const shown = await cook.cli(["plan", "show", id, "--answer"]);
-    assert.match(shown.stdout, /"id": "a1"/);
+    assert.equal(shown.code, 0, "showing a failed plan works");
+    assert.match(shown.stdout, /^failed: the planner's answer could not be used/m);
+    assert.match(shown.stdout, /\n\s*"id": "a1"/, "the answer's lines as they were");
+    assert.doesNotMatch(shown.stdout, /\\n/);
     assert.equal((await cook.cli(["task", "show", "a1"])).code, 1);
   });
 

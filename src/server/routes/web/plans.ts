@@ -34,8 +34,8 @@ async function renderPlan(ctx: Context, services: Services, plan: Plan, refused?
     graph,
     stateLabels: graph ? Object.fromEntries(Object.entries(nodeStateLabels).filter(([state]) => graph.nodes.some((n) => n.state === state))) : {},
     plan,
-    canAccept: plan.state === "drafted" && may(actorOf(ctx), "change", { repo: plan.repo }),
-    checked: new Set(checked ?? plan.drafts.map((d) => d.id)),
+    canAccept: (plan.state === "drafted" || (plan.state === "accepted" && plan.accepted.length < plan.drafts.length)) && may(actorOf(ctx), "change", { repo: plan.repo }),
+    checked: new Set(checked ?? plan.drafts.map((d) => d.id).filter((id) => !plan.accepted.includes(id))),
     liveUrl: subject ? await liveUrlFor(services, "/events/live", { subject }) : undefined,
     error: refused?.message,
   });
