@@ -152,6 +152,10 @@ const maxRaces = 3;
 
 /** Lands the branch (the caller holds the repo's queue): records intent, builds and gates the candidate, moves the ref, records the result. */
 async function landBranch(deps: GateDeps, branch: Branch, strategy: MergeStrategy, actor: Actor): Promise<Merge> {
+  // Two requests can queue for one branch (auto-merge, and a parent's last sub-task closing): the
+  // later finds it landed, which is no refusal worth a record on the branch and the repo page.
+  const before = await findBranchById(deps.db, branch.id);
+  if (!before || before.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${before?.status ?? "gone"} already`);
   const target = (await readTargetGates(deps, branch)).target;
   const merge = await insertMerge(deps.db, { id: newId("mrg"), branchId: branch.id, repo: branch.repo, target, strategy, requestedBy: actor.name });
   try {

@@ -53,6 +53,16 @@ describe("merging through gates", () => {
     assert.match(again.stderr, /branch 'add-a' is merged already/);
   });
 
+  it("lands a branch asked to merge twice at once once, with no refused merge recorded for the second", async () => {
+    const head = await pushBranch(app, "add-twice", { "twice.txt": "2\n" });
+    await passed("add-twice", head);
+    const results = await Promise.all([merge("app/add-twice"), merge("app/add-twice")]);
+    assert.deepEqual(results.map((r) => r.code).sort(), [0, 1], results.map((r) => r.stderr).join(""));
+    assert.match(results.find((r) => r.code === 1)!.stderr, /^cook: branch 'add-twice' is merged already$/m);
+    const gates = await branchGates(cook, "app/add-twice");
+    assert.deepEqual(gates.merges.map((m) => m.state), ["merged"]);
+  });
+
   it("gates the merge candidate when main has moved, and lands a merge commit only when it passes", async () => {
     const base = await mainOf();
     const b1 = await pushBranch(app, "add-b1", { "b1.txt": "1\n" });
