@@ -69,7 +69,9 @@ export async function readStages(deps: AgentDeps, repo: string): Promise<StageSu
     const continued = continues.get(name);
     const state: StageSummary["state"] = held ? "held" : continued && ended ? "continued" : ended ? "ended" : "running";
     if (state !== "continued") held = true;
-    const parts = [`${done} merged`, ...(wontfix ? [`${wontfix} won't fix`] : []), ...(needsHuman.length ? [`${needsHuman.length} failed: ${needsHuman.map((t) => `${t.id} (${t.reason ?? "needs a human"})`).join("; ")}`] : []), ...(working ? [`${working} still working`] : [])];
+    const started = mine.filter((t) => t.status === "in_progress").length;
+    const notStarted = working - started;
+    const parts = [`${done} merged`, ...(wontfix ? [`${wontfix} won't fix`] : []), ...(needsHuman.length ? [`${needsHuman.length} failed: ${needsHuman.map((t) => `${t.id} (${t.reason ?? "needs a human"})`).join("; ")}`] : []), ...(started ? [`${started} still working`] : []), ...(notStarted ? [`${notStarted} not started`] : [])];
     return { name, tasks: mine.length, done, wontfix, working, needsHuman, ended, continued, state, summary: parts.join(", ") };
   });
 }
@@ -92,7 +94,9 @@ export async function continueStage(deps: AgentDeps, repoName: unknown, stage: u
   requireRepo(deps.dataDir, repo);
   if (typeof stage !== "string" || stage.trim() === "") throw new CookError("invalid", "name the stage to continue past");
   const stages = await readStages(deps, repo);
-  const found = stages.find((s) => s.name === stage.trim());
+  // YAML reads `stage: 01` as the number 1: "01" names that stage too.
+  const wanted = /^\d+$/.test(stage.trim()) ? String(Number(stage.trim())) : stage.trim();
+  const found = stages.find((s) => s.name === stage.trim()) ?? stages.find((s) => s.name === wanted);
   if (!found) throw new CookError("not_found", `${repo} has no stage '${stage}'; its stages: ${stages.map((s) => s.name).join(", ") || "none"}`);
   if (found.state === "held") throw new CookError("conflict", `stage '${found.name}' has not started: continue past the stages before it first`);
   if (found.state === "continued") throw new CookError("conflict", `stage '${found.name}' was continued past already, by ${found.continued!.by}`);

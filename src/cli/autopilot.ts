@@ -27,10 +27,11 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
 /** One line a stage: its state and summary, and who continued past it. */
 export function printStages(stages: readonly StageSummary[]): void {
   printLine("stages:");
-  for (const stage of stages) {
-    const state = stage.state === "continued" ? `continued by ${stage.continued!.by}` : stage.state === "ended" ? "ended: waits for you (cook stage continue)" : stage.state;
-    printLine(terminalSafe(`  ${stage.name.padEnd(12)} ${state.padEnd(44)} ${stage.summary}`));
-  }
+  const state = (stage: StageSummary) => (stage.state === "continued" ? `continued by ${stage.continued!.by}` : stage.state === "ended" ? "ended: waits for you (cook stage continue)" : stage.state);
+  const rows = stages.map((stage) => [terminalSafe(stage.name), terminalSafe(state(stage)), terminalSafe(stage.summary)]);
+  // Columns as wide as their longest cell: a stage may have a long name.
+  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  for (const row of rows) printLine(`  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`);
 }
 
 export function registerAutopilot(program: Command): void {

@@ -281,6 +281,8 @@ export class CookClient {
 
   /** `POST /api/repos/:name/stages/:stage/continue`: the stages after it. */
   async continueStage(repo: string, stage: string): Promise<StageSummary[]> {
+    // An empty name would make the URL another route's (…/stages//continue), answered "no such page".
+    if (stage.trim() === "") throw new CookError("invalid", "name the stage to continue past");
     return (await this.request<{ stages: StageSummary[] }>("POST", `/api/repos/${encodeURIComponent(repo)}/stages/${encodeURIComponent(stage)}/continue`, { body: {} })).stages;
   }
 

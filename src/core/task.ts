@@ -201,7 +201,7 @@ function checkExtraValue(key: string, value: unknown, depth: number): void {
 
 /**
  * Extra front-matter keys: a plain object of JSON values, none of them shadowing a field Cook
- * owns, keys of at most 100 characters, 64 KiB in all.
+ * owns, keys of at most 100 characters, 64 KiB in all; `stage` a name or a whole number.
  */
 export function checkExtra(extra: unknown): Record<string, unknown> {
   if (extra === null || typeof extra !== "object" || Array.isArray(extra)) throw new CookError("invalid", "extra must be an object of front-matter keys");
@@ -209,6 +209,10 @@ export function checkExtra(extra: unknown): Record<string, unknown> {
     if (taskFieldKeys.includes(key)) throw new CookError("invalid", `extra cannot hold '${key}': it is a task field`);
     checkText("an extra key", key, maxExtraKeyLength);
     checkExtraValue(key, value, 1);
+    // Autopilot groups tasks by stage: a value it cannot order would leave the task in no stage.
+    if (key === "stage" && value !== null && typeof value !== "string" && !(Number.isInteger(value) && (value as number) >= 0)) {
+      throw new CookError("invalid", `stage must be a name or a whole number from 0 (got ${JSON.stringify(value)})`);
+    }
   }
   const size = Buffer.byteLength(JSON.stringify(extra));
   if (size > maxExtraBytes) throw new CookError("invalid", `extra is ${size} bytes as JSON; the limit is ${maxExtraBytes} (64 KiB)`);

@@ -84,7 +84,10 @@ export interface GateDayRow {
   branches: number;
 }
 
-/** Ended gate runs per day and for the whole window (`day` undefined); days without one have no row. */
+/**
+ * Ended gate runs per day and for the whole window (`day` undefined); days without one have no row.
+ * A run that passed with no gate to judge it (a repo without gates) is no pass: it is not counted.
+ */
 export async function gateRunsPerDay(q: Queryable, w: StatsWindow): Promise<GateDayRow[]> {
   const rows = await q.query<{ day: string | null; passed: string; failed: string; canceled: string; reruns: string; branches: string }>(
     `SELECT ${day("r.ended_at")} AS day,
@@ -94,6 +97,7 @@ export async function gateRunsPerDay(q: Queryable, w: StatsWindow): Promise<Gate
        count(DISTINCT r.branch_id) AS branches
      FROM gate_runs r
      WHERE r.ended_at >= $1 AND r.ended_at < $2 AND ($3::text IS NULL OR r.repo = $3) AND r.state IN ('passed', 'failed', 'canceled', 'interrupted')
+       AND (r.state <> 'passed' OR EXISTS (SELECT 1 FROM gate_results g WHERE g.run_id = r.id))
      GROUP BY GROUPING SETS ((day), ()) ORDER BY day NULLS LAST`,
     windowParams(w),
   );

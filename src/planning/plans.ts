@@ -52,7 +52,7 @@ async function appendPlanEvent(deps: Pick<AgentDeps, "events">, tx: Tx, plan: Pl
 export async function startPlan(deps: AgentDeps, input: { repo?: unknown; goal?: unknown; agent?: unknown }, actor: Actor): Promise<Plan> {
   const repo = checkRepoName(input.repo);
   requireRepo(deps.dataDir, repo);
-  if (typeof input.goal !== "string" || input.goal.trim() === "") throw new CookError("invalid", 'say what to plan: cook plan <repo> "<goal>"');
+  if (typeof input.goal !== "string" || input.goal.trim() === "") throw new CookError("invalid", "the goal is empty: say what to plan");
   const goal = input.goal.trim();
   if (goal.length > maxGoalChars * 2 || [...goal].length > maxGoalChars) throw new CookError("too_large", `a goal is at most ${maxGoalChars} characters`);
   // PostgreSQL text holds no NUL and no lone surrogate.

@@ -17,7 +17,7 @@ function toCookError(err: unknown): CookError | undefined {
   if (err instanceof CookError) return err;
   const httpError = err as HttpError;
   if (httpError && typeof httpError.status === "number" && httpError.expose) {
-    const byStatus: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid" };
+    const byStatus: Record<number, ErrorCode> = { 400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid" };
     const code = byStatus[httpError.status] ?? "bad_request";
     const message = httpError.type === "entity.parse.failed" ? `request body is not valid JSON: ${httpError.message}` : httpError.message;
     return new CookError(code, message);
@@ -35,6 +35,10 @@ export function errorMiddleware() {
       await next();
       if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
         throw new CookError("not_found", `no such page: ${ctx.path}`);
+      }
+      // The router's answer to a route asked with another method: its Allow header stays.
+      if (ctx.status === 405 && ctx.respond !== false) {
+        throw new CookError("method_not_allowed", `${ctx.method} is not how ${ctx.path} is used: it takes ${ctx.response.get("Allow") || "other methods"}`);
       }
     } catch (err) {
       const known = toCookError(err);

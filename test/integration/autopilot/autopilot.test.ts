@@ -186,12 +186,19 @@ describe("autopilot", () => {
     assert.equal(await taskStatus("s2-a"), "open", "stage 2 waits for a person");
     const list = await cook.cli(["stage", "list", "staged"]);
     assert.match(list.stdout, /1 +ended: waits for you \(cook stage continue\) +2 merged/);
-    assert.match(list.stdout, /2 +held +0 merged, 1 still working/);
-    const early = await cook.cli(["stage", "continue", "staged", "2"]);
+    assert.match(list.stdout, /2 +held +0 merged, 1 not started/);
+    const early = await cook.cli(["stage", "continue", "staged", "02"]);
     assert.equal(early.code, 1);
-    assert.equal(early.stderr, "cook: stage '2' has not started: continue past the stages before it first\n");
+    assert.equal(early.stderr, "cook: stage '2' has not started: continue past the stages before it first\n", "02 names stage 2, as YAML reads it");
     const unknown = await cook.cli(["stage", "continue", "staged", "9"]);
     assert.equal(unknown.stderr, "cook: staged has no stage '9'; its stages: 1, 2\n");
+    const empty = await cook.cli(["stage", "continue", "staged", " "]);
+    assert.equal(empty.stderr, "cook: name the stage to continue past\n");
+    for (const stage of [1.5, true, ["a", "b"], -1]) {
+      const refused = await fetch(`${cook.url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ repo: "staged", title: "Odd stage", extra: { stage } }) });
+      assert.equal(refused.status, 422, JSON.stringify(stage));
+      assert.match(((await refused.json()) as { error: { message: string } }).error.message, /^stage must be a name or a whole number from 0 \(got /);
+    }
     const go = await cook.cli(["stage", "continue", "staged", "1"]);
     assert.equal(go.code, 0, go.stderr);
     assert.match(go.stdout, /continued past stage 1 of staged/);

@@ -55,6 +55,11 @@ async function seed(db: Db): Promise<void> {
   await run("run_b3", "b2", "shop", "running", null);
   await run("run_o1", "b7", "other", "failed", "2026-12-02T01:00:00Z");
   await run("run_old", "b6", "shop", "passed", "2026-10-02T00:00:00Z");
+  // A repo without gates: its runs pass with nothing judged, and are no pass to count.
+  await run("run_nogates", "loose", "shop", "passed", "2026-12-02T03:00:00Z");
+  for (const id of ["run_a1", "run_a2", "run_b1", "run_b2", "run_o1", "run_old"]) {
+    await db.query("INSERT INTO gate_results (run_id, position, gate, kind, definition, state) VALUES ($1, 0, 'ci', 'command', '{}', 'passed')", [id]);
+  }
   await db.query("INSERT INTO gate_attempts (run_id, gate, attempt, state, started_at) VALUES ('run_a1', 'ci', 1, 'failed', '2026-12-01T00:30:00Z'), ('run_a1', 'ci', 2, 'failed', '2026-12-01T00:40:00Z')");
 
   await session("s1", "b1", 60_000, 0.5, "2026-11-30T01:00:00Z");

@@ -63,6 +63,15 @@ describe("HTTP API", () => {
     assert.match(await page.text(), /<h1>404 <small>not_found<\/small><\/h1>/);
   });
 
+  it("answers a route asked with a method it does not take with a 405 JSON error naming those it does", async () => {
+    const wrong = await fetch(`${cook.url}/api/tasks`, { method: "DELETE" });
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.headers.get("allow") ?? "", /GET/);
+    const body = (await wrong.json()) as { error: { code: string; message: string } };
+    assert.equal(body.error.code, "method_not_allowed");
+    assert.match(body.error.message, /^DELETE is not how \/api\/tasks is used: it takes .*GET/);
+  });
+
   it("refuses bad query parameters with 422", async () => {
     for (const query of ["limit=abc", "limit=0", "subject=cook..x", "subject=cook.>.x", "after=-1"]) {
       const response = await fetch(`${cook.url}/api/events?${query}`);
