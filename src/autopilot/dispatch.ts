@@ -44,7 +44,7 @@ export interface DispatchQueue {
   skipped: Array<{ task: ListedTask; dispatch: Dispatch }>;
   /** Ready tasks whose stage waits for an earlier one. */
   held: ListedTask[];
-  /** Ready sub-tasks whose parent cannot take them yet, with why. */
+  /** Ready sub-tasks whose parent cannot take them yet, and ready tasks whose dependency's work is still on a parent's branch (dependencyWorkAway), with why. */
   waitingOnParent: Array<{ task: ListedTask; reason: string }>;
 }
 
@@ -86,11 +86,29 @@ async function sortOutSubTasks(deps: AgentDeps, ready: ListedTask[]): Promise<Pi
   const waitingOnParent: DispatchQueue["waitingOnParent"] = [];
   for (const task of ready) {
     if (withChildren.has(task.id)) continue;
-    const reason = task.parent ? parentHold(await ancestorsOf(deps.db, task.id, maxParentDepth + 1)) : undefined;
+    const ancestors = task.parent ? await ancestorsOf(deps.db, task.id, maxParentDepth + 1) : [];
+    const reason = parentHold(ancestors) ?? (await dependencyWorkAway(deps, task, ancestors));
     if (reason) waitingOnParent.push({ task, reason });
     else work.push(task);
   }
   return { work, waitingOnParent };
+}
+
+/**
+ * A dependency that is a sub-task is closed once merged into its parent's branch, but the task that
+ * waits for it starts from the default branch (or its own parent's): until the branches above the
+ * dependency have merged up to a task both share (or to the default branch), its work is not where
+ * the dependent starts. Why the task waits, or undefined. A sibling sub-task's work is at once.
+ */
+async function dependencyWorkAway(deps: AgentDeps, task: ListedTask, ancestors: AncestorRow[]): Promise<string | undefined> {
+  const shared = new Set([task.id, ...ancestors.map((a) => a.id)]);
+  for (const dependency of task.dependsOn) {
+    for (const above of await ancestorsOf(deps.db, dependency, maxParentDepth + 1)) {
+      if (shared.has(above.id)) break;
+      if (above.status !== "closed") return `its dependency '${dependency}' is merged into '${above.id}', which has not merged yet: its work is not where this task starts`;
+    }
+  }
+  return undefined;
 }
 
 /** Why a sub-task cannot start under these parents (nearest first), or undefined when it can. */

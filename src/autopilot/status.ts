@@ -44,8 +44,8 @@ export interface AutopilotStatus {
   held: Array<AutopilotTaskLine & { stage: string }>;
   /** Tasks not closed with sub-tasks not closed: no agent works them; their branch collects the sub-tasks'. */
   parents: Array<AutopilotTaskLine & { openSubTasks: number }>;
-  /** Ready sub-tasks whose parent cannot take them yet (closed, or waiting for its own dependencies), with why. */
-  waitingOnParent: Array<AutopilotTaskLine & { parent: string; reason: string }>;
+  /** Ready sub-tasks whose parent cannot take them yet (closed, or waiting for its own dependencies), and ready tasks whose dependency's work is still on a parent's branch, with why. */
+  waitingOnParent: Array<AutopilotTaskLine & { parent?: string; reason: string }>;
   /** The repo's stages in order (none when no task names one). */
   stages: StageSummary[];
 }
@@ -81,7 +81,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
     held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),
     parents: (await parentsWithOpenChildren(deps.db, repo)).map((task) => ({ ...line(task), openSubTasks: task.openSubTasks })),
-    waitingOnParent: waitingOnParent.map(({ task, reason }) => ({ ...line(task), parent: task.parent!, reason })),
+    waitingOnParent: waitingOnParent.map(({ task, reason }) => ({ ...line(task), ...(task.parent ? { parent: task.parent } : {}), reason })),
     stages,
   };
 }

@@ -109,6 +109,8 @@ describe("autopilot", () => {
       { id: "s2", parent: "epic", dependsOn: ["s1"] },
       { id: "epic2", dependsOn: ["epic"] },
       { id: "s3", parent: "epic2" },
+      // Its dependency is a sub-task: met when s1 merges into epic's branch, but main has s1's work only once epic lands.
+      { id: "uses-s1", dependsOn: ["s1"] },
     ]);
     const before = await status("tree");
     assert.deepEqual(before.queue.map((t) => t.id), ["s1"], "a parent is no agent's work; s3's parent is not ready");
@@ -119,15 +121,18 @@ describe("autopilot", () => {
 
     assert.equal((await cook.cli(["autopilot", "on", "tree"])).code, 0);
     await eventually(async () => {
-      for (const id of ["epic", "s1", "s2", "epic2", "s3"]) if ((await taskStatus(id)) !== "closed") return undefined;
+      for (const id of ["epic", "s1", "s2", "epic2", "s3", "uses-s1"]) if ((await taskStatus(id)) !== "closed") return undefined;
       return true;
     }, 120_000, "every sub-task and both parents to be merged and closed");
 
     const dispatched = await publishedEvents(cook, "cook.autopilot.tree.dispatched");
-    assert.deepEqual(dispatched.map((e) => [e.data.task, e.data.parents ?? []]), [["s1", ["epic"]], ["s2", []], ["s3", ["epic2"]]], "agents work the sub-tasks; each parent's branch came with its first");
+    assert.deepEqual(dispatched.filter((e) => e.data.task !== "uses-s1").map((e) => [e.data.task, e.data.parents ?? []]), [["s1", ["epic"]], ["s2", []], ["s3", ["epic2"]]], "agents work the sub-tasks; each parent's branch came with its first");
     const merged = await publishedEvents(cook, "cook.branch.tree.*.merged");
-    assert.deepEqual(merged.map((e) => [e.data.task, e.data.target]), [["s1", "epic"], ["s2", "epic"], ["epic", "main"], ["s3", "epic2"], ["epic2", "main"]]);
+    assert.deepEqual(merged.filter((e) => e.data.task !== "uses-s1").map((e) => [e.data.task, e.data.target]), [["s1", "epic"], ["s2", "epic"], ["epic", "main"], ["s3", "epic2"], ["epic2", "main"]]);
+    const epicLanded = merged.find((e) => e.data.task === "epic")!;
+    assert.ok(dispatched.find((e) => e.data.task === "uses-s1")!.id > epicLanded.id, "the task needing s1 started once s1's work was on main");
     const bare = join(cook.dataDir, "repos", "tree.git");
+    assert.match(await gitOk(["--git-dir", bare, "show", "main:done-uses-s1.txt"]), /done-s1\.txt/, "it started from main with s1's work in it");
     assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s2.txt"]), /done-s1\.txt/, "s2 started from the parent's branch with s1 in it");
     assert.match(await gitOk(["--git-dir", bare, "show", "main:done-s3.txt"]), /done-s1\.txt\ndone-s2\.txt/, "epic2's branch started from main after epic landed");
     await gitOk(["--git-dir", bare, "fsck", "--strict", "--no-progress"]);
