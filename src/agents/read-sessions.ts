@@ -64,6 +64,22 @@ export async function listWaitingSessions(deps: { db: Db }, limit = 50): Promise
 }
 
 /**
+ * Why each task waits on a person, by task id, as its newest session says it: the help it asked
+ * for, the budget or conflict that stopped it, or why its last run failed. A task whose newest
+ * session says nothing (a parent's branch has no agent) has no entry.
+ */
+export async function humanReasonsOfTasks(deps: { db: Db }, taskIds: readonly string[]): Promise<Map<string, string>> {
+  const branchesOf = await branchIdsOfTasks(deps.db, [...new Set(taskIds)]);
+  const latest = await latestSessionsOfBranches(deps.db, [...branchesOf.values()].flat());
+  const out = new Map<string, string>();
+  for (const [taskId, branchIds] of branchesOf) {
+    const newest = branchIds.flatMap((id) => (latest.has(id) ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1))[0];
+    if (newest?.reason && (waitsOnHuman(newest) || newest.status === "failed")) out.set(taskId, newest.reason);
+  }
+  return out;
+}
+
+/**
  * For each task, the newest session of its branches that waits on a human, by task id: the help
  * message a task in needs_human shows.
  */

@@ -44,6 +44,8 @@ export interface DispatchQueue {
   skipped: Array<{ task: ListedTask; dispatch: Dispatch }>;
   /** Ready tasks whose stage waits for an earlier one. */
   held: ListedTask[];
+  /** Ready tasks carrying none of `[autopilot] labels` (when it names some): left to people. */
+  unlabelled: ListedTask[];
   /** Ready sub-tasks whose parent cannot take them yet, and ready tasks whose dependency's work is still on a parent's branch (dependencyWorkAway), with why. */
   waitingOnParent: Array<{ task: ListedTask; reason: string }>;
 }
@@ -58,14 +60,15 @@ export interface DispatchQueue {
  */
 export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings): Promise<DispatchQueue> {
   const wanted = settings.config.labels;
-  const labelled = (await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass })).filter(
-    (task) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label)),
-  );
-  const { work: ready, waitingOnParent } = await sortOutSubTasks(deps, labelled);
+  const ready = await listTasks(deps, { repo: settings.repo, status: "open", ready: true, limit: readyTasksPerPass });
+  const carries = (task: ListedTask) => wanted.length === 0 || labelsOf(task).some((label) => wanted.includes(label));
+  const labelled = ready.filter(carries);
+  const unlabelled = ready.filter((task) => !carries(task));
+  const { work, waitingOnParent } = await sortOutSubTasks(deps, labelled);
   // A task of a stage waits until every stage before it has ended and a person continued past it.
   const stages = await readStages(deps, settings.repo);
-  const held = ready.filter((task) => !stageAllows(stages, stageOf(task)));
-  const startable = ready.filter((task) => stageAllows(stages, stageOf(task)));
+  const held = work.filter((task) => !stageAllows(stages, stageOf(task)));
+  const startable = work.filter((task) => stageAllows(stages, stageOf(task)));
   const latest = await latestDispatchesOf(deps.db, startable.map((task) => task.id));
   const skipped: Array<{ task: ListedTask; dispatch: Dispatch }> = [];
   const now = Date.now();
@@ -76,7 +79,7 @@ export async function dispatchQueue(deps: AgentDeps, settings: AutopilotSettings
     if (!retry) skipped.push({ task, dispatch: last });
     return retry;
   });
-  return { tasks, skipped, held, waitingOnParent };
+  return { tasks, skipped, held, waitingOnParent, unlabelled };
 }
 
 /** Splits ready tasks into an agent's work and sub-tasks whose parents cannot take them yet; parents of open sub-tasks are neither. */

@@ -1,11 +1,12 @@
 import type { AgentDeps } from "../agents/deps.js";
+import { humanReasonsOfTasks } from "../agents/read-sessions.js";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { checkRepoName } from "../core/names.js";
 import type { AutopilotConfig } from "../config/autopilot-config.js";
 import { dispatchesHoldingSlots, setAutopilotSwitch } from "../db/autopilot-store.js";
 import { findBranchesByIds } from "../db/branch-store.js";
-import { parentsWithOpenChildren } from "../db/task-store.js";
+import { parentsWithOpenChildren, type ListedTask } from "../db/task-store.js";
 import { requireRepo } from "../forge/repos.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
@@ -37,7 +38,10 @@ export interface AutopilotStatus {
   /** Ready tasks in the order autopilot starts them; `waits`: why one is not started yet (serialize_overlaps). */
   queue: Array<AutopilotTaskLine & { waits?: HeldBack }>;
   /** Tasks waiting on a human (needs_human): they hold no slot. */
-  needsYou: AutopilotTaskLine[];
+  /** Ready tasks carrying none of `[autopilot] labels`: autopilot leaves them to people. */
+  unlabelled: AutopilotTaskLine[];
+  /** Tasks waiting on a person, with why when their newest agent session says. */
+  needsYou: Array<AutopilotTaskLine & { reason?: string }>;
   /** Ready tasks passed over, with why; each is tried again once it changes, or after a while. */
   skipped: Array<AutopilotTaskLine & { reason: string; at: string }>;
   /** Ready tasks whose stage waits for an earlier one to end and be continued past. */
@@ -58,7 +62,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
   const repo = checkRepoName(repoName);
   requireRepo(deps.dataDir, repo);
   const settings = await readAutopilotSettings(deps, repo);
-  const [holding, { tasks, skipped, held, waitingOnParent }, waiting, stages] = await Promise.all([
+  const [holding, { tasks, skipped, held, waitingOnParent, unlabelled }, waiting, stages] = await Promise.all([
     dispatchesHoldingSlots(deps.db, repo),
     dispatchQueue(deps, settings),
     listTasks(deps, { repo, status: "needs_human", limit: 100 }),
@@ -77,13 +81,20 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     slots: { used: holding.length, total: settings.config.concurrency },
     running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
     queue: await Promise.all(tasks.map(async (task) => ({ ...line(task), ...withWait(await overlaps.check(task)) }))),
-    needsYou: waiting.map(line),
+    needsYou: await withReasons(deps, waiting),
     skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
     held: held.map((task) => ({ ...line(task), stage: stageOf(task)! })),
     parents: (await parentsWithOpenChildren(deps.db, repo)).map((task) => ({ ...line(task), openSubTasks: task.openSubTasks })),
+    unlabelled: unlabelled.map(line),
     waitingOnParent: waitingOnParent.map(({ task, reason }) => ({ ...line(task), ...(task.parent ? { parent: task.parent } : {}), reason })),
     stages,
   };
+}
+
+/** The tasks' lines, each with why it waits on a person when its newest session says. */
+async function withReasons(deps: AgentDeps, tasks: ListedTask[]): Promise<Array<AutopilotTaskLine & { reason?: string }>> {
+  const reasons = await humanReasonsOfTasks(deps, tasks.map((task) => task.id));
+  return tasks.map((task) => ({ ...line(task), ...(reasons.has(task.id) ? { reason: reasons.get(task.id)! } : {}) }));
 }
 
 /**

@@ -16,10 +16,11 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   printLine(`queue: ${status.queue.length} ready task(s)`);
   for (const task of status.queue) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}${task.waits ? `  (waits: ${task.waits.reason})` : ""}`));
   if (status.needsYou.length) printLine(`needs you: ${status.needsYou.length}`);
-  for (const task of status.needsYou) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}`));
+  for (const task of status.needsYou) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}${task.reason ? ` — ${task.reason}` : ""}`));
   for (const task of status.skipped) printLine(terminalSafe(`  skipped  ${task.id}: ${task.reason}`));
   for (const task of status.held) printLine(terminalSafe(`  held     ${task.id}: stage ${task.stage} waits for an earlier stage`));
   for (const task of status.waitingOnParent) printLine(terminalSafe(`  held     ${task.id}: ${task.reason}`));
+  for (const task of status.unlabelled) printLine(terminalSafe(`  left     ${task.id}: carries none of the labels ${status.config.labels.join(", ")}: for people`));
   for (const task of status.parents) printLine(terminalSafe(`  parent   ${task.id}: collects ${task.openSubTasks} open sub-task${task.openSubTasks === 1 ? "" : "s"}`));
   if (status.stages.length) printStages(status.stages);
 }

@@ -138,13 +138,27 @@ describe("autopilot", () => {
     await gitOk(["--git-dir", bare, "fsck", "--strict", "--no-progress"]);
   });
 
+  it("names the ready tasks it leaves to people because they carry none of its labels", async () => {
+    await seedRepo(cook, "labelled", { "cook.toml": `[autopilot]\nenabled = false\nagent = "worker"\nlabels = ["bot"]\n` });
+    for (const [title, extra] of [["For the bot", { labels: ["bot"] }], ["For people", {}]] as const) {
+      const response = await fetch(`${cook.url}/api/tasks`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ repo: "labelled", title, extra }) });
+      assert.equal(response.status, 201);
+    }
+    const shown = (await status("labelled")) as unknown as { queue: Array<{ id: string }>; unlabelled: Array<{ id: string }> };
+    assert.deepEqual([shown.queue.map((t) => t.id), shown.unlabelled.map((t) => t.id)], [["for-the-bot"], ["for-people"]]);
+    assert.match((await cook.cli(["autopilot", "status", "labelled"])).stdout, /^ {2}left {5}for-people: carries none of the labels bot: for people$/m);
+  });
+
   it("sends a task whose agent's run failed to a person, freeing its slot", async () => {
     await seedRepo(cook, "crashy", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "crasher"\n\n${gate}` });
     await task("crashy", "doomed", 1);
     await eventually(async () => ((await taskStatus("doomed")) === "needs_human" ? true : undefined), 30_000, "the task waiting on a person");
     const after = await status("crashy");
     assert.deepEqual([after.slots.used, after.queue.length], [0, 0], "its slot is free, nothing else waits");
-    assert.deepEqual((after as unknown as { needsYou: Array<{ id: string }> }).needsYou.map((t) => t.id), ["doomed"]);
+    const needsYou = (after as unknown as { needsYou: Array<{ id: string; reason?: string }> }).needsYou;
+    assert.deepEqual(needsYou.map((t) => t.id), ["doomed"]);
+    assert.match(needsYou[0]!.reason ?? "", /cannot work here/, "it says why: what the agent said as it failed");
+    assert.match((await cook.cli(["autopilot", "status", "crashy"])).stdout, /doomed {2}.* — cannot work here/);
   });
 
   it("is switched off and on from the CLI: off starts nothing new, on starts the queue", async () => {
