@@ -1,4 +1,5 @@
 import { isCookError } from "../core/errors.js";
+import { parseAutomations } from "../config/automation-config.js";
 import { defaultAutopilotConfig, parseAutopilotConfig, type AutopilotConfig } from "../config/autopilot-config.js";
 import type { Db } from "../db/db.js";
 import { findAutopilotSwitch, type AutopilotSwitch } from "../db/autopilot-store.js";
@@ -16,6 +17,8 @@ export interface AutopilotSettings {
   enabled: boolean;
   /** Why it cannot dispatch although enabled: an invalid cook.toml (naming the line), an empty repo, no default branch. */
   problem: string | undefined;
+  /** `[[automations]]` of the same cook.toml: how many, or why they are all off (an invalid one). */
+  automations: { count: number; problem?: string };
 }
 
 /**
@@ -26,6 +29,7 @@ export async function readAutopilotSettings(deps: { db: Db; git: Git; dataDir: s
   const [saved, file] = await Promise.all([findAutopilotSwitch(deps.db, repo), readDefaultCookToml(deps, repo)]);
   let config = defaultAutopilotConfig;
   let problem = file.ok ? undefined : file.problem;
+  let automations: AutopilotSettings["automations"] = { count: 0 };
   if (file.ok) {
     try {
       config = parseAutopilotConfig(file.text, `cook.toml on ${file.target}`);
@@ -33,7 +37,14 @@ export async function readAutopilotSettings(deps: { db: Db; git: Git; dataDir: s
       if (!isCookError(err)) throw err;
       problem = err.message;
     }
+    // The automations run elsewhere (automations.ts), which can only log a bad one: shown here too.
+    try {
+      automations = { count: parseAutomations(file.text, `cook.toml on ${file.target}`).length };
+    } catch (err) {
+      if (!isCookError(err)) throw err;
+      automations = { count: 0, problem: err.message };
+    }
   }
   const enabled = saved ? saved.enabled : config.present && config.enabled;
-  return { repo, config, switch: saved, enabled, problem };
+  return { repo, config, switch: saved, enabled, problem, automations };
 }

@@ -38,6 +38,8 @@ export interface AutopilotStatus {
   /** Ready tasks in the order autopilot starts them; `waits`: why one is not started yet (serialize_overlaps). */
   queue: Array<AutopilotTaskLine & { waits?: HeldBack }>;
   /** Tasks waiting on a human (needs_human): they hold no slot. */
+  /** `[[automations]]` on the default branch: how many, or why they are all off. */
+  automations: { count: number; problem?: string };
   /** Ready tasks carrying none of `[autopilot] labels`: autopilot leaves them to people. */
   unlabelled: AutopilotTaskLine[];
   /** Tasks waiting on a person, with why when their newest agent session says. */
@@ -78,6 +80,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     changedAt: settings.switch?.changedAt,
     config: settings.config,
     problem: settings.problem,
+    automations: settings.automations,
     slots: { used: holding.length, total: settings.config.concurrency },
     running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
     queue: await Promise.all(tasks.map(async (task) => ({ ...line(task), ...withWait(await overlaps.check(task)) }))),

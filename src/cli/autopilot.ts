@@ -22,6 +22,8 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   for (const task of status.waitingOnParent) printLine(terminalSafe(`  held     ${task.id}: ${task.reason}`));
   for (const task of status.unlabelled) printLine(terminalSafe(`  left     ${task.id}: carries none of the labels ${status.config.labels.join(", ")}: for people`));
   for (const task of status.parents) printLine(terminalSafe(`  parent   ${task.id}: collects ${task.openSubTasks} open sub-task${task.openSubTasks === 1 ? "" : "s"}`));
+  if (status.automations.problem) printLine(terminalSafe(`automations off: ${status.automations.problem}`));
+  else if (status.automations.count) printLine(`automations: ${status.automations.count}`);
   if (status.stages.length) printStages(status.stages);
 }
 

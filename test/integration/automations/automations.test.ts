@@ -138,6 +138,10 @@ body = "data: {{event.data}}; who: {{#event.data.meta}}{{name}}{{/event.data.met
       await eventually(() => (cook.output().includes("automations of this repo are off: its cook.toml is invalid") ? true : undefined), 10_000, "the warning");
       assert.match(cook.output(), /give exactly one of cron \(a schedule\) or on \(an event subject pattern\)/);
       assert.deepEqual(await tasksOf(cook, "bad"), []);
+      // Not only in the log: where a person looks at the repo's autopilot.
+      assert.match((await cook.cli(["autopilot", "status", "bad"])).stdout, /^automations off: cook\.toml on main: automation "x": give exactly one of cron/m);
+      const page = await (await fetch(`${cook.url}/repos/bad`)).text();
+      assert.match(page, /<p class="notice automations-off">Automations are off: cook\.toml on main: automation &quot;x&quot;: give exactly one/);
     } finally {
       await cook.stop();
     }
