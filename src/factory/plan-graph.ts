@@ -29,6 +29,8 @@ export interface PlanGraphItem {
   state: PlanNodeState;
   /** Ids of other items; ids of no item are left out. */
   dependsOn: readonly string[];
+  /** The item this one is a sub-task of: drawn above it, joined by a "part of" edge. */
+  parent?: string;
   href?: string;
 }
 
@@ -48,8 +50,8 @@ export interface PlanGraph {
   height: number;
   layers: number;
   nodes: PlanGraphNode[];
-  /** SVG path data of each edge, from the dependency's bottom to the dependent's top. */
-  edges: Array<{ from: string; to: string; path: string }>;
+  /** SVG path data of each edge, from the dependency's (or parent's) bottom to the dependent's (sub-task's) top. */
+  edges: Array<{ from: string; to: string; kind: "after" | "part-of"; path: string }>;
 }
 
 export const nodeWidth = 160;
@@ -71,10 +73,13 @@ interface Slot {
   x: number;
 }
 
-/** Layer of every item: 0 without dependencies among the items, else one more than its deepest one. Items on a cycle (a plan never has one) go below the rest. */
+/** What an item is drawn below: its dependencies and its parent. */
+const above = (item: PlanGraphItem) => (item.parent ? [...item.dependsOn, item.parent] : item.dependsOn);
+
+/** Layer of every item: 0 without dependencies or parent among the items, else one more than its deepest one. Items on a cycle (a plan never has one) go below the rest. */
 export function layersOf(items: readonly PlanGraphItem[]): Map<string, number> {
   const ids = new Set(items.map((item) => item.id));
-  const deps = new Map(items.map((item) => [item.id, [...new Set(item.dependsOn.filter((d) => ids.has(d) && d !== item.id))]]));
+  const deps = new Map(items.map((item) => [item.id, [...new Set(above(item).filter((d) => ids.has(d) && d !== item.id))]]));
   const waiting = new Map(items.map((item) => [item.id, deps.get(item.id)!.length]));
   const dependents = new Map<string, string[]>(items.map((item) => [item.id, []]));
   for (const [id, list] of deps) for (const dep of list) dependents.get(dep)!.push(id);
@@ -128,8 +133,12 @@ export function layoutPlanGraph(items: readonly PlanGraphItem[]): PlanGraph {
     b.up.push(a);
   };
   // Each edge as the chain of slots it passes, top to bottom.
-  const chains: Array<{ from: string; to: string; path: Slot[] }> = [];
-  const edges = [...slots.values()].flatMap((to) => [...new Set(to.node!.dependsOn)].filter((d) => slots.has(d) && layer.get(d)! < layer.get(to.key)!).map((from) => ({ from, to: to.key })));
+  const chains: Array<{ from: string; to: string; kind: "after" | "part-of"; path: Slot[] }> = [];
+  const edges = [...slots.values()].flatMap((to) =>
+    [...new Set(above(to.node!))]
+      .filter((d) => slots.has(d) && layer.get(d)! < layer.get(to.key)!)
+      .map((from) => ({ from, to: to.key, kind: to.node!.dependsOn.includes(from) ? ("after" as const) : ("part-of" as const) })),
+  );
   const bends = edges.reduce((sum, e) => sum + layer.get(e.to)! - layer.get(e.from)! - 1, 0);
   for (const edge of edges) {
     const path = [slots.get(edge.from)!];
@@ -163,7 +172,7 @@ export function layoutPlanGraph(items: readonly PlanGraphItem[]): PlanGraph {
     return { id: item.id, label: cut(item.title, 22), title: `${item.title} (${item.id})`, state: item.state, layer: l, href: item.href, x: s.x - nodeWidth / 2, y: top(l), width: nodeWidth, height: nodeHeight };
   });
   const draw = line<[number, number]>().curve(curveBumpY);
-  const edgePaths = chains.map(({ from, to, path }) => {
+  const edgePaths = chains.map(({ from, to, kind, path }) => {
     const points: Array<[number, number]> = path.map((s, i): [number, number] => {
       const l = layer.get(from)! + i;
       // A box is left at its bottom and entered at its top; a bend point sits mid-layer.
@@ -171,7 +180,7 @@ export function layoutPlanGraph(items: readonly PlanGraphItem[]): PlanGraph {
       if (i === path.length - 1) return [s.x, top(layer.get(to)!)];
       return [s.x, top(l) + nodeHeight / 2];
     });
-    return { from, to, path: draw(points) ?? "" };
+    return { from, to, kind, path: draw(points) ?? "" };
   });
   return { width, height: layers ? top(layers - 1) + nodeHeight + pad : 0, layers, nodes, edges: edgePaths };
 }

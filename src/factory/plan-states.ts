@@ -30,8 +30,9 @@ export async function readPlanGraph(deps: { db: Db }, plan: Plan): Promise<PlanG
     }),
     ...plan.drafts.map((draft): PlanGraphItem => {
       const task = accepted.has(draft.id) ? tasks.get(draft.id) : undefined;
-      if (task) return { id: draft.id, title: task.title, state: nodeStateOf(task), dependsOn: draft.dependsOn, href: href(draft.id) };
-      return { id: draft.id, title: draft.title, state: plan.state === "accepted" ? "not_accepted" : "draft", dependsOn: draft.dependsOn, href: `#draft-${draft.id}` };
+      const parent = draft.parent ? { parent: draft.parent } : {};
+      if (task) return { id: draft.id, title: task.title, state: nodeStateOf(task), dependsOn: draft.dependsOn, ...parent, href: href(draft.id) };
+      return { id: draft.id, title: draft.title, state: plan.state === "accepted" ? "not_accepted" : "draft", dependsOn: draft.dependsOn, ...parent, href: `#draft-${draft.id}` };
     }),
   ];
   return layoutPlanGraph(items);

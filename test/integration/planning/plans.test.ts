@@ -110,6 +110,7 @@ describe("planning", () => {
     assert.match(shown, /^ {2}P\d {2}pay {2}Pay page {2}\(part of checkout\) {2}\(after cart\)$/m, "the drafts name their parent");
     const page = await (await fetch(`${cook.url}/plans/${id}`)).text();
     assert.match(page, /<li class="draft" id="draft-cart">[\s\S]*?<span class="meta draft-parent">part of checkout<\/span>/);
+    assert.match(page, /<path class="edge edge-part-of" d="[^"]+"><title>cart part of checkout<\/title><\/path>/, "the graph joins a sub-task to its parent");
     const orphan = await cook.cli(["plan", "accept", id, "cart", "pay"]);
     assert.equal(orphan.code, 1);
     assert.equal(orphan.stderr, "cook: 'cart' is a sub-task of 'checkout' of the plan: accept it too, or leave 'cart' out\n");

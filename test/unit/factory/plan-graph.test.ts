@@ -10,6 +10,13 @@ describe("the plan graph layout", () => {
     assert.deepEqual(Object.fromEntries(layers), { a: 0, lone: 0, b: 1, c: 1, d: 2, e: 3 });
   });
 
+  it("puts a sub-task below its parent, joined by a part-of edge, and a dependency's edge stays an after edge", () => {
+    const graph = layoutPlanGraph([item("epic"), { ...item("sub", ["first"]), parent: "epic" }, item("first")]);
+    const layer = (id: string) => graph.nodes.find((n) => n.id === id)!.layer;
+    assert.deepEqual([layer("epic"), layer("first"), layer("sub")], [0, 0, 1]);
+    assert.deepEqual(graph.edges.map((e) => [e.from, e.to, e.kind]).sort(), [["epic", "sub", "part-of"], ["first", "sub", "after"]]);
+  });
+
   it("ignores dependencies on ids that are not in the graph", () => {
     assert.deepEqual(Object.fromEntries(layersOf([item("a", ["elsewhere"])])), { a: 0 });
   });
