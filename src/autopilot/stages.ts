@@ -1,5 +1,5 @@
 import type { AgentDeps } from "../agents/deps.js";
-import { waitingSessionsOfTasks } from "../agents/read-sessions.js";
+import { humanReasonsOfTasks } from "../agents/read-sessions.js";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { checkRepoName } from "../core/names.js";
@@ -57,14 +57,14 @@ export function compareStages(a: string, b: string): number {
 export async function readStages(deps: AgentDeps, repo: string): Promise<StageSummary[]> {
   const tasks = (await listTasks(deps, { repo, limit: maxStageTasks })).filter((task) => stageOf(task) !== undefined);
   const names = [...new Set(tasks.map((task) => stageOf(task)!))].sort(compareStages);
-  const [continues, waiting] = await Promise.all([stageContinues(deps.db, repo), waitingSessionsOfTasks(deps, tasks.filter((t) => t.status === "needs_human").map((t) => t.id))]);
+  const [continues, waiting] = await Promise.all([stageContinues(deps.db, repo), humanReasonsOfTasks(deps, tasks.filter((t) => t.status === "needs_human").map((t) => t.id))]);
   let held = false;
   return names.map((name) => {
     const mine = tasks.filter((task) => stageOf(task) === name);
     const done = mine.filter((t) => t.status === "closed" && t.resolution !== "wontfix").length;
     const wontfix = mine.filter((t) => t.status === "closed" && t.resolution === "wontfix").length;
     const working = mine.filter((t) => t.status === "open" || t.status === "in_progress").length;
-    const needsHuman = mine.filter((t) => t.status === "needs_human").map((t) => ({ id: t.id, title: t.title, reason: waiting.get(t.id)?.reason }));
+    const needsHuman = mine.filter((t) => t.status === "needs_human").map((t) => ({ id: t.id, title: t.title, reason: waiting.get(t.id) }));
     const ended = working === 0;
     const continued = continues.get(name);
     const state: StageSummary["state"] = held ? "held" : continued && ended ? "continued" : ended ? "ended" : "running";

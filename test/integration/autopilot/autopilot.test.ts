@@ -159,6 +159,9 @@ describe("autopilot", () => {
     assert.deepEqual(needsYou.map((t) => t.id), ["doomed"]);
     assert.match(needsYou[0]!.reason ?? "", /cannot work here/, "it says why: what the agent said as it failed");
     assert.match((await cook.cli(["autopilot", "status", "crashy"])).stdout, /doomed {2}.* — cannot work here/);
+    for (const page of ["/branches?repo=crashy", "/tasks?repo=crashy", "/"]) {
+      assert.match(await (await fetch(`${cook.url}${page}`)).text(), /waiting on you<\/span> <span class="help-message">cannot work here<\/span>/, `${page} says why`);
+    }
   });
 
   it("is switched off and on from the CLI: off starts nothing new, on starts the queue", async () => {

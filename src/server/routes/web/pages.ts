@@ -1,7 +1,7 @@
 import Router from "@koa/router";
 import type { Branch } from "../../../core/branch.js";
 import type { GateRun } from "../../../core/gate.js";
-import { listWaitingSessions, waitingSessionsOfTasks } from "../../../agents/read-sessions.js";
+import { humanReasonsOfTasks, listWaitingSessions, waitingSessionsOfTasks } from "../../../agents/read-sessions.js";
 import { readEventHistory } from "../../../events/history.js";
 import { listTasks } from "../../../tasks/read-tasks.js";
 import { permit } from "../../middleware/auth.js";
@@ -45,13 +45,13 @@ interface WaitingEntry {
  */
 async function readWaiting(services: Services): Promise<WaitingEntry[]> {
   const [tasks, sessions, approvals] = await Promise.all([listTasks(services, { status: "needs_human", limit: 100 }), listWaitingSessions(services), readAwaitingApproval(services)]);
-  const asked = await waitingSessionsOfTasks(services, tasks.map((task) => task.id));
+  const [asked, reasons] = await Promise.all([waitingSessionsOfTasks(services, tasks.map((task) => task.id)), humanReasonsOfTasks(services, tasks.map((task) => task.id))]);
   const branchOf = new Map(sessions.map(({ branch, session }) => [session.id, branch]));
   const link = (branch: Branch) => ({ id: branch.id, name: branch.name, repo: branch.repo, href: branchHref(branch) });
   const entries: WaitingEntry[] = tasks.map((task) => {
     const session = asked.get(task.id);
     const branch = session && branchOf.get(session.id);
-    return { task: { id: task.id, title: task.title }, branch: branch && link(branch), reason: session?.reason };
+    return { task: { id: task.id, title: task.title }, branch: branch && link(branch), reason: session?.reason ?? reasons.get(task.id) };
   });
   const shown = new Set([...asked.values()].map((session) => session.id));
   for (const { branch, session } of sessions) {

@@ -1,6 +1,6 @@
 import Router from "@koa/router";
 import type { Context } from "koa";
-import { latestSessionsOf, usageOf, waitingSessionsOfTasks } from "../../../agents/read-sessions.js";
+import { humanReasonsOfTasks, latestSessionsOf, usageOf } from "../../../agents/read-sessions.js";
 import { createBranch } from "../../../branches/create-branch.js";
 import { listBranches } from "../../../branches/read-branches.js";
 import { priorityNames, taskStatuses } from "../../../core/task.js";
@@ -51,14 +51,14 @@ export function taskWebRoutes(services: Services): Router {
     // One more than a page tells whether there is a next one.
     const [rows, counts, live] = await Promise.all([listTasks(services, { ...filter, limit: pageSize + 1, offset: page * pageSize }), countTasks(services, filter), liveUrl(services, "cook.task.>")]);
     const tasks = rows.slice(0, pageSize);
-    // A task waiting on a human shows what its agent asked (the waiting session's reason).
-    const waiting = await waitingSessionsOfTasks(services, tasks.filter((task) => task.status === "needs_human").map((task) => task.id));
+    // A task waiting on a human shows why: what its agent asked, or what stopped or failed its run.
+    const waiting = await humanReasonsOfTasks(services, tasks.filter((task) => task.status === "needs_human").map((task) => task.id));
     const query = new URLSearchParams(Object.entries({ repo: filter.repo, status: filter.status, priority: filter.priority?.toString(), ready: filter.ready ? "true" : undefined }).filter((e): e is [string, string] => e[1] !== undefined));
     const listUrl = `/tasks${query.size ? `?${query}` : ""}`;
     const pageUrl = (n: number) => `${listUrl}${query.size ? "&" : "?"}page=${n}`;
     const view = {
       tasks,
-      help: Object.fromEntries([...waiting].map(([id, session]) => [id, session.reason])),
+      help: Object.fromEntries(waiting),
       counts,
       filter,
       // The filter lists only what the caller may read: an agent's token sees its one repo.
