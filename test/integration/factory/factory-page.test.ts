@@ -138,7 +138,7 @@ describe("the factory page", () => {
       ["flaky-roof", "done", "/tasks/flaky-roof"],
       ["lay-floor", "done", "/tasks/lay-floor"],
     ]);
-    assert.equal(html.match(/<path class="edge"/g)?.length, 1, "build-walls after lay-floor");
+    assert.equal(html.match(/<path class="edge edge-after"/g)?.length, 1, "build-walls after lay-floor");
   });
 
   it("refuses a window it does not offer (422) and a repo that does not exist (404), as JSON and as a page", async () => {
