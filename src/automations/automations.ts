@@ -4,8 +4,9 @@ import { isCookError } from "../core/errors.js";
 import { maxTitleLength } from "../core/task.js";
 import { dueSlot, parseAutomations, type AutomationDefinition } from "../config/automation-config.js";
 import type { Db, Tx } from "../db/db.js";
-import { advanceSlot, lastSlotOf, recordFiring, setFiringTask } from "../db/automation-store.js";
+import { advanceSlot, firingOfTask, lastSlotOf, recordFiring, setFiringTask } from "../db/automation-store.js";
 import { findOpenBranch } from "../db/branch-store.js";
+import { listEvents } from "../db/event-store.js";
 import { findTask } from "../db/task-store.js";
 import type { Bus, Subscription } from "../events/bus.js";
 import type { Event } from "../events/event.js";
@@ -101,19 +102,35 @@ async function makeTask(deps: AutomationDeps, repo: string, automation: Automati
   }
 }
 
-/** The automation that made the task an event is about (`data.task`, else the open branch's task), if one did. */
-async function automationOfEventTask(deps: AutomationDeps, event: Event): Promise<string | undefined> {
-  const named = (event.data as { task?: unknown } | undefined)?.task;
-  const taskId = typeof named === "string" ? named : event.branch ? (await findOpenBranch(deps.db, event.repo, event.branch))?.taskId : undefined;
-  if (!taskId) return undefined;
-  const made = (await findTask(deps.db, taskId))?.extra.automation;
-  return typeof made === "string" ? made : undefined;
+// How far back a chain of automations is followed: further than any chain a person means to build.
+const maxChain = 10;
+
+/**
+ * The automations an event descends from: the one that made the task it is about (`data.task`,
+ * else the open branch's task), the one that made the task of the event that fired that one, and so
+ * on back (automation_firings), so that no chain of automations — A's task firing B, whose task
+ * fires A — goes round for ever. A schedule's task, or a person's, ends the chain.
+ */
+async function automationsUpstream(deps: AutomationDeps, event: Event): Promise<Set<string>> {
+  const seen = new Set<string>();
+  let current: Event | undefined = event;
+  for (let depth = 0; current && depth < maxChain; depth++) {
+    const named = (current.data as { task?: unknown } | undefined)?.task;
+    const taskId = typeof named === "string" ? named : current.branch ? (await findOpenBranch(deps.db, current.repo, current.branch))?.taskId : undefined;
+    const made = taskId ? (await findTask(deps.db, taskId))?.extra.automation : undefined;
+    if (!taskId || typeof made !== "string") break;
+    seen.add(made);
+    const firing = await firingOfTask(deps.db, taskId);
+    current = firing ? (await listEvents(deps.db, { afterId: firing.eventId - 1, beforeId: firing.eventId + 1, limit: 1, order: "asc" }))[0] : undefined;
+  }
+  return seen;
 }
 
 /**
  * Starts the automations of every repo: `on` automations fire from a durable subscriber of every
  * event (`automations`), once per event and automation (automation_firings), never for an event
- * an automation itself caused nor, for an automation, for an event about a task it made; `cron` automations are looked at every scheduleTickMs and fire once
+ * an automation itself caused nor, for an automation, for an event about a task it made or that
+ * descends from one it made (automationsUpstream); `cron` automations are looked at every scheduleTickMs and fire once
  * for the newest slot since the last they fired for (dueSlot: slots missed while the server was
  * down fire once, at start-up). A schedule first seen starts counting from then. Each firing makes
  * a task from the automation's templates (title, body, labels, priority; `extra.automation` names
@@ -125,11 +142,11 @@ export async function startAutomations(deps: AutomationDeps, bus: Bus): Promise<
 
   const onEvent = async (event: Event) => {
     if ((event.data as { by?: unknown } | undefined)?.by === automationActor.name) return;
-    let madeBy: Promise<string | undefined> | undefined;
+    let upstream: Promise<Set<string>> | undefined;
     for (const automation of await automationsOf(event.repo)) {
       if (!automation.on || !subjectMatches(automation.on, event.subject)) continue;
-      // Nor for what befell a task it made (merged by autopilot, its gates failed): that would loop.
-      if ((await (madeBy ??= automationOfEventTask(deps, event))) === automation.name) continue;
+      // Nor for what befell a task it made, or one made from it (merged by autopilot, its gates failed): that would loop.
+      if ((await (upstream ??= automationsUpstream(deps, event))).has(automation.name)) continue;
       const view = { repo: event.repo, automation: automation.name, event: { id: event.id, subject: event.subject, type: event.type, repo: event.repo, branch: event.branch, timestamp: event.timestamp, data: event.data ?? {} } };
       await makeTask(deps, event.repo, automation, view, (tx) => recordFiring(tx, event.repo, automation.name, event.id), (tx, taskId) => setFiringTask(tx, event.repo, automation.name, event.id, taskId));
     }

@@ -26,3 +26,9 @@ export async function recordFiring(q: Queryable, repo: string, name: string, eve
 export async function setFiringTask(q: Queryable, repo: string, name: string, eventId: number, taskId: string): Promise<void> {
   await q.query("UPDATE automation_firings SET task_id = $4 WHERE repo = $1 AND name = $2 AND event_id = $3", [repo, name, eventId, taskId]);
 }
+
+/** The automation firing that made task `taskId` (on an event; a schedule's tasks have none), if any. */
+export async function firingOfTask(q: Queryable, taskId: string): Promise<{ name: string; eventId: number } | undefined> {
+  const rows = await q.query<{ name: string; event_id: string }>("SELECT name, event_id FROM automation_firings WHERE task_id = $1 LIMIT 1", [taskId]);
+  return rows[0] ? { name: rows[0].name, eventId: Number(rows[0].event_id) } : undefined;
+}

@@ -98,6 +98,12 @@ on = "cook.custom.notes.note"
 [automations.task]
 title = "Note {{event.data.n}}"
 body = "data: {{event.data}}; who: {{#event.data.meta}}{{name}}{{/event.data.meta}}"
+
+[[automations]]
+name = "echo"
+on = "cook.custom.notes.echo"
+[automations.task]
+title = "Echo {{event.data.n}}"
 `,
       });
       const publish = async (data: object) => assert.equal((await cook.cli(["events", "publish", "notes", "note", "-d", JSON.stringify(data)])).code, 0);
@@ -108,8 +114,12 @@ body = "data: {{event.data}}; who: {{#event.data.meta}}{{name}}{{/event.data.met
       await publish({ n: 2, task: first.id }); // about the automation's own task: no task, or it would loop
       await publish({ n: 3, task: "by-hand" });
       await eventually(async () => (await tasksOf(cook, "notes")).find((t) => t.title === "Note 3"), 10_000, "the third note's task");
+      // A chain through another automation: noter's task fires echo, whose task would fire noter again.
+      assert.equal((await cook.cli(["events", "publish", "notes", "echo", "-d", JSON.stringify({ n: 4, task: first.id })])).code, 0);
+      const echo = await eventually(async () => (await tasksOf(cook, "notes")).find((t) => t.title === "Echo 4"), 10_000, "echo's task");
+      await publish({ n: 5, task: echo.id });
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      assert.deepEqual((await tasksOf(cook, "notes")).map((t) => t.title).sort(), ["By hand", "Note 1", "Note 3"]);
+      assert.deepEqual((await tasksOf(cook, "notes")).map((t) => t.title).sort(), ["By hand", "Echo 4", "Note 1", "Note 3"]);
     } finally {
       await cook.stop();
     }
