@@ -63,19 +63,27 @@ export async function listWaitingSessions(deps: { db: Db }, limit = 50): Promise
     .slice(0, limit);
 }
 
+/** For each task, the newest of its branches' latest sessions that `keep` accepts, by task id. */
+async function newestSessionsOfTasks(deps: { db: Db }, taskIds: readonly string[], keep: (session: AgentSession) => boolean): Promise<Map<string, AgentSession>> {
+  const branchesOf = await branchIdsOfTasks(deps.db, [...new Set(taskIds)]);
+  const latest = await latestSessionsOfBranches(deps.db, [...branchesOf.values()].flat());
+  const out = new Map<string, AgentSession>();
+  for (const [taskId, branchIds] of branchesOf) {
+    const kept = branchIds.flatMap((id) => (latest.has(id) && keep(latest.get(id)!) ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
+    if (kept[0]) out.set(taskId, kept[0]);
+  }
+  return out;
+}
+
 /**
  * Why each task waits on a person, by task id, as its newest session says it: the help it asked
  * for, the budget or conflict that stopped it, or why its last run failed. A task whose newest
  * session says nothing (a parent's branch has no agent) has no entry.
  */
 export async function humanReasonsOfTasks(deps: { db: Db }, taskIds: readonly string[]): Promise<Map<string, string>> {
-  const branchesOf = await branchIdsOfTasks(deps.db, [...new Set(taskIds)]);
-  const latest = await latestSessionsOfBranches(deps.db, [...branchesOf.values()].flat());
+  const newest = await newestSessionsOfTasks(deps, taskIds, () => true);
   const out = new Map<string, string>();
-  for (const [taskId, branchIds] of branchesOf) {
-    const newest = branchIds.flatMap((id) => (latest.has(id) ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1))[0];
-    if (newest?.reason && (waitsOnHuman(newest) || newest.status === "failed")) out.set(taskId, newest.reason);
-  }
+  for (const [taskId, session] of newest) if (session.reason && (waitsOnHuman(session) || session.status === "failed")) out.set(taskId, session.reason);
   return out;
 }
 
@@ -83,15 +91,8 @@ export async function humanReasonsOfTasks(deps: { db: Db }, taskIds: readonly st
  * For each task, the newest session of its branches that waits on a human, by task id: the help
  * message a task in needs_human shows.
  */
-export async function waitingSessionsOfTasks(deps: { db: Db }, taskIds: readonly string[]): Promise<Map<string, AgentSession>> {
-  const branchesOf = await branchIdsOfTasks(deps.db, [...new Set(taskIds)]);
-  const latest = await latestSessionsOfBranches(deps.db, [...branchesOf.values()].flat());
-  const out = new Map<string, AgentSession>();
-  for (const [taskId, branchIds] of branchesOf) {
-    const waiting = branchIds.flatMap((id) => (latest.has(id) && waitsOnHuman(latest.get(id)!) ? [latest.get(id)!] : [])).sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : -1));
-    if (waiting[0]) out.set(taskId, waiting[0]);
-  }
-  return out;
+export function waitingSessionsOfTasks(deps: { db: Db }, taskIds: readonly string[]): Promise<Map<string, AgentSession>> {
+  return newestSessionsOfTasks(deps, taskIds, waitsOnHuman);
 }
 
 /** Tokens, cost and time of every session of a branch, of a task's branches, or of a repo's branches. */

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { StageSummary } from "../autopilot/stages.js";
 import type { AutopilotStatus } from "../autopilot/status.js";
 import { clientFor } from "./context.js";
-import { printJson, printLine, terminalSafe } from "./output.js";
+import { printJson, printLine, printTable, terminalSafe } from "./output.js";
 
 /** `cook autopilot status` as text: the switch and why, settings, slots, then each list. */
 export function printAutopilotStatus(status: AutopilotStatus): void {
@@ -31,10 +31,7 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
 export function printStages(stages: readonly StageSummary[]): void {
   printLine("stages:");
   const state = (stage: StageSummary) => (stage.state === "continued" ? `continued by ${stage.continued!.by}` : stage.state === "ended" ? "ended: waits for you (cook stage continue)" : stage.state);
-  const rows = stages.map((stage) => [terminalSafe(stage.name), terminalSafe(state(stage)), terminalSafe(stage.summary)]);
-  // Columns as wide as their longest cell: a stage may have a long name.
-  const widths = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  for (const row of rows) printLine(`  ${row[0]!.padEnd(widths[0]!)}  ${row[1]!.padEnd(widths[1]!)}  ${row[2]}`);
+  printTable(["STAGE", "STATE", "SUMMARY"], stages.map((stage) => [stage.name, state(stage), stage.summary]));
 }
 
 export function registerAutopilot(program: Command): void {

@@ -140,7 +140,7 @@ describe("page widths", () => {
       const draftIds = ["a", "b", "c", "d", "e"].map((c) => `draft-${c.repeat(58)}`);
       await updatePlan(db, planId, {
         state: "drafted",
-        drafts: draftIds.map((id, i) => ({ id, title, body: word(300), priority: 2, dependsOn: i === 4 ? [taskId, draftIds[0]!] : [taskId], stage: word(20) })),
+        drafts: draftIds.map((id, i) => ({ id, title, body: word(300), priority: 2, dependsOn: i === 4 ? [taskId, draftIds[0]!] : [taskId], stage: word(20), ...(i === 3 ? { parent: draftIds[0] } : {}) })),
       });
     } finally {
       await db.close();
