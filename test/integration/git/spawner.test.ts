@@ -59,9 +59,13 @@ describe("the git spawner", () => {
   it("ends a process in flight as killed when its spawner process dies, and starts another for the next", async () => {
     const spawned = await spawner.spawn("sleep", ["302"], { env: { PATH: process.env.PATH } });
     const done = collect(spawned);
-    const [helper] = processesLike(new RegExp(`spawner-process\\.js`)).filter((line) => execFileSync("ps", ["-o", "ppid=", "-p", line.trim().split(" ")[0]!], { encoding: "utf8" }).trim() === String(process.pid));
+    // One snapshot of pid, parent and command line: asking ps again per line races processes that end between the calls.
+    const helper = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" })
+      .split("\n")
+      .map((line) => line.trim().split(/\s+/))
+      .find(([, ppid, ...args]) => ppid === String(process.pid) && /spawner-process\.js/.test(args.join(" ")));
     assert.ok(helper, "the spawner process is a child of this one");
-    process.kill(Number(helper.trim().split(" ")[0]), "SIGKILL");
+    process.kill(Number(helper[0]), "SIGKILL");
     assert.equal((await done).signal, "SIGKILL");
     const next = await spawner.spawn("echo", ["again"], { env: { PATH: process.env.PATH } });
     const again = collect(next);
