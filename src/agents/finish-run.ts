@@ -6,10 +6,9 @@ import { findSession, updateSession } from "../db/agent-session-store.js";
 import type { Tx } from "../db/db.js";
 import { countAgentFailures } from "../db/agent-failure-store.js";
 import { isAutopilotBranch } from "../db/autopilot-store.js";
-import { findTask } from "../db/task-store.js";
 import { branchHead } from "../branches/branch-git.js";
 import { repoDir } from "../forge/paths.js";
-import { updateTaskIn } from "../tasks/update-task.js";
+import { markTaskWaitingIn } from "../tasks/update-task.js";
 import type { AgentAction } from "../events/subjects.js";
 import { checkoutHead, pushCheckout, uncommittedPaths } from "./checkout-git.js";
 import type { AgentDeps } from "./deps.js";
@@ -72,7 +71,7 @@ export async function finishRun(deps: AgentDeps, branch: Branch, environment: En
       return moved;
     }
     const needsHuman = verdict.needsHuman ?? (verdict.errorSignature ? await attemptsExhausted(deps, tx, branch, verdict) : undefined) ?? (await unattendedFailure(tx, branch, verdict));
-    if (needsHuman) await sendTaskToHuman(deps, tx, branch);
+    if (needsHuman && branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, factoryActor, needsHuman);
     // Asking for help was announced when the agent asked; the run's end only updates the session.
     const announced = moved.status === "waiting" && session.outcome === "help";
     await appendAgentEvent(deps, tx, branch, moved, announced ? "output" : actionOf[moved.status], {
@@ -168,12 +167,6 @@ async function attemptsExhausted(deps: AgentDeps, tx: Tx, branch: Branch, verdic
 async function unattendedFailure(tx: Tx, branch: Branch, verdict: Verdict): Promise<string | undefined> {
   if (verdict.status !== "failed" || verdict.fallback || !(await isAutopilotBranch(tx, branch.id))) return undefined;
   return `the agent's run failed: ${verdict.reason ?? "no reason given"}`;
-}
-
-async function sendTaskToHuman(deps: AgentDeps, tx: Tx, branch: Branch): Promise<void> {
-  if (!branch.taskId) return;
-  const task = await findTask(tx, branch.taskId, { forUpdate: true });
-  if (task?.status === "in_progress") await updateTaskIn(deps, tx, task.id, { status: "needs_human" }, factoryActor);
 }
 
 /** A paused session resumes with "continue" when its rate limit resets. */

@@ -4,6 +4,7 @@ import type { Db } from "../db/db.js";
 import { lastAgentEventSeq, readAgentEvents, type AgentEventRecord } from "../db/agent-event-store.js";
 import { findSession, latestSessionsOfBranches, sessionsOfBranch, usageOfBranches } from "../db/agent-session-store.js";
 import { branchIdsOfTasks, branchIdsWhere, selectBranches } from "../db/branch-store.js";
+import { waitingReasonsOfTasks } from "../db/task-store.js";
 
 export type { AgentEventRecord };
 
@@ -76,13 +77,16 @@ async function newestSessionsOfTasks(deps: { db: Db }, taskIds: readonly string[
 }
 
 /**
- * Why each task waits on a person, by task id, as its newest session says it: the help it asked
- * for, the budget or conflict that stopped it, or why its last run failed. A task whose newest
- * session says nothing (a parent's branch has no agent) has no entry.
+ * Why each task waits on a person, by task id: the reason kept when it moved to needs_human (the
+ * help it asked for, the budget, conflict, approval or failing gate that stopped it, why its last
+ * run failed). A task that moved before reasons were kept falls back to what its newest session
+ * says. A task with neither (moved there by hand) has no entry.
  */
 export async function humanReasonsOfTasks(deps: { db: Db }, taskIds: readonly string[]): Promise<Map<string, string>> {
-  const newest = await newestSessionsOfTasks(deps, taskIds, () => true);
-  const out = new Map<string, string>();
+  const out = await waitingReasonsOfTasks(deps.db, taskIds);
+  const unstated = taskIds.filter((id) => !out.has(id));
+  if (unstated.length === 0) return out;
+  const newest = await newestSessionsOfTasks(deps, unstated, () => true);
   for (const [taskId, session] of newest) if (session.reason && (waitsOnHuman(session) || session.status === "failed")) out.set(taskId, session.reason);
   return out;
 }

@@ -7,8 +7,7 @@ import { checkRepoName } from "../core/names.js";
 import { showInput } from "../core/show-input.js";
 import { findSession, latestSessionOfBranch, updateSession } from "../db/agent-session-store.js";
 import { findOpenBranch } from "../db/branch-store.js";
-import { findTask } from "../db/task-store.js";
-import { updateTaskIn } from "../tasks/update-task.js";
+import { markTaskWaitingIn } from "../tasks/update-task.js";
 import type { AgentDeps } from "./deps.js";
 import { returnTaskToWork } from "./sessions.js";
 import { appendAgentEvent } from "./session-events.js";
@@ -66,10 +65,7 @@ export async function reportHelp(deps: AgentDeps, branch: Branch, message: unkno
     if (!latest) throw new CookError("conflict", `branch '${branch.name}' has no agent session to ask for help from`);
     const reason = `asked for help: ${text}`;
     const moved = await updateSession(tx, latest.id, latest.status === "running" ? { outcome: "help", reason } : { status: "waiting", outcome: "help", reason, resumeAt: null });
-    if (branch.taskId) {
-      const task = await findTask(tx, branch.taskId, { forUpdate: true });
-      if (task?.status === "in_progress") await updateTaskIn(deps, tx, task.id, { status: "needs_human" }, actor);
-    }
+    if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, actor, reason);
     await appendAgentEvent(deps, tx, branch, moved, "help", { message: text, task: branch.taskId ?? null, by: actor.name });
     return moved;
   });

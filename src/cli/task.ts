@@ -197,6 +197,7 @@ export function registerTask(program: Command): void {
       const lines = [
         `${t.id}: ${t.title}`,
         `repo ${t.repo} · priority ${t.priority} · ${describeStatus(t)} · created ${t.createdAt.slice(0, 16).replace("T", " ")} · updated ${t.updatedAt.slice(0, 16).replace("T", " ")}`,
+        ...(detail.waitingReason ? [`waiting on you: ${detail.waitingReason}`] : []),
         ...Object.entries(t.extra).map(([key, value]) => `${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`),
         `depends on: ${detail.dependsOn.map(showLink).join(", ") || "-"}${readiness(detail)}`,
         `blocks: ${detail.blocks.map(showLink).join(", ") || "-"}`,

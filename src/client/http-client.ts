@@ -74,6 +74,8 @@ export interface TaskDetailInfo {
   parent?: TaskLinkInfo;
   /** Its sub-tasks. */
   children: TaskLinkInfo[];
+  /** Why it waits on a person, while in needs_human and a reason was given. */
+  waitingReason?: string;
   /** Branches of the task, any status, by last activity. */
   branches: BranchInfo[];
 }

@@ -246,3 +246,15 @@ export async function extrasOfTasks(q: Queryable, ids: readonly string[]): Promi
   const rows = await q.query<Pick<TaskRow, "id" | "extra" | "parent">>("SELECT id, extra, parent FROM tasks WHERE id = ANY($1::text[])", [ids]);
   return new Map(rows.map((row) => [row.id, { extra: row.extra, ...(row.parent ? { parent: row.parent } : {}) }]));
 }
+
+/** Sets (or, with null, clears) why the task waits on a person; the task's status says whether it does. */
+export async function setTaskWaitingReason(q: Queryable, id: string, reason: string | null): Promise<void> {
+  await q.query("UPDATE tasks SET waiting_reason = $2 WHERE id = $1", [id, reason]);
+}
+
+/** Why each of these tasks waits on a person, by task id; tasks with no stated reason have no entry. */
+export async function waitingReasonsOfTasks(q: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.query<{ id: string; waiting_reason: string }>("SELECT id, waiting_reason FROM tasks WHERE id = ANY($1::text[]) AND waiting_reason IS NOT NULL", [ids]);
+  return new Map(rows.map((row) => [row.id, row.waiting_reason]));
+}

@@ -70,7 +70,7 @@ export async function executeRun(deps: GateDeps, runId: string, signal: AbortSig
         await updateGateRun(tx, runId, { state: "waiting" });
         await appendGateEvent(deps, tx, scope, "waiting", { head: run.head, summary: outcome.summary, reviewers: gate.reviewers });
         // The work waits on a person: it shows under "needs you", and frees autopilot's slot.
-        if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, { name: "cook-gates", scope: "admin" });
+        if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, { name: "cook-gates", scope: "admin" }, `gate '${gate.name}' ${outcome.summary}`);
       });
       return;
     }

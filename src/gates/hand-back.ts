@@ -86,6 +86,6 @@ export async function sendToHuman(deps: GateDeps, branch: Branch, reason: string
       const moved = await updateSession(tx, latest.id, latest.status === "running" ? { outcome: "help", reason } : { status: "waiting", outcome: "help", reason, resumeAt: null });
       await appendAgentEvent(deps, tx, branch, moved, "help", { message: reason, task: branch.taskId ?? null, by: gatesActor.name });
     }
-    if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, gatesActor);
+    if (branch.taskId) await markTaskWaitingIn(deps, tx, branch.taskId, gatesActor, reason);
   });
 }

@@ -2,7 +2,7 @@ import { CookError } from "../core/errors.js";
 import { checkCharacters, type Task, type TaskResolution, type TaskStatus } from "../core/task.js";
 import { blockedBy } from "../core/task-graph.js";
 import type { Db } from "../db/db.js";
-import { allTasks, childrenOf, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, type ListedTask, type TaskFilter } from "../db/task-store.js";
+import { allTasks, childrenOf, countTasksByStatus, dependents, findTask, listTaskRows, tasksByIds, waitingReasonsOfTasks, type ListedTask, type TaskFilter } from "../db/task-store.js";
 
 export type { ListedTask, TaskFilter };
 
@@ -26,6 +26,8 @@ export interface TaskDetail {
   parent: TaskLink | undefined;
   /** Its sub-tasks: the tasks naming it as parent. */
   children: TaskLink[];
+  /** Why it waits on a person (help asked, a gate, a conflict, an approval), while in needs_human and a reason was given. */
+  waitingReason?: string;
 }
 
 export async function getTask(deps: { db: Db }, id: string): Promise<Task> {
@@ -40,7 +42,8 @@ export async function getTaskDetail(deps: { db: Db }, id: string): Promise<TaskD
   const task = await getTask(deps, id);
   const [dependsOn, blocks, parents, children] = await Promise.all([tasksByIds(deps.db, task.dependsOn), dependents(deps.db, id), tasksByIds(deps.db, task.parent ? [task.parent] : []), childrenOf(deps.db, id)]);
   const byId = new Map(dependsOn.map((link) => [link.id, link]));
-  return { task, dependsOn, blockedBy: blockedBy([...byId.keys()], (dep) => byId.get(dep)), blocks, parent: parents[0], children };
+  const waitingReason = task.status === "needs_human" ? (await waitingReasonsOfTasks(deps.db, [id])).get(id) : undefined;
+  return { task, dependsOn, blockedBy: blockedBy([...byId.keys()], (dep) => byId.get(dep)), blocks, parent: parents[0], children, ...(waitingReason ? { waitingReason } : {}) };
 }
 
 /** Id, title and status of each task given that exists, for pages that link tasks by id. */

@@ -6,7 +6,7 @@ import { checkBody, checkCharacters, checkDependsOn, checkExtra, checkParent, ch
 import { parseTaskDocument } from "../core/task-document.js";
 import { checkTransition, describeResolution, resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
-import { findTask, updateTaskRow } from "../db/task-store.js";
+import { findTask, setTaskWaitingReason, updateTaskRow } from "../db/task-store.js";
 import { parentField, type NewTask } from "./create-task.js";
 import { appendTaskEvent, checkDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
 
@@ -26,17 +26,29 @@ function keptExtraYaml(current: Task, extra: Record<string, unknown>): Record<st
 }
 
 /**
- * Applies changes to a task in one transaction with its events: `updated` naming the changed
- * fields, and `status` (from → to, with the resolution when closed) when the status moved —
- * through the transitions of core. A closed task's resolution may be changed like any field.
+ * How a change is made: `statusMustMove` refuses a status change that changes nothing ("close" on a
+ * closed task); `reason` says why the status moves (kept as the task's waiting reason when it moves to
+ * needs_human, and on the status event).
  */
-export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
+export interface UpdateOptions {
+  statusMustMove?: boolean;
+  reason?: string;
+}
+
+/**
+ * Applies changes to a task in one transaction with its events: `updated` naming the changed
+ * fields, and `status` (from → to, with the resolution when closed, and the reason when given) when
+ * the status moved — through the transitions of core. A closed task's resolution may be changed like
+ * any field. A move to needs_human keeps `options.reason` as why the task waits; any other move
+ * clears it.
+ */
+export async function updateTask(deps: TaskDeps, id: string, changes: TaskChanges, actor: Actor, options: UpdateOptions = {}): Promise<Task> {
   checkCharacters("a task id", id);
   return deps.db.transaction((tx) => updateTaskIn(deps, tx, id, changes, actor, options));
 }
 
 /** updateTask inside a transaction the caller holds: another service's change and the task's commit together. */
-export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: TaskChanges, actor: Actor, options: { statusMustMove?: boolean } = {}): Promise<Task> {
+export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: TaskChanges, actor: Actor, options: UpdateOptions = {}): Promise<Task> {
   checkCharacters("a task id", id);
   const current = await findTask(tx, id, { forUpdate: true });
   if (!current) throw new CookError("not_found", `no task '${id}'`);
@@ -79,7 +91,10 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   next.updatedAt = new Date().toISOString();
   const saved = await updateTaskRow(tx, next);
   if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
-  if (statusMoved) await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status, ...(saved.resolution ? { resolution: saved.resolution } : {}) }, actor);
+  if (statusMoved) {
+    await setTaskWaitingReason(tx, id, next.status === "needs_human" ? (options.reason ?? null) : null);
+    await appendTaskEvent(deps, tx, saved.repo, id, "status", { from: current.status, to: next.status, ...(saved.resolution ? { resolution: saved.resolution } : {}), ...(options.reason ? { reason: options.reason } : {}) }, actor);
+  }
   return saved;
 }
 
@@ -116,10 +131,14 @@ export async function markTaskStoppedIn(deps: TaskDeps, tx: Tx, id: string, acto
   if (task?.status === "in_progress" || task?.status === "needs_human") await updateTaskIn(deps, tx, id, { status: "open" }, actor);
 }
 
-/** Work on the task waits on a person (an approval, a conflict, a failed gate no agent fixes), inside the caller's transaction: in_progress moves to needs_human. */
-export async function markTaskWaitingIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor): Promise<void> {
+/**
+ * Work on the task waits on a person (help asked, an approval, a conflict, a failed gate no agent
+ * fixes), inside the caller's transaction: in_progress moves to needs_human, and `reason` is kept as
+ * why (the inbox's "needs you", `cook autopilot status`, stage summaries show it).
+ */
+export async function markTaskWaitingIn(deps: TaskDeps, tx: Tx, id: string, actor: Actor, reason: string): Promise<void> {
   const task = await findTask(tx, id, { forUpdate: true });
-  if (task?.status === "in_progress") await updateTaskIn(deps, tx, id, { status: "needs_human" }, actor);
+  if (task?.status === "in_progress") await updateTaskIn(deps, tx, id, { status: "needs_human" }, actor, { reason });
 }
 
 /** What the task waited on a person for is given (an approval): needs_human moves back to in_progress. */

@@ -157,10 +157,10 @@ describe("autopilot", () => {
     assert.deepEqual([after.slots.used, after.queue.length], [0, 0], "its slot is free, nothing else waits");
     const needsYou = (after as unknown as { needsYou: Array<{ id: string; reason?: string }> }).needsYou;
     assert.deepEqual(needsYou.map((t) => t.id), ["doomed"]);
-    assert.match(needsYou[0]!.reason ?? "", /cannot work here/, "it says why: what the agent said as it failed");
-    assert.match((await cook.cli(["autopilot", "status", "crashy"])).stdout, /doomed {2}.* — cannot work here/);
+    assert.equal(needsYou[0]!.reason, "the agent's run failed: cannot work here", "it says why: what the agent said as it failed");
+    assert.match((await cook.cli(["autopilot", "status", "crashy"])).stdout, /doomed {2}.* — the agent's run failed: cannot work here/);
     for (const page of ["/branches?repo=crashy", "/tasks?repo=crashy", "/"]) {
-      assert.match(await (await fetch(`${cook.url}${page}`)).text(), /waiting on you<\/span> <span class="help-message">cannot work here<\/span>/, `${page} says why`);
+      assert.match(await (await fetch(`${cook.url}${page}`)).text(), /waiting on you<\/span> <span class="help-message">the agent&#39;s run failed: cannot work here<\/span>/, `${page} says why`);
     }
   });
 

@@ -58,6 +58,16 @@ describe("human approval gates", () => {
     const head = await pushBranch(work, "approved-work", { "w.txt": "w\n" });
     await runReaching(cook, "approved-work", ["waiting"], { head });
     assert.equal(await taskStatus(), "needs_human", "the work waits on a person");
+    const reasonShown = async () => {
+      const status = JSON.parse((await cook.cli(["autopilot", "status", "app", "--json"])).stdout) as { needsYou: Array<{ id: string; reason?: string }> };
+      return status.needsYou.find((task) => task.id === "needs-approval")?.reason;
+    };
+    // The session (there is none) cannot say why; the task keeps the reason it moved with.
+    assert.equal(await reasonShown(), "gate 'approve' waits for approval by alice");
+    const [moved] = (await eventsOf(cook, "cook.task.app.needs-approval.status")).filter((event) => (event.data as { to: string }).to === "needs_human");
+    assert.equal((moved!.data as { reason?: string }).reason, "gate 'approve' waits for approval by alice");
+    assert.match((await cook.cli(["task", "show", "needs-approval"])).stdout, /^waiting on you: gate 'approve' waits for approval by alice$/m);
+    assert.match(await (await fetch(`${cook.url}/tasks/needs-approval`)).text(), /<dt>Status<\/dt><dd>.*<span class="help-message">gate &#39;approve&#39; waits for approval by alice<\/span><\/dd>/);
     assert.equal((await as("alice", ["branch", "approve", "app/approved-work"])).code, 0);
     assert.equal(await taskStatus(), "in_progress");
     await runReaching(cook, "approved-work", ["passed"], { head });

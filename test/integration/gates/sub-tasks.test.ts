@@ -25,6 +25,9 @@ describe("sub-tasks and the parent's branch", () => {
   };
   const branchesOf = async (task: string) => JSON.parse(await cli("branch", "list", "--repo", "app", "--task", task, "--json")) as BranchJson[];
   const taskOf = async (id: string) => (JSON.parse(await cli("task", "show", id, "--json")) as { task: { status: string; resolution?: string } }).task;
+  /** Why the task waits on a person, as `cook autopilot status` (and every "needs you" list) says it. */
+  const reasonShown = async (repo: string, id: string) =>
+    (JSON.parse(await cli("autopilot", "status", repo, "--json")) as { needsYou: Array<{ id: string; reason?: string }> }).needsYou.find((task) => task.id === id)?.reason;
   /** Checks the branch out as the server has it, commits files to it and pushes; returns the head. */
   const work = async (branch: string, files: Record<string, string>) => {
     await gitOk(["fetch", "--quiet", "origin"], { cwd: app });
@@ -133,6 +136,7 @@ describe("sub-tasks and the parent's branch", () => {
     const broken = await work(parent!.name, { "broken.txt": "x\n" });
     await runReaching(cook, `app/${parent!.name}`, ["failed"], { head: broken, timeoutMs: 30_000 });
     await eventually(async () => ((await taskOf("checkout")).status === "needs_human" ? true : undefined), 10_000, "the parent task waiting on a human");
+    assert.match((await reasonShown("app", "checkout")) ?? "", /^gate 'ci' failed on the branch that collects the sub-tasks of 'checkout': /, "it says why, with no agent session to say it");
     await gitOk(["rm", "--quiet", "broken.txt"], { cwd: app });
     await gitOk(["commit", "--quiet", "-m", "unbreak"], { cwd: app });
     await gitOk(["push", "--quiet", "origin", parent!.name], { cwd: app });
@@ -168,6 +172,7 @@ describe("sub-tasks and the parent's branch", () => {
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /the merge candidate [0-9a-f]{12} did not pass: gate 'ci'/);
     assert.equal((await taskOf("part-b")).status, "needs_human", "nobody else will fix it");
+    assert.match((await reasonShown("combo", "part-b")) ?? "", /^merging into \S+ fails: .*gate 'ci'/);
   });
 
   it("bases a branch pushed for a sub-task on its parent's branch, made first as cook branch create would", async () => {

@@ -1,6 +1,6 @@
 import { branchTree } from "../../../branches/branch-tree.js";
 import { predictConflicts } from "../../../branches/predict-conflicts.js";
-import { latestSessionsOf } from "../../../agents/read-sessions.js";
+import { humanReasonsOfTasks, latestSessionsOf } from "../../../agents/read-sessions.js";
 import { listBranches, type BranchListFilter } from "../../../branches/read-branches.js";
 import type { Actor } from "../../../core/actor.js";
 import { agentRepoOf, may } from "../../../core/authorization.js";
@@ -37,6 +37,7 @@ export async function readDashboard(services: Services, actor: Actor, filter: Br
     latestSessionsOf(services, ids),
     latestRunsOfBranches(services.db, rows.filter((row) => row.status === "open").map((row) => row.id)),
   ]);
+  const reasons = await humanReasonsOfTasks(services, [...tasks.values()].filter((task) => task.status === "needs_human").map((task) => task.id));
   let measuring = false;
   const branches = rows
     .map((row) => {
@@ -47,7 +48,7 @@ export async function readDashboard(services: Services, actor: Actor, filter: Br
       const run = runs.get(row.id);
       return {
         ...presentBranch(row),
-        task: row.taskId ? (tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }) : undefined,
+        task: row.taskId ? { ...(tasks.get(row.taskId) ?? { id: row.taskId, title: undefined, status: undefined }), waitingReason: reasons.get(row.taskId) } : undefined,
         agent: agent ? presentSession(agent) : undefined,
         gates: run ? presentRunBadge(run) : undefined,
         liveEnvironment: Boolean(environment),

@@ -51,7 +51,7 @@ async function readWaiting(services: Services): Promise<WaitingEntry[]> {
   const entries: WaitingEntry[] = tasks.map((task) => {
     const session = asked.get(task.id);
     const branch = session && branchOf.get(session.id);
-    return { task: { id: task.id, title: task.title }, branch: branch && link(branch), reason: session?.reason ?? reasons.get(task.id) };
+    return { task: { id: task.id, title: task.title }, branch: branch && link(branch), reason: reasons.get(task.id) ?? session?.reason };
   });
   const shown = new Set([...asked.values()].map((session) => session.id));
   for (const { branch, session } of sessions) {
