@@ -19,12 +19,20 @@ export const renderLimits = {
    * nested `>` overflowed its stack. No real document comes near; markdown-it's strict preset stops at 20.
    */
   markdownNesting: 32,
-  /** Time one render may run in its worker before it is stopped and the page falls back to plain text. */
+  /**
+   * CPU time one render may use in its worker (wall time where a thread's CPU time cannot be read)
+   * before it is stopped and the page falls back to plain text.
+   */
   budgetMs: 1500,
   /**
+   * A render's wall time limit, as a multiple of its CPU budget: a worker starved of CPU (the heavy
+   * lane runs at nice 10, behind everything else on the machine) is waited for this long at most.
+   */
+  budgetWallFactor: 10,
+  /**
    * A diff's budget. Its input is bounded already (the patch read is capped, rows too), so it cannot
-   * run away as a regex in a highlighter can; the largest (2 MiB, 20,000 rows) overran 1.5 s of
-   * wall time on two cores busy with the whole test suite.
+   * run away as a regex in a highlighter can; the largest (2 MiB, 20,000 rows) overran 1.5 s on two
+   * cores busy with the whole test suite (when the budget was wall time).
    */
   diffBudgetMs: 4000,
   /**

@@ -4,6 +4,7 @@ import { escapeHtml } from "./code-rows.js";
 import type { DiffSource, RenderedDiff } from "./diff-rows.js";
 import { languageOf } from "./highlight.js";
 import { renderLimits } from "./limits.js";
+import { threadCpuMs, type ThreadCpuClock } from "./thread-cpu.js";
 import { markdownNesting, type LinkBase } from "./markdown.js";
 
 export interface CodeView {
@@ -51,6 +52,8 @@ type JobName = "code" | "markdown" | "markdownList" | "diff";
 // A list of markdown texts shorter than this (a live batch of a few messages) is one job: another
 // thread's round trip would cost more than it saves.
 const minBatchChars = 8 * 1024;
+// How often a job still within its CPU budget is looked at again, at most, ms.
+const checkEveryMs = 50;
 
 /**
  * Two pools of worker threads (piscina) running render-worker.ts, one lane for small inputs (every
@@ -58,9 +61,11 @@ const minBatchChars = 8 * 1024;
  * for a thread, or for a freshly started one. The quick lane keeps one worker warm once used. A job
  * that overruns its budget is aborted, which terminates its worker (piscina replaces it):
  * highlight.js and marked are synchronous, so stopping the thread is the only way to stop them.
- * The budget runs from the moment the worker starts the job, not from the request: a worker's
- * start-up (loading highlight.js takes 0.2 s, over 2 s on a loaded machine) must not turn every
- * first page into plain text. Heavy workers leave after a minute idle.
+ * The budget is CPU time the worker thread spends on the job, from the moment it starts the job:
+ * a worker's start-up (loading highlight.js takes 0.2 s, over 2 s on a loaded machine) must not turn
+ * every first page into plain text, nor must a machine busy with agents and gates, which stretches a
+ * nice-10 thread's wall time many times over; a wall-time limit (budgetWallFactor × the budget)
+ * still bounds how long a page waits. Heavy workers leave after a minute idle.
  */
 export function createRenderer(options: RendererOptions = {}): Renderer {
   const waitMs = options.waitMs ?? renderLimits.waitMs;
@@ -88,12 +93,35 @@ export function createRenderer(options: RendererOptions = {}): Renderer {
     const controller = new AbortController();
     let reason = `no worker was free within ${waitMs} ms`;
     let timer = setTimeout(() => controller.abort(), waitMs);
-    // The worker says when it starts the job (render-worker.ts); from then on the budget runs.
+    // The worker says when it picks the job up, and when it starts it, with its thread's CPU clock
+    // (render-worker.ts): waiting for a worker ends at the first, the budget runs from the second.
     const { port1: started, port2: startedInWorker } = new MessageChannel();
-    started.once("message", () => {
+    let pickedAt = 0;
+    let clock: ThreadCpuClock | null | undefined;
+    const wallLimitMs = lane.budgetMs * renderLimits.budgetWallFactor;
+    // The budget is the worker thread's CPU time: a thread starved by a busy machine is waited for
+    // (up to the wall limit from pick-up), one spinning on a pathological input is stopped. Without
+    // a CPU clock (not Linux), or once the thread is gone, the budget is wall time.
+    const check = () => {
+      const wallMs = Date.now() - pickedAt;
+      const cpuNowMs = clock ? threadCpuMs(clock.stat) : undefined;
+      const spentMs = clock === undefined ? 0 : cpuNowMs === undefined ? Infinity : cpuNowMs - clock!.cpuMs;
+      if (spentMs < lane.budgetMs && wallMs < wallLimitMs) {
+        timer = setTimeout(check, Math.min(Math.max(lane.budgetMs - spentMs, checkEveryMs), wallLimitMs - wallMs));
+        return;
+      }
+      reason = spentMs >= lane.budgetMs ? `over the ${lane.budgetMs} ms budget` : `over ${wallLimitMs} ms of wall time (${spentMs} ms of it on the CPU)`;
+      controller.abort();
+    };
+    started.on("message", (message: "picked" | ThreadCpuClock | null) => {
       clearTimeout(timer);
-      reason = `over the ${lane.budgetMs} ms budget`;
-      timer = setTimeout(() => controller.abort(), lane.budgetMs);
+      if (message === "picked") {
+        pickedAt = Date.now();
+        timer = setTimeout(check, wallLimitMs);
+      } else {
+        clock = message;
+        timer = setTimeout(check, Math.min(lane.budgetMs, Math.max(wallLimitMs - (Date.now() - pickedAt), 0)));
+      }
     });
     try {
       return (await lane.pool.run({ ...job, started: startedInWorker }, { name, signal: controller.signal, transferList: [startedInWorker, ...transferList] })) as T;
