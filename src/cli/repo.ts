@@ -1,4 +1,3 @@
-import { createInterface } from "node:readline/promises";
 import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
 import { formatBytes } from "../core/format.js";
@@ -8,6 +7,7 @@ import { printJson, printLine, printTable } from "./output.js";
 
 async function confirm(question: string): Promise<boolean> {
   if (!process.stdin.isTTY) throw new CookError("invalid", "refusing to remove without confirmation: pass --yes");
+  const { createInterface } = await import("node:readline/promises");
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     return /^y(es)?$/i.test((await rl.question(question)).trim());

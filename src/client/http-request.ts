@@ -1,5 +1,4 @@
-import { request as httpRequestOf, type IncomingMessage } from "node:http";
-import { request as httpsRequestOf } from "node:https";
+import type { IncomingMessage } from "node:http";
 
 /** The parts of a fetch Response the client uses, over node:http. */
 export interface HttpResponse {
@@ -15,11 +14,13 @@ export interface HttpResponse {
 /**
  * One HTTP(S) request with node:http. The CLI makes one or two requests per run, and Node 20's
  * fetch costs about 0.3 s of start-up (loading undici) on top of the request itself: more than
- * `cook --version` takes in all. Rejects on a network error (the caller decides what it means),
- * and with an AbortError when `signal` aborts.
+ * `cook --version` takes in all. node:http (and node:https, with TLS and crypto) load on the first
+ * request, not with the CLI: a command that sends none (`--help`, `--version`) starts 20-30 ms sooner.
+ * Rejects on a network error (the caller decides what it means), and with an AbortError when
+ * `signal` aborts.
  */
-export function sendRequest(url: URL, options: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<HttpResponse> {
-  const send = url.protocol === "https:" ? httpsRequestOf : httpRequestOf;
+export async function sendRequest(url: URL, options: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }): Promise<HttpResponse> {
+  const { request: send } = url.protocol === "https:" ? await import("node:https") : await import("node:http");
   return new Promise((resolve, reject) => {
     const headers = { ...options.headers, ...(options.body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(options.body)) }) };
     // No keep-alive agent: a pooled socket would keep a finished command's process waiting.
