@@ -1,8 +1,8 @@
+import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import { CookError } from "../core/errors.js";
 import { clientFor } from "./context.js";
 import { printLine, terminalSafe } from "./output.js";
-import { childProcess } from "./lazy-builtins.js";
 
 /** The branch this process works on, from the variables Cook gives every environment process. */
 function environmentBranch(what: string): { repo: string; branch: string } {
@@ -13,7 +13,7 @@ function environmentBranch(what: string): { repo: string; branch: string } {
 }
 
 function git(args: string[]): { ok: boolean; stdout: string; stderr: string } {
-  const result = childProcess().spawnSync("git", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync("git", args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   if (result.error) throw new CookError("unavailable", `cannot run git: ${result.error.message}`);
   return { ok: result.status === 0, stdout: result.stdout, stderr: result.stderr };
 }

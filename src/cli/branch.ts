@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import type { Command } from "commander";
 import type { BranchDetailInfo, BranchInfo, CookClient } from "../client/http-client.js";
 import type { TerminalConnection } from "../client/terminal-client.js";
@@ -7,7 +8,6 @@ import { printGates, registerGateCommands } from "./branch-gates.js";
 import { clientFor } from "./context.js";
 import { CookError } from "../core/errors.js";
 import { formatAgentEventLine, printJson, printLine, printTable, terminalSafe } from "./output.js";
-import { childProcess } from "./lazy-builtins.js";
 
 const short = (sha: string | undefined) => sha?.slice(0, 8) ?? "-";
 const environmentCell = (env: Environment | undefined) => (env ? `${env.backend} ${env.state}` : "none");
@@ -136,7 +136,7 @@ async function joinTerminal(terminal: TerminalConnection): Promise<number> {
     // libuv's raw mode keeps output processing (OPOST, ONLCR): the remote pty has already done it,
     // and a "\n" that a full-screen program means as "down one line" would become "\r\n" here.
     // setRawMode(false) restores the terminal as it was, this included.
-    childProcess().spawnSync("stty", ["-opost"], { stdio: ["inherit", "ignore", "ignore"] });
+    spawnSync("stty", ["-opost"], { stdio: ["inherit", "ignore", "ignore"] });
   }
   stdin.on("data", onInput);
   stdin.once("end", onEnd);

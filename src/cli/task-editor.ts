@@ -1,15 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CookClient, TaskInfo } from "../client/http-client.js";
 import { CookError } from "../core/errors.js";
 import { withNote } from "../core/task-document.js";
-import { childProcess } from "./lazy-builtins.js";
 
 function runEditor(file: string): void {
   const editor = process.env.VISUAL || process.env.EDITOR || "vi";
   // Through the shell: editors are often configured with arguments (`code --wait`).
-  const result = childProcess().spawnSync(`${editor} "${file.replace(/"/g, '\\"')}"`, { shell: true, stdio: "inherit" });
+  const result = spawnSync(`${editor} "${file.replace(/"/g, '\\"')}"`, { shell: true, stdio: "inherit" });
   if (result.status !== 0) throw new CookError("invalid", `the editor (${editor}) exited with ${result.status ?? result.signal}; nothing was saved (your text is in ${file})`);
 }
 
