@@ -1,5 +1,5 @@
 import type { Actor } from "../core/actor.js";
-import type { AgentSession, SessionStatus } from "../core/agent-session.js";
+import { stoppedByServerReason, type AgentSession, type SessionStatus } from "../core/agent-session.js";
 import type { Branch, Environment } from "../core/branch.js";
 import { errorSignature } from "../core/error-signature.js";
 import { findSession, updateSession } from "../db/agent-session-store.js";
@@ -97,7 +97,7 @@ async function decide(deps: AgentDeps, branch: Branch, environment: Environment,
   const config = deps.agentSettings.agents[session.agent];
   const stop = result.stop;
   if (result.startError) return { status: "failed", reason: result.startError };
-  if (stop?.by === "shutdown") return { status: "interrupted", reason: "the server stopped while it ran; send a follow-up to resume it" };
+  if (stop?.by === "shutdown") return { status: "interrupted", reason: stoppedByServerReason };
   if (stop?.by === "human") return { status: "interrupted", reason: `interrupted by ${stop.actor}` };
   if (stop?.by === "resume_mismatch") return { status: "failed", reason: stop.reason };
   if (stop?.by === "budget") return { status: "failed", reason: `stopped: ${stop.reason}`, needsHuman: stop.reason };

@@ -1,3 +1,4 @@
+import { stoppedByServerReason } from "../core/agent-session.js";
 import { findBranchById } from "../db/branch-store.js";
 import { sessionsInStatus, updateSession } from "../db/agent-session-store.js";
 import { killSessionProcesses } from "./session-processes.js";
@@ -6,15 +7,20 @@ import { schedulePausedResume } from "./finish-run.js";
 import { appendAgentEvent } from "./session-events.js";
 
 /**
- * At start-up: a session still `running` lost its process with the server that ran it, so it is
- * `interrupted` with that reason (a follow-up prompt resumes it); a `paused` one is scheduled to
- * resume when its rate limit resets. Returns the ids of the sessions marked interrupted.
+ * At start-up: a session still `running` lost its process with the server that ran it (a crash),
+ * so it is `interrupted` with that reason (a follow-up prompt resumes it); a `paused` one is
+ * scheduled to resume when its rate limit resets. Returns the ids of the sessions of open branches
+ * that a stop of the server interrupted: those marked now, and those a graceful stop marked itself.
  */
 export async function recoverSessions(deps: AgentDeps): Promise<string[]> {
   const interrupted: string[] = [];
-  for (const session of await sessionsInStatus(deps.db, ["running", "paused"])) {
+  for (const session of await sessionsInStatus(deps.db, ["running", "paused", "interrupted"])) {
     const branch = await findBranchById(deps.db, session.branchId);
     if (!branch) continue;
+    if (session.status === "interrupted") {
+      if (session.reason === stoppedByServerReason && branch.status === "open") interrupted.push(session.id);
+      continue;
+    }
     if (session.status === "paused") {
       schedulePausedResume(deps, branch, session);
       continue;
@@ -23,12 +29,12 @@ export async function recoverSessions(deps: AgentDeps): Promise<string[]> {
     const killed = killSessionProcesses(session.id);
     if (killed > 0) deps.log.warn({ session: session.id, processes: killed }, "killed an agent left running by a server that stopped without ending it");
     await deps.db.transaction(async (tx) => {
-      const moved = await updateSession(tx, session.id, { status: "interrupted", reason: "the server stopped while it ran; send a follow-up to resume it", runEnded: true });
+      const moved = await updateSession(tx, session.id, { status: "interrupted", reason: stoppedByServerReason, runEnded: true });
       await appendAgentEvent(deps, tx, branch, moved, "interrupted", { reason: moved.reason, run: moved.runs });
     });
     interrupted.push(session.id);
   }
-  if (interrupted.length > 0) deps.log.warn({ interrupted: interrupted.length }, "agent sessions interrupted by the restart");
+  if (interrupted.length > 0) deps.log.warn({ interrupted: interrupted.length }, "agent sessions interrupted by the server's stop");
   return interrupted;
 }
 

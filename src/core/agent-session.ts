@@ -85,3 +85,6 @@ export interface StoredAgentEvent {
 export function waitsOnHuman(session: Pick<AgentSession, "status" | "outcome">): boolean {
   return session.status === "waiting" || (session.status === "running" && session.outcome === "help");
 }
+
+/** Why a run that the server's stop (or crash) cut short ended: a follow-up resumes it, as autopilot does at start-up. */
+export const stoppedByServerReason = "the server stopped while it ran; send a follow-up to resume it";

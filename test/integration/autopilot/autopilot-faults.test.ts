@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -41,6 +41,30 @@ describe("a server killed mid-dispatch", () => {
       }
     });
   }
+
+  it("a graceful stop mid-run: on restart autopilot resumes the interrupted session and the task flows on to merged", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
+    const marks = mkdtempSync(join(tmpdir(), "cook-marks-"));
+    // The first run waits (as a long agent turn would) until the server's stop ends it; the resumed one works.
+    const slowWorker = `#!/bin/sh
+if [ ! -e "${marks}/first-run" ]; then touch "${marks}/first-run"; sleep 300; fi
+${worker.split("\n").slice(1).join("\n")}`;
+    const config = commandAgentsConfig({ worker: slowWorker });
+    let cook: RunningCook = await startCook({ config, env: { COOK_DATA_DIR: dataDir } });
+    await seedRepo(cook, "app", { "cook.toml": '[autopilot]\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "true"\n' });
+    assert.equal((await cook.cli(["task", "create", "app", "--title=Outlive", "--id=outlive"])).code, 0);
+    await eventually(() => existsSync(join(marks, "first-run")) || undefined, 30_000, "the agent's first run");
+    assert.equal(await cook.stop("SIGTERM"), 0);
+
+    cook = await startCook({ config, env: { COOK_DATA_DIR: dataDir } });
+    try {
+      await eventually(async () => (JSON.parse((await cook.cli(["task", "show", "outlive", "--json"])).stdout) as { task: { status: string } }).task.status === "closed" || undefined, 60_000, "the task to be merged");
+      const ofTask = JSON.parse((await cook.cli(["branch", "list", "--task=outlive", "--json"])).stdout) as Array<{ status: string }>;
+      assert.deepEqual(ofTask.map((b) => b.status), ["merged"]);
+    } finally {
+      await cook.stop();
+    }
+  });
 
   it("branch:parent-made: on restart the parent keeps its one branch, the sub-task gets one from it, and both land", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "cook-test-"));
