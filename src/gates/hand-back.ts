@@ -3,6 +3,9 @@ import type { Branch } from "../core/branch.js";
 import type { GateDefinition, GateRun } from "../core/gate.js";
 import type { GatePolicy } from "../config/gate-config.js";
 import { latestSessionOfBranch, updateSession } from "../db/agent-session-store.js";
+import { branchHead } from "../branches/branch-git.js";
+import { isAutopilotBranch } from "../db/autopilot-store.js";
+import { repoDir } from "../forge/paths.js";
 import { findBranchById } from "../db/branch-store.js";
 import { handBacksOfBranch, markHandedBack } from "../db/gate-run-store.js";
 import { childrenOf, findTask } from "../db/task-store.js";
@@ -48,9 +51,9 @@ export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateR
   const session = await latestSessionOfBranch(deps.db, branch.id);
   if (!session) return sendParentToHuman(deps, branch, gate, outcome);
   const wanted = outcome.changesRequested ? policy.onChangesRequested === "agent" || gate.onFail === "agent" : gate.onFail === "agent";
-  if (!wanted) return;
   // Its run ends first (the push being judged often came from its own `cook done`): what it said then must not overwrite what is decided here.
   await deps.liveRuns.get(session.id)?.finished;
+  if (!wanted) return stopUnattended(deps, branch, run, gate, outcome);
   if ((await handBacksOfBranch(deps.db, branch.id)) >= policy.maxFixes) {
     await sendToHuman(deps, branch, `gate '${gate.name}' still fails after ${policy.maxFixes} fixes by the agent: ${outcome.summary}`);
     return;
@@ -59,6 +62,18 @@ export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateR
   if (current?.status !== "open") return;
   await markHandedBack(deps.db, run.id, gate.name);
   await promptSession(deps, current, { prompt: handBackPrompt(gate, run, outcome) }, gatesActor);
+}
+
+/**
+ * A failure the agent is not to fix (`on_fail = "stop"`) on a branch autopilot made has nobody
+ * watching it: its task goes to a person (freeing its slot) rather than sit in progress, unless a
+ * newer push is being judged already. A branch a person made stays theirs to look at.
+ */
+async function stopUnattended(deps: GateDeps, branch: Branch, run: GateRun, gate: GateDefinition, outcome: GateOutcome): Promise<void> {
+  if (!(await isAutopilotBranch(deps.db, branch.id))) return;
+  const current = await findBranchById(deps.db, branch.id);
+  if (current?.status !== "open" || (await branchHead(deps.git, repoDir(deps.dataDir, current.repo), current.name)) !== run.head) return;
+  await sendToHuman(deps, current, `gate '${gate.name}' failed: ${outcome.summary}`);
 }
 
 /**

@@ -149,6 +149,17 @@ describe("autopilot", () => {
     assert.match((await cook.cli(["autopilot", "status", "labelled"])).stdout, /^ {2}left {5}for-people: carries none of the labels bot: for people$/m);
   });
 
+  it("sends a task whose gate fails with nobody set to fix it (on_fail = \"stop\") to a person, freeing its slot", async () => {
+    await seedRepo(cook, "redgate", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "echo never green; false"\n` });
+    await task("redgate", "red", 1);
+    await task("redgate", "next", 2);
+    await eventually(async () => ((await taskStatus("red")) === "needs_human" ? true : undefined), 30_000, "the task waiting on a person");
+    const needsYou = (await status("redgate") as unknown as { needsYou: Array<{ id: string; reason?: string }> }).needsYou;
+    assert.deepEqual(needsYou.map((t) => [t.id, t.reason]), [["red", "gate 'ci' failed: exited with code 1: never green"]]);
+    // Its slot went to the next task, which fails the same way.
+    await eventually(async () => ((await taskStatus("next")) === "needs_human" ? true : undefined), 30_000, "the next task to have been worked on");
+  });
+
   it("sends a task whose agent's run failed to a person, freeing its slot", async () => {
     await seedRepo(cook, "crashy", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "crasher"\n\n${gate}` });
     await task("crashy", "doomed", 1);
