@@ -391,6 +391,8 @@ export class CookClient {
     path: string,
     options: { method?: string; query?: QueryParams; body?: unknown; accept?: string; signal?: AbortSignal },
   ): Promise<HttpResponse> {
+    // Every path part comes from a name or id the user gave: an empty one would name another route (`/api/tasks/` is the list).
+    if (/\/\/|\/$/.test(path)) throw new CookError("invalid", "a name or id given is empty");
     const url = new URL(this.config.serverUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));

@@ -115,6 +115,14 @@ describe("cook CLI against a server", () => {
     assert.equal(listed.stdout, "");
   });
 
+  it("refuses an empty name or id, which would name another route, with one line and exit 1", async () => {
+    const commands = [["task", "show", ""], ["task", "close", ""], ["task", "edit", "", "--set", "title=x"], ["branch", "show", ""], ["branch", "merge", ""], ["branch", "log", ""], ["autopilot", "status", ""], ["stage", "list", ""], ["plan", "show", ""]];
+    for (const args of commands) {
+      const result = await cook.cli(args);
+      assert.deepEqual([result.code, result.stderr], [1, "cook: a name or id given is empty\n"], args.join(" "));
+    }
+  });
+
   it("follows new events until interrupted", async () => {
     const follower = spawn(process.execPath, [cookBin, "events", "--follow", "--limit", "0", "--subject", "cook.custom.cli-follow.>"], {
       env: cleanEnv({ COOK_SERVER: cook.url }),
