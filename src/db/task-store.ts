@@ -258,3 +258,17 @@ export async function waitingReasonsOfTasks(q: Queryable, ids: readonly string[]
   const rows = await q.query<{ id: string; waiting_reason: string }>("SELECT id, waiting_reason FROM tasks WHERE id = ANY($1::text[]) AND waiting_reason IS NOT NULL", [ids]);
   return new Map(rows.map((row) => [row.id, row.waiting_reason]));
 }
+
+/** The sub-tasks below a task, their sub-tasks and so on, `limit` levels deep: id, parent and depends_on of each. */
+export async function descendantsOf(q: Queryable, id: string, limit: number): Promise<Array<{ id: string; parent: string; dependsOn: string[] }>> {
+  const rows = await q.query<{ id: string; parent: string; depends_on: string[] }>(
+    `WITH RECURSIVE down(id, depth) AS (
+       SELECT id, 1 FROM tasks WHERE parent = $1
+       UNION
+       SELECT t.id, down.depth + 1 FROM tasks t JOIN down ON t.parent = down.id WHERE down.depth < $2
+     )
+     SELECT t.id, t.parent, t.depends_on FROM tasks t JOIN down USING (id)`,
+    [id, limit],
+  );
+  return rows.map((row) => ({ id: row.id, parent: row.parent, dependsOn: row.depends_on }));
+}

@@ -20,7 +20,7 @@ import { repoDir } from "../forge/paths.js";
 import { requireRepo } from "../forge/repos.js";
 import { gateCheckoutsDir, gateEnvironment, makeGateCheckout, removeGateCheckout } from "../gates/gate-checkout.js";
 import { finalReply } from "../gates/review-verdict.js";
-import { checkDependencies, checkParentTask } from "../tasks/deps.js";
+import { checkDependencies, checkParentLineDependencies, checkParentTask } from "../tasks/deps.js";
 import { prepareTask, recordNewTask } from "../tasks/create-task.js";
 import { listTasks } from "../tasks/read-tasks.js";
 import { acceptedDrafts, parsePlanAnswer, type TaskDraft } from "./plan-format.js";
@@ -172,6 +172,7 @@ export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown
     for (const task of prepared) await checkParentTask(tx, task, parents);
     const tasks: Task[] = [];
     for (const task of prepared) tasks.push(await recordNewTask(deps, tx, task, actor));
+    for (const task of tasks) if (task.parent !== undefined) await checkParentLineDependencies(tx, task.id);
     const saved = await updatePlan(tx, locked.id, { state: "accepted", accepted: [...locked.accepted, ...tasks.map((t) => t.id)] });
     await appendPlanEvent(deps, tx, saved, "accepted", { tasks: tasks.map((t) => t.id) }, actor);
     return { plan: saved, tasks };

@@ -5,7 +5,7 @@ import { checkBody, checkDependsOn, checkExtra, checkParent, checkPriority, chec
 import { resolutionAfter } from "../core/task-status.js";
 import type { Tx } from "../db/db.js";
 import { findTask, idsWithPrefix, insertTask } from "../db/task-store.js";
-import { appendTaskEvent, checkDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
+import { appendTaskEvent, checkDependencies, checkParentLineDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
 
 /** A task as given by a caller: every field is checked before it is used. */
 export interface NewTask {
@@ -82,6 +82,8 @@ export async function createTask(deps: TaskDeps, input: NewTask, actor: Actor): 
     if (task.dependsOn.includes(task.id)) throw new CookError("invalid", `depends_on would make a cycle: ${task.id} → ${task.id}`);
     await checkDependencies(tx, task.id, task.dependsOn);
     await checkParentTask(tx, task);
-    return recordNewTask(deps, tx, task, actor);
+    const created = await recordNewTask(deps, tx, task, actor);
+    if (created.parent !== undefined && created.dependsOn.length > 0) await checkParentLineDependencies(tx, created.id);
+    return created;
   });
 }

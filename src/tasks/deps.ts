@@ -3,7 +3,7 @@ import { CookError } from "../core/errors.js";
 import { checkTaskRepo } from "../core/task.js";
 import { describeCycle, findCycle } from "../core/task-graph.js";
 import type { Db, Tx } from "../db/db.js";
-import { ancestorsOf, dependencyClosure, existingTaskIds, findTask, lockTaskGraph } from "../db/task-store.js";
+import { ancestorsOf, dependencyClosure, descendantsOf, existingTaskIds, findTask, lockTaskGraph } from "../db/task-store.js";
 import type { EventLog } from "../events/event-log.js";
 import { newEvent } from "../events/event.js";
 import { subjects } from "../events/subjects.js";
@@ -74,6 +74,39 @@ export async function checkParentTask(tx: Tx, task: { id: string; repo: string; 
       return;
     }
     next = pending.get(next)!.parent;
+  }
+}
+
+/**
+ * Refuses, once a task is written (inside the same transaction), a dependency that could never be
+ * met because it runs along the task's own parent line: a parent closes only once its sub-tasks
+ * are closed, and a sub-task starts only once the dependencies of the tasks above it are met, so a
+ * task depending (directly or through other tasks) on a task above or below it waits for itself.
+ * Checked for the task, its parents and its sub-tasks (8 levels each way).
+ */
+export async function checkParentLineDependencies(tx: Tx, id: string): Promise<void> {
+  const task = await findTask(tx, id);
+  if (!task) return;
+  const above = (await ancestorsOf(tx, id, maxParentDepth + 1)).map((row) => ({ id: row.id, dependsOn: row.dependsOn }));
+  const below = await descendantsOf(tx, id, maxParentDepth + 1);
+  if (above.length === 0 && below.length === 0) return;
+  const parentOf = new Map(below.map((row) => [row.id, row.parent]));
+  // Above the task and the task itself: every other task of the line is above or below them. Below it: the line through their parents, and their own sub-tasks.
+  const isAbove = (x: string, y: string): boolean => {
+    if (x === id || above.some((row) => row.id === x)) return above.findIndex((row) => row.id === y) > above.findIndex((row) => row.id === x);
+    for (let up = parentOf.get(x); up !== undefined; up = parentOf.get(up)) if (up === y) return true;
+    return y === id || above.some((row) => row.id === y);
+  };
+  for (const x of [{ id, dependsOn: task.dependsOn }, ...above, ...below]) {
+    if (x.dependsOn.length === 0) continue;
+    const reached = new Set([...x.dependsOn, ...(await dependencyClosure(tx, x.dependsOn)).keys()]);
+    for (const y of [id, ...above.map((row) => row.id), ...below.map((row) => row.id)]) {
+      if (y === x.id || !reached.has(y)) continue;
+      const upwards = isAbove(x.id, y);
+      if (upwards || isAbove(y, x.id)) {
+        throw new CookError("invalid", `depends_on could never be met: '${x.id}' would wait for '${y}', a task ${upwards ? "above" : "below"} it (${upwards ? "its parent or one above" : "its sub-task or one below"}), and a parent waits for its sub-tasks`);
+      }
+    }
   }
 }
 

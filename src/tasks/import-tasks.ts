@@ -2,7 +2,7 @@ import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { parseTaskDocument } from "../core/task-document.js";
 import type { Task } from "../core/task.js";
-import { checkDependencies, checkParentTask, type TaskDeps } from "./deps.js";
+import { checkDependencies, checkParentLineDependencies, checkParentTask, type TaskDeps } from "./deps.js";
 import { prepareTask, recordNewTask } from "./create-task.js";
 
 export interface TaskFile {
@@ -40,6 +40,7 @@ export async function importTasks(deps: TaskDeps, files: readonly TaskFile[], ac
     for (const [i, task] of prepared.entries()) await inFile(files[i]!, () => checkParentTask(tx, task, parents));
     const created: Task[] = [];
     for (const task of prepared) created.push(await recordNewTask(deps, tx, { ...task, dependsOn: task.dependsOn }, actor));
+    for (const [i, task] of created.entries()) if (task.parent !== undefined) await inFile(files[i]!, () => checkParentLineDependencies(tx, task.id));
     return created;
   });
 }

@@ -8,7 +8,7 @@ import { checkTransition, describeResolution, resolutionAfter } from "../core/ta
 import type { Tx } from "../db/db.js";
 import { findTask, setTaskWaitingReason, updateTaskRow } from "../db/task-store.js";
 import { parentField, type NewTask } from "./create-task.js";
-import { appendTaskEvent, checkDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
+import { appendTaskEvent, checkDependencies, checkParentLineDependencies, checkParentTask, checkRepo, type TaskDeps } from "./deps.js";
 
 /** Fields to change; each is checked like a new task's. The id and the times are not for changing. */
 export type TaskChanges = Omit<NewTask, "id" | "createdAt" | "updatedAt">;
@@ -90,6 +90,7 @@ export async function updateTaskIn(deps: TaskDeps, tx: Tx, id: string, changes: 
   if (next.parent !== current.parent || (next.parent !== undefined && next.repo !== current.repo)) await checkParentTask(tx, next);
   next.updatedAt = new Date().toISOString();
   const saved = await updateTaskRow(tx, next);
+  if (changed.includes("dependsOn") || changed.includes("parent")) await checkParentLineDependencies(tx, id);
   if (changed.length > 0) await appendTaskEvent(deps, tx, saved.repo, id, "updated", { changed }, actor);
   if (statusMoved) {
     await setTaskWaitingReason(tx, id, next.status === "needs_human" ? (options.reason ?? null) : null);

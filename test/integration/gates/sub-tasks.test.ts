@@ -63,6 +63,11 @@ describe("sub-tasks and the parent's branch", () => {
     await refused(["task", "create", "app", "--title=T", "--parent=elsewhere"], /parent 'elsewhere' belongs to other, not app/);
     await refused(["task", "create", "app", "--title=T", "--id=me", "--parent=me"], /a task cannot be its own parent/);
     await refused(["task", "edit", "checkout", "--set", "parent=cart"], /parent would make a cycle: checkout → cart → checkout/);
+    // A parent closes after its sub-tasks; a sub-task starts after the dependencies above it: along the line, a dependency waits for itself.
+    await refused(["task", "edit", "checkout", "--set", "depends_on=cart"], /^cook: depends_on could never be met: 'checkout' would wait for 'cart', a task below it \(its sub-task or one below\), and a parent waits for its sub-tasks$/m);
+    await refused(["task", "create", "app", "--title=T", "--id=loopy", "--parent=checkout", "--depends-on=checkout"], /^cook: depends_on could never be met: 'loopy' would wait for 'checkout', a task above it/m);
+    assert.equal((await cook.cli(["task", "show", "loopy"])).code, 1, "nothing was written");
+    assert.deepEqual((JSON.parse(await cli("task", "show", "checkout", "--json")) as { task: { dependsOn: string[] } }).task.dependsOn, []);
     await refused(["task", "create", "app", "--title=T", "--parent=Bad Id"], /^cook: parent: 'Bad Id' is not a valid task id/m);
     await refused(["task", "create", "app", "--title=T", `--parent=${"p".repeat(65)}`], /^cook: parent: a task id is 65 characters; the limit is 64$/m);
     // The API says the same with 422, and nothing was written.
