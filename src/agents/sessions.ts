@@ -70,12 +70,17 @@ export async function startSession(deps: AgentDeps, branch: Branch, request: { a
  * A follow-up (or a human's answer) to the branch's latest session: resumes the same native
  * session by its id with `prompt`; a task waiting on a human goes back to in_progress. A branch
  * with no session yet gets a new one of `agent` (default: the configured default agent). Throws
- * conflict when the session is running now (naming it), invalid/too_large for a bad prompt.
+ * conflict when the session is running now (naming it) or `agent` names another agent than the
+ * session's, invalid/too_large for a bad prompt.
  */
 export async function promptSession(deps: AgentDeps, branch: Branch, request: { prompt?: unknown; agent?: unknown }, actor: Actor): Promise<AgentSession> {
   const prompt = checkPrompt(request.prompt);
   const latest = await latestSessionOfBranch(deps.db, branch.id);
   if (!latest) return startSession(deps, branch, { agent: request.agent, prompt }, actor);
+  // A follow-up resumes the session's own agent: another agent named would be silently ignored.
+  if (request.agent !== undefined && request.agent !== null && request.agent !== "" && request.agent !== latest.agent) {
+    throw new CookError("conflict", `branch '${branch.name}' has a session of agent '${latest.agent}', which a follow-up resumes; --agent names the agent of a branch's first session only`);
+  }
   if (branch.status !== "open") throw new CookError("conflict", `branch '${branch.name}' is ${branch.status}; its sessions are kept but cannot be resumed`);
   const environment = await usableEnvironment(deps, branch);
   const resumed = await deps.db.transaction(async (tx) => {

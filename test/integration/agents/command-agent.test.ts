@@ -289,7 +289,10 @@ describe("agent sessions with a command agent", () => {
     const created = await cook.cli(["branch", "create", "app", "cli-agent", "--agent=scripted", "--prompt=nothing here"]);
     assert.equal(created.code, 0, created.stderr);
     assert.match(created.stdout, /agent scripted started: session ses_/);
-    const followed = await cook.cli(["branch", "prompt", "cli-agent", "commit-and-done", "--follow"]);
+    // A follow-up resumes the session's own agent; naming another is refused, not ignored.
+    const other = await cook.cli(["branch", "prompt", "cli-agent", "hello", "--agent=ghost"]);
+    assert.deepEqual([other.code, other.stderr], [1, "cook: branch 'cli-agent' has a session of agent 'scripted', which a follow-up resumes; --agent names the agent of a branch's first session only\n"]);
+    const followed = await cook.cli(["branch", "prompt", "cli-agent", "commit-and-done", "--follow", "--agent=scripted"]);
     assert.equal(followed.code, 0, followed.stderr);
     assert.match(followed.stdout, /user_prompt +commit-and-done\nassistant_message +prompt: commit-and-done\n/);
     assert.match(followed.stdout, /session ses_\S+ completed\n$/);
