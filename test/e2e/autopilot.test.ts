@@ -71,7 +71,11 @@ describe("Autopilot on the repo page", () => {
     assert.equal(status.enabled, false);
     const bad = await fetch(`${cook.url}/repos/shop/autopilot`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: cook.url }, body: "enabled=maybe", redirect: "manual" });
     assert.equal(bad.status, 422);
-    assert.match(await bad.text(), /enabled is true or false/);
+    // A plain form's answer is a whole page (with the layout), not the section alone.
+    assert.match(await bad.text(), /^<!doctype html>[\s\S]*<link rel="stylesheet" href="\/public\/css\/cook.css">[\s\S]*enabled is true or false/);
+    const continuedTwice = await fetch(`${cook.url}/repos/shop/stages/nope/continue`, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded", Origin: cook.url }, body: "", redirect: "manual" });
+    assert.equal(continuedTwice.status, 404);
+    assert.match(await continuedTwice.text(), /^<!doctype html>[\s\S]*no stage/);
     const token = await cook.cli(["token", "create", "--scope", "agent:shop/some-branch"]);
     assert.equal(token.code, 0, token.stderr);
     const asAgent = await fetch(`${cook.url}/repos/shop`, { headers: { Authorization: `Bearer ${token.stdout.trim()}` } });

@@ -52,6 +52,8 @@ export function repoAutopilotRoutes(services: Services): Router {
       services.autopilot.poke(repo);
       redirectAfterPost(ctx, `/repos/${encodeURIComponent(repo)}#autopilot`);
     } catch (err) {
+      // Without htmx the answer is the whole page: the error page says why.
+      if (!ctx.get("HX-Request")) throw err;
       const refused = formRefusal(err, ["invalid", "not_found", "forbidden"]);
       ctx.status = refused.status;
       await ctx.render("repos/_autopilot", { autopilot: await readAutopilotView(services, ctx, repo, refused.message) });
@@ -65,6 +67,7 @@ export function repoAutopilotRoutes(services: Services): Router {
       services.autopilot.poke(repo);
       redirectAfterPost(ctx, `/repos/${encodeURIComponent(repo)}#autopilot`);
     } catch (err) {
+      if (!ctx.get("HX-Request")) throw err;
       const refused = formRefusal(err, ["invalid", "not_found", "conflict", "forbidden"]);
       ctx.status = refused.status;
       await ctx.render("repos/_autopilot", { autopilot: await readAutopilotView(services, ctx, repo, refused.message) });
