@@ -3,6 +3,7 @@ import { humanReasonsOfTasks } from "../agents/read-sessions.js";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
 import { checkRepoName } from "../core/names.js";
+import { showInput } from "../core/show-input.js";
 import type { Task } from "../core/task.js";
 import { recordStageContinue, stageContinues } from "../db/autopilot-store.js";
 import { requireRepo } from "../forge/repos.js";
@@ -97,7 +98,8 @@ export async function continueStage(deps: AgentDeps, repoName: unknown, stage: u
   // YAML reads `stage: 01` as the number 1: "01" names that stage too.
   const wanted = /^\d+$/.test(stage.trim()) ? String(Number(stage.trim())) : stage.trim();
   const found = stages.find((s) => s.name === stage.trim()) ?? stages.find((s) => s.name === wanted);
-  if (!found) throw new CookError("not_found", `${repo} has no stage '${stage}'; its stages: ${stages.map((s) => s.name).join(", ") || "none"}`);
+  // The name came in a URL, as long as the sender liked: the message echoes only its start.
+  if (!found) throw new CookError("not_found", `${repo} has no stage ${showInput(stage, 80)}; its stages: ${stages.map((s) => s.name).join(", ") || "none"}`);
   if (found.state === "held") throw new CookError("conflict", `stage '${found.name}' has not started: continue past the stages before it first`);
   if (found.state === "continued") throw new CookError("conflict", `stage '${found.name}' was continued past already, by ${found.continued!.by}`);
   if (!found.ended) throw new CookError("conflict", `stage '${found.name}' has not ended: ${found.summary}`);

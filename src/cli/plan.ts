@@ -51,7 +51,8 @@ async function printPlan(plan: Plan, options: { out?: string; showAnswer?: boole
   printLine(terminalSafe(`goal: ${plan.goal}`));
   if (plan.state === "failed") {
     if (options.showAnswer && plan.answer) printAnswer(plan.answer);
-    else printLine(`the planner's answer is kept: cook plan show ${plan.id} --answer`);
+    else if (plan.answer) printLine(`the planner's answer is kept: cook plan show ${plan.id} --answer`);
+    else printLine("the planner gave no answer");
     if (options.failedIsError) {
       printLine(`cook: plan ${plan.id} failed: ${plan.error ?? "unknown"}`, process.stderr);
       process.exitCode = 1;

@@ -9,6 +9,7 @@ export function isValidRepoName(name: string): boolean {
 }
 
 export function checkRepoName(name: unknown): string {
+  if (name === undefined || name === "") throw new CookError("invalid", "name the repo");
   if (typeof name !== "string" || !isValidRepoName(name)) {
     throw new CookError("invalid", `${showInput(name)} is not a valid repo name: ${repoNameRule}`);
   }

@@ -115,6 +115,7 @@ export function slugify(title: string): string {
 }
 
 export function checkTitle(title: unknown): string {
+  if (title !== undefined && title !== null && typeof title !== "string") throw new CookError("invalid", `title is text, not ${showInput(title)}`);
   if (typeof title !== "string" || title.trim() === "") throw new CookError("invalid", "title is required and cannot be empty");
   if (/[\r\n]/.test(title)) throw new CookError("invalid", "title must be a single line");
   return checkText("title", title.trim(), maxTitleLength);

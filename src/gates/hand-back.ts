@@ -55,7 +55,7 @@ export async function handBackFailure(deps: GateDeps, branch: Branch, run: GateR
   await deps.liveRuns.get(session.id)?.finished;
   if (!wanted) return stopUnattended(deps, branch, run, gate, outcome);
   if ((await handBacksOfBranch(deps.db, branch.id)) >= policy.maxFixes) {
-    await sendToHuman(deps, branch, `gate '${gate.name}' still fails after ${policy.maxFixes} fixes by the agent: ${outcome.summary}`);
+    await sendToHuman(deps, branch, `gate '${gate.name}' still fails after ${policy.maxFixes} ${policy.maxFixes === 1 ? "fix" : "fixes"} by the agent: ${outcome.summary}`);
     return;
   }
   const current = await findBranchById(deps.db, branch.id);

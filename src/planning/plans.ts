@@ -6,6 +6,7 @@ import { runAgentOnce } from "../agents/run-once.js";
 import { checkAgent } from "../agents/sessions.js";
 import type { Actor } from "../core/actor.js";
 import type { AgentEvent } from "../core/agent-event.js";
+import { showInput } from "../core/show-input.js";
 import { CookError, isCookError } from "../core/errors.js";
 import { newId, isId } from "../core/ids.js";
 import { checkRepoName } from "../core/names.js";
@@ -52,6 +53,7 @@ async function appendPlanEvent(deps: Pick<AgentDeps, "events">, tx: Tx, plan: Pl
 export async function startPlan(deps: AgentDeps, input: { repo?: unknown; goal?: unknown; agent?: unknown }, actor: Actor): Promise<Plan> {
   const repo = checkRepoName(input.repo);
   requireRepo(deps.dataDir, repo);
+  if (input.goal !== undefined && input.goal !== null && typeof input.goal !== "string") throw new CookError("invalid", `the goal is text, not ${showInput(input.goal)}`);
   if (typeof input.goal !== "string" || input.goal.trim() === "") throw new CookError("invalid", "the goal is empty: say what to plan");
   const goal = input.goal.trim();
   if (goal.length > maxGoalChars * 2 || [...goal].length > maxGoalChars) throw new CookError("too_large", `a goal is at most ${maxGoalChars} characters`);

@@ -225,6 +225,8 @@ describe("autopilot", () => {
     assert.equal(early.stderr, "cook: stage '2' has not started: continue past the stages before it first\n", "02 names stage 2, as YAML reads it");
     const unknown = await cook.cli(["stage", "continue", "staged", "9"]);
     assert.equal(unknown.stderr, "cook: staged has no stage '9'; its stages: 1, 2\n");
+    const long = await cook.cli(["stage", "continue", "staged", "s".repeat(3000)]);
+    assert.equal(long.stderr, `cook: staged has no stage '${"s".repeat(80)}…'; its stages: 1, 2\n`, "a name sent as long as one likes is echoed only in part");
     const empty = await cook.cli(["stage", "continue", "staged", " "]);
     assert.equal(empty.stderr, "cook: name the stage to continue past\n");
     for (const stage of [1.5, true, ["a", "b"], -1]) {

@@ -70,7 +70,7 @@ describe("gate failures handed back to the agent", () => {
       const shown = JSON.parse((await cook.cli(["branch", "show", `strict/${task.id}`, "--json"])).stdout) as { sessions: Array<{ status: string; reason?: string }> };
       return shown.sessions[0]?.status === "waiting" ? shown.sessions[0] : undefined;
     }, 30_000, "the session to wait on a human");
-    assert.match(session.reason!, /gate 'ci' still fails after 1 fixes by the agent: exited with code 1/);
+    assert.match(session.reason!, /gate 'ci' still fails after 1 fix by the agent: exited with code 1/);
   });
 
   it("sends a rejection's comment to the agent, and a merge conflict with its paths", async () => {

@@ -144,8 +144,8 @@ describe("planning", () => {
     assert.equal((await cook.cli(["task", "show", "a1"])).code, 1);
   });
 
-  it("refuses a goal with a NUL or of a megabyte, with the reason", async () => {
-    for (const [goal, status, message] of [["a\u0000b", 422, /goal cannot contain a NUL character/], ["x".repeat(1024 * 1024), 413, /a goal is at most 4000 characters/]] as const) {
+  it("refuses a goal with a NUL, of a megabyte, or not text, with the reason", async () => {
+    for (const [goal, status, message] of [["a\u0000b", 422, /goal cannot contain a NUL character/], ["x".repeat(1024 * 1024), 413, /a goal is at most 4000 characters/], [123, 422, /^the goal is text, not 123$/]] as const) {
       const response = await fetch(`${cook.url}/api/repos/app/plans`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ goal }) });
       assert.equal(response.status, status);
       assert.match(((await response.json()) as { error: { message: string } }).error.message, message);
