@@ -13,7 +13,7 @@ import { appendGateEvent } from "./gate-events.js";
 import { announceEnd } from "./execute-run.js";
 import { headOf, treeOf } from "./merge-git.js";
 import { enqueueRun } from "./run-queue.js";
-import { readTargetGates } from "./target-gates.js";
+import { invalidBranchConfig, readTargetGates } from "./target-gates.js";
 
 export interface StartRunRequest {
   reason: GateRunReason;
@@ -38,7 +38,9 @@ export async function startGateRun(deps: GateDeps, branch: Branch, request: Star
   const gitDir = repoDir(deps.dataDir, branch.repo);
   const head = request.head ?? (await headOf(deps.git, gitDir, branch.name));
   if (!head) throw new CookError("conflict", `branch '${branch.name}' has no commit in ${branch.repo} to judge`);
-  const target = await readTargetGates(deps, branch);
+  const read = await readTargetGates(deps, branch);
+  // A branch bringing an invalid cook.toml fails before it can land: merged, nothing could land after it.
+  const target = read.error ? read : { ...read, error: await invalidBranchConfig(deps, branch, head, read) };
   let gates: GateDefinition[] = target.gates;
   if (request.commandGatesOnly) gates = gates.filter((gate) => gate.kind === "command");
   if (request.only !== undefined) {

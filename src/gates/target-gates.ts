@@ -65,6 +65,29 @@ export async function readTargetGates(deps: GateDeps, branch: Branch): Promise<T
   return { target, targetCommit, gates, policy, error, backend: chosen, network: live?.network ?? network };
 }
 
+/**
+ * Why the branch's own cook.toml (at `head`) is invalid, when it differs from the target's: merged,
+ * it would leave the target with no gates that can run, and nothing could land there again (not even
+ * its fix), so the branch's run fails with this reason first. Undefined when it is valid, the same
+ * file as the target's, or absent.
+ */
+export async function invalidBranchConfig(deps: GateDeps, branch: Branch, head: string, target: TargetGates): Promise<string | undefined> {
+  const reader = deps.git.reader(repoDir(deps.dataDir, branch.repo));
+  const [mine, theirs] = await Promise.all([reader.read(`${head}:cook.toml`), reader.read(`${target.targetCommit}:cook.toml`)]);
+  const text = mine?.type === "blob" ? mine.content.toString("utf8") : undefined;
+  if (text === undefined || (theirs?.type === "blob" && theirs.content.toString("utf8") === text)) return undefined;
+  const source = `cook.toml on ${branch.name}`;
+  try {
+    parseGates(text, source);
+    parseGatePolicy(text, source);
+    parseRepoConfig(text, source);
+    return undefined;
+  } catch (err) {
+    if (!isCookError(err)) throw err;
+    return `${err.message} (merged into ${target.target}, it would stop every gate there: fix it on this branch)`;
+  }
+}
+
 /** The `[[gates]]` of the server's defaults file, checked; none when no file is configured. Throws invalid, naming the file and line. */
 export function loadDefaultGates(file: string | undefined): GateDefinition[] {
   if (!file) return [];

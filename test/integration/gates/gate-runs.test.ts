@@ -170,6 +170,15 @@ describe("gate runs on every push", () => {
     await eventually(async () => (await eventsOf(cook, "cook.gate.broken.try.config.failed")).length === 1, 10_000, "the config.failed event");
   });
 
+  it("fails the run of a branch bringing an invalid cook.toml, which merged would leave its target no gate that runs", async () => {
+    const head = await pushBranch(app, "bad-config", { "cook.toml": '[[gates]]\nname = 7\ntimeout = "forever"\n' });
+    const run = await runReaching(cook, "bad-config", ["failed"], { head });
+    assert.match(run.error!, /^cook\.toml on bad-config:\d+: .*\(merged into main, it would stop every gate there: fix it on this branch\)$/s);
+    const merge = await cook.cli(["branch", "merge", "bad-config"]);
+    assert.equal(merge.code, 1);
+    assert.match(merge.stderr, /cook\.toml on bad-config/);
+  });
+
   it("judges a repo without gates by the server's default gates", async () => {
     const work = await seedRepo(cook, "bare-repo", { "README.md": "no cook.toml here\n" });
     const head = await pushBranch(work, "topic", { "a.txt": "a\n" });
