@@ -1,4 +1,3 @@
-import type { AgentDeps } from "../agents/deps.js";
 import { humanReasonsOfTasks } from "../agents/read-sessions.js";
 import type { Actor } from "../core/actor.js";
 import { CookError } from "../core/errors.js";
@@ -13,6 +12,8 @@ import { appendAutopilotEvent, dispatchQueue } from "./dispatch.js";
 import { overlapCheck, type HeldBack } from "./overlaps.js";
 import { readAutopilotSettings } from "./settings.js";
 import { readStages, stageOf, type StageSummary } from "./stages.js";
+import type { GateDeps } from "../gates/deps.js";
+import { mergeReadiness } from "../gates/merge.js";
 
 /** A task as autopilot's status lists it. */
 export interface AutopilotTaskLine {
@@ -33,8 +34,11 @@ export interface AutopilotStatus {
   /** Why it cannot dispatch although enabled (an invalid cook.toml, an empty repo). */
   problem: string | undefined;
   slots: { used: number; total: number };
-  /** Branches holding a slot: their task and branch (none yet while `starting`). */
-  running: Array<{ task: string; branch: string | undefined; branchId: string | undefined; state: "starting" | "started" }>;
+  /**
+   * Branches holding a slot: their task and branch (none yet while `starting`); `awaitsMerge` when
+   * the gates passed on its head and, with `merge` not "auto", it holds its slot until a person merges it.
+   */
+  running: Array<{ task: string; branch: string | undefined; branchId: string | undefined; state: "starting" | "started"; awaitsMerge?: true }>;
   /** Ready tasks in the order autopilot starts them; `waits`: why one is not started yet (serialize_overlaps). */
   queue: Array<AutopilotTaskLine & { waits?: HeldBack }>;
   /** Tasks waiting on a human (needs_human): they hold no slot. */
@@ -60,7 +64,7 @@ const withWait = (waits: HeldBack | undefined) => (waits ? { waits } : {});
 const line = (task: { id: string; title: string; priority: number }): AutopilotTaskLine => ({ id: task.id, title: task.title, priority: task.priority });
 
 /** Autopilot's state in a repo. Throws invalid for a bad repo name, not_found for an unknown repo. */
-export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promise<AutopilotStatus> {
+export async function autopilotStatus(deps: GateDeps, repoName: unknown): Promise<AutopilotStatus> {
   const repo = checkRepoName(repoName);
   requireRepo(deps.dataDir, repo);
   const settings = await readAutopilotSettings(deps, repo);
@@ -82,7 +86,13 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
     problem: settings.problem,
     automations: settings.automations,
     slots: { used: holding.length, total: settings.config.concurrency },
-    running: holding.map((d) => ({ task: d.taskId, branch: d.branchId ? branches.get(d.branchId)?.name : undefined, branchId: d.branchId, state: d.state === "starting" ? "starting" : "started" })),
+    running: await Promise.all(
+      holding.map(async (d) => {
+        const branch = d.branchId ? branches.get(d.branchId) : undefined;
+        const awaitsMerge = settings.config.merge !== "auto" && branch?.status === "open" && (await mergeReadiness(deps, branch).catch(() => undefined))?.ok === true;
+        return { task: d.taskId, branch: branch?.name, branchId: d.branchId, state: d.state === "starting" ? ("starting" as const) : ("started" as const), ...(awaitsMerge ? { awaitsMerge: true as const } : {}) };
+      }),
+    ),
     queue: await Promise.all(tasks.map(async (task) => ({ ...line(task), ...withWait(await overlaps.check(task)) }))),
     needsYou: await withReasons(deps, waiting),
     skipped: skipped.map(({ task, dispatch }) => ({ ...line(task), reason: dispatch.reason ?? "", at: dispatch.updatedAt })),
@@ -95,7 +105,7 @@ export async function autopilotStatus(deps: AgentDeps, repoName: unknown): Promi
 }
 
 /** The tasks' lines, each with why it waits on a person when its newest session says. */
-async function withReasons(deps: AgentDeps, tasks: ListedTask[]): Promise<Array<AutopilotTaskLine & { reason?: string }>> {
+async function withReasons(deps: GateDeps, tasks: ListedTask[]): Promise<Array<AutopilotTaskLine & { reason?: string }>> {
   const reasons = await humanReasonsOfTasks(deps, tasks.map((task) => task.id));
   return tasks.map((task) => ({ ...line(task), ...(reasons.has(task.id) ? { reason: reasons.get(task.id)! } : {}) }));
 }
@@ -105,7 +115,7 @@ async function withReasons(deps: AgentDeps, tasks: ListedTask[]): Promise<Array<
  * stored with who flipped it, announced as `cook.autopilot.<repo>.switched`. Turning it off stops
  * new dispatches; branches already working go on. Throws invalid / not_found as autopilotStatus.
  */
-export async function switchAutopilot(deps: AgentDeps, repoName: unknown, enabled: unknown, actor: Actor): Promise<AutopilotStatus> {
+export async function switchAutopilot(deps: GateDeps, repoName: unknown, enabled: unknown, actor: Actor): Promise<AutopilotStatus> {
   if (typeof enabled !== "boolean") throw new CookError("invalid", "enabled is true or false");
   const repo = checkRepoName(repoName);
   requireRepo(deps.dataDir, repo);

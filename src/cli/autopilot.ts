@@ -12,7 +12,7 @@ export function printAutopilotStatus(status: AutopilotStatus): void {
   const config = status.config;
   printLine(`settings: concurrency ${config.concurrency}, agent ${config.agent ?? "(server default)"}, backend ${config.backend ?? "(cook.toml's, else local)"}, merge ${config.merge}${config.labels.length ? `, labels ${config.labels.join(", ")}` : ""}, serialize_overlaps ${config.serializeOverlaps}`);
   printLine(`slots: ${status.slots.used} of ${status.slots.total} in use`);
-  for (const run of status.running) printLine(terminalSafe(`  working  ${run.task} on ${run.branch ?? "(being made)"}`));
+  for (const run of status.running) printLine(terminalSafe(`  working  ${run.task} on ${run.branch ?? "(being made)"}${run.awaitsMerge ? " — gates passed: waits for you to merge it (merge is not \"auto\")" : ""}`));
   printLine(`queue: ${status.queue.length} ready task(s)`);
   for (const task of status.queue) printLine(terminalSafe(`  P${task.priority}  ${task.id}  ${task.title}${task.waits ? `  (waits: ${task.waits.reason})` : ""}`));
   if (status.needsYou.length) printLine(`needs you: ${status.needsYou.length}`);

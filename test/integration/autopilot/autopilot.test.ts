@@ -149,6 +149,18 @@ describe("autopilot", () => {
     assert.match((await cook.cli(["autopilot", "status", "labelled"])).stdout, /^ {2}left {5}for-people: carries none of the labels bot: for people$/m);
   });
 
+  it("with merge = \"manual\", says which branch holding a slot waits for a person to merge it", async () => {
+    await seedRepo(cook, "manual", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "worker"\nmerge = "manual"\n\n${gate}` });
+    await task("manual", "by-hand", 1);
+    const waiting = await eventually(async () => {
+      const running = ((await status("manual")) as unknown as { running: Array<{ task: string; awaitsMerge?: boolean }> }).running;
+      return running.find((r) => r.task === "by-hand" && r.awaitsMerge);
+    }, 30_000, "the branch to wait for a merge");
+    assert.ok(waiting);
+    assert.match((await cook.cli(["autopilot", "status", "manual"])).stdout, /working {2}by-hand on \S+ — gates passed: waits for you to merge it/);
+    assert.equal(await taskStatus("by-hand"), "in_progress", "it holds its slot until merged");
+  });
+
   it("sends a task whose gate fails with nobody set to fix it (on_fail = \"stop\") to a person, freeing its slot", async () => {
     await seedRepo(cook, "redgate", { "cook.toml": `[autopilot]\nconcurrency = 1\nagent = "worker"\n\n[[gates]]\nname = "ci"\ncommand = "echo never green; false"\n` });
     await task("redgate", "red", 1);
