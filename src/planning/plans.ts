@@ -139,7 +139,7 @@ async function askPlanner(deps: AgentDeps, plan: Plan, head: string, attempt: nu
 /** A plan by id; throws not_found. */
 export async function getPlan(deps: Pick<AgentDeps, "db">, id: unknown): Promise<Plan> {
   const plan = typeof id === "string" && isId("pln", id) ? await findPlan(deps.db, id) : undefined;
-  if (!plan) throw new CookError("not_found", `no plan '${String(id)}'`);
+  if (!plan) throw new CookError("not_found", `no plan ${showInput(id)}`);
   return plan;
 }
 
@@ -155,7 +155,7 @@ export async function acceptPlan(deps: AgentDeps, id: unknown, selected: unknown
   if (selected !== undefined && !(Array.isArray(selected) && selected.every((s) => typeof s === "string"))) throw new CookError("invalid", "tasks must be a list of draft ids");
   return deps.db.transaction(async (tx) => {
     const locked = typeof id === "string" && isId("pln", id) ? await findPlan(tx, id, { forUpdate: true }) : undefined;
-    if (!locked) throw new CookError("not_found", `no plan '${String(id)}'`);
+    if (!locked) throw new CookError("not_found", `no plan ${showInput(id)}`);
     if (locked.state !== "drafted" && locked.state !== "accepted") throw new CookError("conflict", `plan ${locked.id} is ${locked.state}; only a drafted plan is accepted`);
     const chosen = acceptedDrafts(locked.drafts, (selected as string[] | undefined)?.length ? (selected as string[]) : undefined, locked.accepted);
     if (chosen.length === 0) throw new CookError("conflict", `every draft of plan ${locked.id} is a task already`);

@@ -158,6 +158,7 @@ describe("planning", () => {
       [["plan", "nowhere", "a goal"], /no repo named 'nowhere'/],
       [["plan", "show", "pln_nope"], /no plan 'pln_nope'/],
       [["plan", "accept", "pln_nope"], /no plan 'pln_nope'/],
+      [["plan", "show", "x".repeat(3000)], /^cook: no plan 'x{60}…'$/m],
     ] as const) {
       const result = await cook.cli([...args]);
       assert.equal(result.code, 1, `${args.join(" ")}: ${result.stdout}`);

@@ -4,6 +4,7 @@ import { reportDone, reportHelp, reportingBranch } from "../../../agents/report.
 import { interruptSession, promptSession } from "../../../agents/sessions.js";
 import type { Resource } from "../../../core/authorization.js";
 import type { Branch } from "../../../core/branch.js";
+import { showInput } from "../../../core/show-input.js";
 import { CookError } from "../../../core/errors.js";
 import { isId } from "../../../core/ids.js";
 import { readAgentEvents } from "../../../db/agent-event-store.js";
@@ -20,7 +21,7 @@ import { optionalJsonBody } from "./json-body.js";
 const sessionResource = (services: Services) => async (ctx: Context): Promise<Resource> => {
   const id = String(ctx.params.id ?? "");
   const session = isId("ses", id) ? await findSession(services.db, id) : undefined;
-  if (!session) throw new CookError("not_found", `no agent session '${id}'`);
+  if (!session) throw new CookError("not_found", `no agent session ${showInput(id)}`);
   const branch = (await findBranchById(services.db, session.branchId))!;
   ctx.state.session = session;
   ctx.state.branch = branch;

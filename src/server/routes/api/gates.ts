@@ -2,6 +2,7 @@ import Router from "@koa/router";
 import type { Context } from "koa";
 import type { Resource } from "../../../core/authorization.js";
 import type { Branch } from "../../../core/branch.js";
+import { showInput } from "../../../core/show-input.js";
 import { CookError } from "../../../core/errors.js";
 import { isId } from "../../../core/ids.js";
 import { checkRepoName } from "../../../core/names.js";
@@ -22,7 +23,7 @@ import { optionalJsonBody } from "./json-body.js";
 const runResource = (services: Services) => async (ctx: Context): Promise<Resource> => {
   const id = String(ctx.params.id ?? "");
   const run = isId("run", id) ? await findGateRun(services.db, id) : undefined;
-  if (!run) throw new CookError("not_found", `no gate run '${id}'`);
+  if (!run) throw new CookError("not_found", `no gate run ${showInput(id)}`);
   const branch = (await findBranchById(services.db, run.branchId))!;
   ctx.state.run = run;
   ctx.state.branch = branch;
