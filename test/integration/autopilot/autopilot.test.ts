@@ -167,7 +167,8 @@ describe("autopilot", () => {
     await task("redgate", "next", 2);
     await eventually(async () => ((await taskStatus("red")) === "needs_human" ? true : undefined), 30_000, "the task waiting on a person");
     const needsYou = (await status("redgate") as unknown as { needsYou: Array<{ id: string; reason?: string }> }).needsYou;
-    assert.deepEqual(needsYou.map((t) => [t.id, t.reason]), [["red", "gate 'ci' failed: exited with code 1: never green"]]);
+    // The next task may be there too by now: its slot came free.
+    assert.equal(needsYou.find((t) => t.id === "red")?.reason, "gate 'ci' failed: exited with code 1: never green");
     // Its slot went to the next task, which fails the same way.
     await eventually(async () => ((await taskStatus("next")) === "needs_human" ? true : undefined), 30_000, "the next task to have been worked on");
   });
